@@ -1,0 +1,93 @@
+// Contexts: the root context of a plugin (one per filter per VM) and stream contexts (one per
+// request per filter). Host functions reach the embedding only through these objects, and
+// stream contexts reach the proxy only through the narrow StreamHost interface.
+
+import type { Logger } from 'pino';
+import type { BodyBuffer } from './body-buffer.ts';
+import type { HeaderMap } from './header-map.ts';
+import type { Pair } from './pairs.ts';
+import type { StreamType } from './types.ts';
+import type { Vm } from './vm.ts';
+import type { Plugin } from './plugin.ts';
+
+export interface LocalReply {
+  status: number;
+  details: string;
+  body: Buffer;
+  headers: Pair[];
+  /** 0..16 makes it a gRPC reply; anything else is plain HTTP. */
+  grpcStatus: number;
+}
+
+/** What a stream context needs from the proxy. Implemented per request and filter by src/proxy. */
+export interface StreamHost {
+  /**
+   * A header map of this stream, or undefined when it does not exist (yet). With `write`, the
+   * map the filter may modify now (trailers may be created on demand), or undefined.
+   */
+  headerMap(type: number, write: boolean): HeaderMap | undefined;
+  /** The body currently exposed to this filter (HTTP_REQUEST_BODY / HTTP_RESPONSE_BODY). */
+  body(type: number): BodyBuffer | undefined;
+  /** Stream attributes (request.*, response.*, source.*, ...); undefined = not found. */
+  property(path: readonly string[]): Buffer | undefined;
+  /** Values written with proxy_set_property, visible to later filters of the same request. */
+  setProperty(path: readonly string[], value: Buffer): void;
+  continueStream(type: StreamType): void;
+  closeStream(type: StreamType): void;
+  sendLocalResponse(reply: LocalReply): void;
+}
+
+export class Context {
+  readonly id: number;
+  readonly vm: Vm;
+  readonly plugin: Plugin;
+
+  constructor(vm: Vm, plugin: Plugin, id: number) {
+    this.vm = vm;
+    this.plugin = plugin;
+    this.id = id;
+  }
+
+  get root(): RootContext {
+    return this.plugin.root;
+  }
+
+  get logger(): Logger {
+    return this.plugin.logger;
+  }
+
+  /** The stream this context belongs to; undefined for root contexts. */
+  get stream(): StreamHost | undefined {
+    return undefined;
+  }
+}
+
+/** Response of an http_call, readable only while proxy_on_http_call_response runs. */
+export interface HttpCallResult {
+  headers: HeaderMap;
+  body: BodyBuffer;
+  trailers: HeaderMap;
+}
+
+export class RootContext extends Context {
+  /** (code, message) read by proxy_get_status: set while a failed call is delivered. */
+  status: { code: number; message: string } = { code: 0, message: '' };
+  callResult: HttpCallResult | null = null;
+  /** True between proxy_on_done returning false and proxy_done. */
+  pendingDone = false;
+}
+
+export class StreamContext extends Context {
+  readonly host: StreamHost;
+  /** Set after proxy_on_delete; the guest no longer knows this id. */
+  deleted = false;
+
+  constructor(vm: Vm, plugin: Plugin, id: number, host: StreamHost) {
+    super(vm, plugin, id);
+    this.host = host;
+  }
+
+  override get stream(): StreamHost {
+    return this.host;
+  }
+}

@@ -1,0 +1,121 @@
+// An ordered multimap of header bytes, the value every header-map host function works on.
+// Names are stored lower-cased (as Envoy does) and duplicates keep their order, so Set-Cookie
+// and friends survive end to end. Strings are latin1: one char per byte.
+//
+// The serialized form is cached and reused by every filter until someone modifies the map, so a
+// chain of filters that only reads headers serializes them once per request.
+
+import { encodePairs, pairsByteLength, type Pair } from './pairs.ts';
+
+export class HeaderMap {
+  names: string[];
+  values: string[];
+  /** Bumped on every modification; lets the stream driver see whether a filter edited the map. */
+  version = 0;
+  #encoded: Buffer | null = null;
+
+  constructor(names: string[] = [], values: string[] = []) {
+    this.names = names;
+    this.values = values;
+  }
+
+  static fromPairs(pairs: readonly Pair[]): HeaderMap {
+    const map = new HeaderMap();
+    for (const [name, value] of pairs) map.add(name, value);
+    return map;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Sum of name and value lengths (what Envoy reports as a header map's byte size). */
+  get byteSize(): number {
+    let total = 0;
+    for (let i = 0; i < this.names.length; i++) total += this.names[i]!.length + this.values[i]!.length;
+    return total;
+  }
+
+  /** First value of `name` (already lower-cased), or undefined. */
+  get(name: string): string | undefined {
+    const i = this.names.indexOf(name);
+    return i === -1 ? undefined : this.values[i];
+  }
+
+  /** All values of `name` joined with ", " (the `request.headers.<name>` property). */
+  getJoined(name: string): string | undefined {
+    let out: string | undefined;
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] === name) out = out === undefined ? this.values[i]! : `${out}, ${this.values[i]!}`;
+    }
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+
+  add(name: string, value: string): void {
+    this.names.push(name.toLowerCase());
+    this.values.push(value);
+    this.#changed();
+  }
+
+  /** Sets `name` to exactly one value: the first entry is overwritten, later ones removed. */
+  set(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const first = this.names.indexOf(key);
+    if (first === -1) {
+      this.names.push(key);
+      this.values.push(value);
+    } else {
+      this.values[first] = value;
+      this.#removeFrom(key, first + 1);
+    }
+    this.#changed();
+  }
+
+  remove(name: string): void {
+    const key = name.toLowerCase();
+    if (this.names.indexOf(key) === -1) return;
+    this.#removeFrom(key, 0);
+    this.#changed();
+  }
+
+  replaceAll(pairs: readonly Pair[]): void {
+    this.names = pairs.map((p) => p[0].toLowerCase());
+    this.values = pairs.map((p) => p[1]);
+    this.#changed();
+  }
+
+  pairs(): Pair[] {
+    return this.names.map((name, i) => [name, this.values[i]!]);
+  }
+
+  /** The serialized pairs, cached until the next modification. Do not mutate the result. */
+  encode(): Buffer {
+    if (this.#encoded === null) this.#encoded = encodePairs(this.names, this.values);
+    return this.#encoded;
+  }
+
+  get encodedLength(): number {
+    return this.#encoded?.length ?? pairsByteLength(this.names, this.values);
+  }
+
+  #removeFrom(key: string, start: number): void {
+    let w = start;
+    for (let r = start; r < this.names.length; r++) {
+      if (this.names[r] === key) continue;
+      this.names[w] = this.names[r]!;
+      this.values[w] = this.values[r]!;
+      w++;
+    }
+    this.names.length = w;
+    this.values.length = w;
+  }
+
+  #changed(): void {
+    this.version++;
+    this.#encoded = null;
+  }
+}

@@ -1,0 +1,112 @@
+// The header-map functions: request/response headers and trailers of the current stream, and
+// the headers/trailers of the http_call response being delivered. Keys are lower-cased; values
+// are bytes (latin1 strings), so nothing a guest writes is re-encoded.
+
+import type { Context } from '../context.ts';
+import type { HeaderMap } from '../header-map.ts';
+import { decodePairs } from '../pairs.ts';
+import { AbiVersion, MapType, MAX_MAP_TYPE, Status } from '../types.ts';
+import type { Vm } from '../vm.ts';
+import { enter } from './util.ts';
+
+/** The map of `type` the context can see, or undefined. `write` asks for a modifiable one. */
+function mapOf(ctx: Context | null, type: number, write: boolean): HeaderMap | undefined {
+  if (ctx === null) return undefined;
+  if (type <= MapType.HTTP_RESPONSE_TRAILERS) return ctx.stream?.headerMap(type, write);
+  if (write) return undefined; // call results and gRPC metadata are read-only
+  const result = ctx.plugin.callResult;
+  if (result === null) return undefined;
+  if (type === MapType.HTTP_CALL_RESPONSE_HEADERS) return result.headers;
+  if (type === MapType.HTTP_CALL_RESPONSE_TRAILERS) return result.trailers;
+  return undefined;
+}
+
+export function headerMapImports(vm: Vm) {
+  const mem = vm.memory;
+  const legacyMissingKey = vm.abi === AbiVersion.V0_1_0;
+
+  /** Reads a key argument; null when out of bounds. */
+  const keyAt = (ptr: number, size: number): string | null => {
+    const key = mem.latin1(ptr, size);
+    return key === null ? null : key.toLowerCase();
+  };
+
+  return {
+    proxy_get_header_map_pairs(type: number, dataPtrPtr: number, sizePtr: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const map = mapOf(ctx, type, false);
+      // An unavailable map reads as empty, never as an error: the Rust SDK panics on non-OK.
+      if (map === undefined || map.size === 0) return mem.copyOut(Buffer.alloc(0), dataPtrPtr, sizePtr);
+      return mem.copyOut(map.encode(), dataPtrPtr, sizePtr);
+    },
+
+    proxy_set_header_map_pairs(type: number, pairsPtr: number, pairsSize: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const bytes = mem.slice(pairsPtr, pairsSize);
+      if (bytes === null) return Status.INVALID_MEMORY_ACCESS;
+      const pairs = decodePairs(bytes);
+      if (pairs === null) return Status.BAD_ARGUMENT;
+      const map = mapOf(ctx, type, true);
+      if (map === undefined) return Status.BAD_ARGUMENT;
+      map.replaceAll(pairs);
+      return Status.OK;
+    },
+
+    proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const key = keyAt(keyPtr, keySize);
+      if (key === null) return Status.INVALID_MEMORY_ACCESS;
+      const value = mapOf(ctx, type, false)?.get(key);
+      if (value === undefined) {
+        // ABI 0.1.0 reports a missing key as present-but-empty; 0.2.x as NOT_FOUND.
+        return legacyMissingKey ? mem.copyOutLatin1('', valuePtrPtr, valueSizePtr) : Status.NOT_FOUND;
+      }
+      return mem.copyOutLatin1(value, valuePtrPtr, valueSizePtr);
+    },
+
+    proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const key = keyAt(keyPtr, keySize);
+      const value = mem.latin1(valuePtr, valueSize);
+      if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
+      const map = mapOf(ctx, type, true);
+      if (map === undefined) return Status.BAD_ARGUMENT;
+      map.add(key, value);
+      return Status.OK;
+    },
+
+    proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const key = keyAt(keyPtr, keySize);
+      const value = mem.latin1(valuePtr, valueSize);
+      if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
+      const map = mapOf(ctx, type, true);
+      if (map === undefined) return Status.BAD_ARGUMENT;
+      map.set(key, value);
+      return Status.OK;
+    },
+
+    proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const key = keyAt(keyPtr, keySize);
+      if (key === null) return Status.INVALID_MEMORY_ACCESS;
+      const map = mapOf(ctx, type, true);
+      if (map === undefined) return Status.BAD_ARGUMENT;
+      map.remove(key);
+      return Status.OK;
+    },
+
+    proxy_get_header_map_size(type: number, sizePtr: number): number {
+      const ctx = enter(vm);
+      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+      const map = mapOf(ctx, type, false);
+      return mem.writeU32(sizePtr, map?.byteSize ?? 0) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds.
+
+import { LogLevel, Status } from '../types.ts';
+import type { Vm } from '../vm.ts';
+import { enter } from './util.ts';
+
+const PINO_METHOD = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+export function nowNanoseconds(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+export function loggingImports(vm: Vm) {
+  const mem = vm.memory;
+  return {
+    proxy_log(level: number, msgPtr: number, msgSize: number): number {
+      const ctx = enter(vm);
+      if (level >>> 0 > LogLevel.CRITICAL) return Status.BAD_ARGUMENT;
+      // Below the filter's level: skip decoding entirely (the common case for debug logs).
+      const threshold = ctx === null ? LogLevel.TRACE : ctx.plugin.config.logLevel;
+      if (level < threshold) return mem.inBounds(msgPtr, msgSize) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
+      const message = mem.utf8(msgPtr, msgSize);
+      if (message === null) return Status.INVALID_MEMORY_ACCESS;
+      writeGuestLog(vm, ctx?.id ?? 0, level, message, ctx === null ? undefined : ctx.logger);
+      return Status.OK;
+    },
+
+    proxy_get_log_level(levelPtr: number): number {
+      const ctx = enter(vm);
+      const level = ctx === null ? LogLevel.INFO : ctx.plugin.config.logLevel;
+      return mem.writeU32(levelPtr, level) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
+    },
+
+    proxy_get_current_time_nanoseconds(timePtr: number): number {
+      enter(vm);
+      return mem.writeU64(timePtr, nowNanoseconds()) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
+    },
+  };
+}
+
+/** Guest messages go under the `wasm` key of the plugin's logger, never as bindings. */
+export function writeGuestLog(vm: Vm, contextId: number, level: number, message: string, logger = vm.logger): void {
+  const method = PINO_METHOD[Math.min(level, LogLevel.CRITICAL)]!;
+  logger[method]({ wasm: { context_id: contextId } }, message);
+}

@@ -1,0 +1,53 @@
+// proxy_get_property / proxy_set_property. Plugin attributes are answered here; stream
+// attributes (request.*, response.*, source.*, ...) and values set during a request come from
+// the stream host. Values set from a root context live with the plugin.
+
+import type { Context } from '../context.ts';
+import { decodePropertyPath } from '../pairs.ts';
+import { stringValue } from '../property-encoding.ts';
+import { Status } from '../types.ts';
+import type { Vm } from '../vm.ts';
+import { enter } from './util.ts';
+
+export function resolveProperty(ctx: Context, path: readonly string[]): Buffer | undefined {
+  if (path.length === 1) {
+    const config = ctx.plugin.config;
+    switch (path[0]) {
+      case 'plugin_name':
+        return stringValue(config.name);
+      case 'plugin_root_id':
+        return stringValue(config.rootId);
+      case 'plugin_vm_id':
+        return stringValue(config.vmId);
+    }
+  }
+  return ctx.stream?.property(path) ?? ctx.plugin.properties.get(path.join('\0'));
+}
+
+export function propertyImports(vm: Vm) {
+  const mem = vm.memory;
+  return {
+    proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
+      const ctx = enter(vm);
+      const raw = mem.slice(pathPtr, pathSize);
+      if (raw === null) return Status.INVALID_MEMORY_ACCESS;
+      if (ctx === null) return Status.NOT_FOUND;
+      const value = resolveProperty(ctx, decodePropertyPath(raw));
+      if (value === undefined) return Status.NOT_FOUND;
+      return mem.copyOut(value, valuePtrPtr, valueSizePtr);
+    },
+
+    proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
+      const ctx = enter(vm);
+      const raw = mem.slice(pathPtr, pathSize);
+      const value = mem.copy(valuePtr, valueSize);
+      if (raw === null || value === null) return Status.INVALID_MEMORY_ACCESS;
+      if (ctx === null) return Status.BAD_ARGUMENT;
+      const path = decodePropertyPath(raw);
+      // Envoy answers NOT_FOUND from a root context, which crashes Rust filters; keep it instead.
+      if (ctx.stream !== undefined) ctx.stream.setProperty(path, value);
+      else ctx.plugin.properties.set(path.join('\0'), value);
+      return Status.OK;
+    },
+  };
+}

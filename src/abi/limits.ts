@@ -1,0 +1,14 @@
+// Limits the host enforces on guests, in one place (values follow proxy-wasm-cpp-host's limits.h).
+
+/** Largest linear memory a VM may grow to before the host recycles it. */
+export const MAX_WASM_MEMORY_BYTES = 1024 * 1024 * 1024;
+/** Largest serialized header map accepted from a guest; larger is treated as malformed. */
+export const MAX_PAIRS_BYTES = 1024 * 1024;
+/** Most pairs accepted in one serialized map from a guest. */
+export const MAX_PAIRS_COUNT = 1024;
+/** Largest `random_get` request served in one call. */
+export const MAX_RANDOM_BYTES = 64 * 1024;
+/** Default body buffering limit when a route sets none (Envoy's per-connection default). */
+export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
+/** Largest http_call response body kept for the guest. */
+export const MAX_HTTP_CALL_BODY_BYTES = 16 * 1024 * 1024;

@@ -1,0 +1,132 @@
+// The live plugins of one configuration. Filters that name the same module, vm_id and VM
+// configuration share one VM (one root context each, as in Envoy). When a VM fails, the next
+// request for any of its plugins gets a fresh VM with every plugin started again; repeated
+// quick failures back off exponentially so a crash-looping filter costs little.
+
+import type { Logger } from 'pino';
+import { loadModuleFile, type CompiledModule } from './module.ts';
+import { Plugin, type PluginConfig, type PluginServices } from './plugin.ts';
+import { PluginStartError } from './errors.ts';
+import { buildImports } from './imports.ts';
+import { Vm } from './vm.ts';
+
+export interface PluginSpec extends PluginConfig {
+  readonly modulePath: string;
+  /** "KEY=VALUE" entries for WASI environ_get. */
+  readonly environ: readonly string[];
+}
+
+/** A VM lifetime shorter than this counts as a quick failure for crash-loop backoff. */
+const QUICK_FAILURE_MS = 1000;
+const BACKOFF_AFTER_QUICK_FAILURES = 3;
+const MAX_BACKOFF_MS = 30_000;
+
+class VmGroup {
+  readonly module: CompiledModule;
+  readonly specs: PluginSpec[] = [];
+  vm: Vm | null = null;
+  plugins = new Map<string, Plugin>();
+  startedAt = 0;
+  quickFailures = 0;
+  retryAt = 0;
+
+  constructor(module: CompiledModule) {
+    this.module = module;
+  }
+}
+
+export class PluginSet {
+  readonly #groups: VmGroup[] = [];
+  readonly #groupOf = new Map<string, VmGroup>();
+  readonly #services: PluginServices;
+  readonly #logger: Logger;
+
+  /** Compiles every module and groups plugins by VM; throws ModuleLoadError. */
+  constructor(specs: readonly PluginSpec[], services: PluginServices, logger: Logger) {
+    this.#services = services;
+    this.#logger = logger;
+    const byKey = new Map<string, VmGroup>();
+    for (const spec of specs) {
+      const module = loadModuleFile(spec.modulePath);
+      const key = `${module.sha256}\0${spec.vmId}\0${spec.vmConfiguration.toString('latin1')}`;
+      let group = byKey.get(key);
+      if (group === undefined) {
+        group = new VmGroup(module);
+        byKey.set(key, group);
+        this.#groups.push(group);
+      }
+      group.specs.push(spec);
+      this.#groupOf.set(spec.name, group);
+    }
+  }
+
+  /** Starts every VM and plugin; throws PluginStartError naming the filter that failed. */
+  start(): void {
+    for (const group of this.#groups) this.#startGroup(group);
+  }
+
+  /** The live plugin for a filter, replacing a failed VM first; null while none can run. */
+  get(name: string): Plugin | null {
+    const group = this.#groupOf.get(name);
+    if (group === undefined) return null;
+    if (group.vm !== null && group.vm.failure === null) return group.plugins.get(name) ?? null;
+    if (Date.now() < group.retryAt) return null;
+    try {
+      this.#replace(group);
+    } catch (err) {
+      this.#logger.error({ err: (err as Error).message, filter: name }, 'could not replace a failed filter VM');
+      this.#noteFailure(group);
+      return null;
+    }
+    return group.plugins.get(name) ?? null;
+  }
+
+  /** Every live plugin (for metrics and shutdown). */
+  plugins(): Plugin[] {
+    return this.#groups.flatMap((g) => [...g.plugins.values()]);
+  }
+
+  stop(): void {
+    for (const group of this.#groups) for (const plugin of group.plugins.values()) plugin.stop();
+  }
+
+  #replace(group: VmGroup): void {
+    if (group.vm !== null) {
+      this.#noteFailure(group);
+      for (const plugin of group.plugins.values()) plugin.stop();
+    }
+    this.#startGroup(group);
+  }
+
+  #noteFailure(group: VmGroup): void {
+    group.quickFailures = Date.now() - group.startedAt < QUICK_FAILURE_MS ? group.quickFailures + 1 : 1;
+    if (group.quickFailures >= BACKOFF_AFTER_QUICK_FAILURES) {
+      const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (group.quickFailures - BACKOFF_AFTER_QUICK_FAILURES));
+      group.retryAt = Date.now() + delay;
+    }
+  }
+
+  #startGroup(group: VmGroup): void {
+    const first = group.specs[0]!;
+    const logger = this.#logger.child({ vm_id: first.vmId, module: group.module.file });
+    group.vm = null;
+    group.plugins = new Map();
+    group.startedAt = Date.now();
+    let vm: Vm;
+    try {
+      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ }, buildImports);
+      vm.start();
+    } catch (err) {
+      throw new PluginStartError(first.name, `VM start failed: ${(err as Error).message}`);
+    }
+    const plugins = new Map<string, Plugin>();
+    for (const spec of group.specs) {
+      const pluginLogger = this.#logger.child({ plugin: spec.name, root_id: spec.rootId, vm_id: spec.vmId });
+      const plugin = new Plugin(vm, spec, this.#services, pluginLogger);
+      plugin.start();
+      plugins.set(spec.name, plugin);
+    }
+    group.vm = vm;
+    group.plugins = plugins;
+  }
+}

@@ -1,0 +1,249 @@
+// A plugin is one configured filter living in a VM: its root context, its ticks and its
+// out-of-band http calls. The lifecycle follows proxy-wasm-cpp-host: on_context_create(R, 0),
+// on_vm_start, on_configure at start; per stream a lazily created context that ends with
+// on_log, on_done, on_delete exactly once.
+
+import type { Logger } from 'pino';
+import { RootContext, StreamContext, type HttpCallResult, type StreamHost } from './context.ts';
+import { defer } from './deferred.ts';
+import { GuestTrap, PluginStartError } from './errors.ts';
+import { HeaderMap } from './header-map.ts';
+import { BodyBuffer } from './body-buffer.ts';
+import type { Pair } from './pairs.ts';
+import { Status, type LogLevel } from './types.ts';
+import type { Vm } from './vm.ts';
+
+export interface PluginConfig {
+  readonly name: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly configuration: Buffer;
+  readonly vmConfiguration: Buffer;
+  readonly logLevel: LogLevel;
+  readonly failOpen: boolean;
+}
+
+export interface HttpCallRequest {
+  upstream: string;
+  headers: Pair[];
+  body: Buffer;
+  trailers: Pair[];
+  /** 0 = no timeout. */
+  timeoutMs: number;
+}
+
+export interface HttpCallResponse {
+  headers: Pair[];
+  body: Buffer;
+  trailers: Pair[];
+}
+
+/** What a plugin needs from the embedding besides streams. */
+export interface PluginServices {
+  /**
+   * Starts an out-of-band HTTP call. Returns a reason string when the call cannot be made
+   * (the guest gets BAD_ARGUMENT), else a function that cancels it. `done` is called once,
+   * asynchronously, with the response or the error.
+   */
+  httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void);
+}
+
+export class Plugin {
+  readonly config: PluginConfig;
+  readonly vm: Vm;
+  readonly logger: Logger;
+  readonly services: PluginServices;
+  root!: RootContext;
+  /** True while on_configure (or validate) runs: the plugin configuration is readable then. */
+  configuring = false;
+  #tickPeriodMs = 0;
+  #tickTimer: NodeJS.Timeout | null = null;
+  readonly #calls = new Map<number, () => void>();
+  /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
+  readonly properties = new Map<string, Buffer>();
+  #stopped = false;
+
+  constructor(vm: Vm, config: PluginConfig, services: PluginServices, logger: Logger) {
+    this.vm = vm;
+    this.config = config;
+    this.services = services;
+    this.logger = logger;
+  }
+
+  /** Creates the root context and runs on_vm_start and on_configure; throws PluginStartError. */
+  start(): void {
+    const vm = this.vm;
+    const e = vm.exports;
+    this.root = new RootContext(vm, this, vm.nextContextId());
+    vm.contexts.set(this.root.id, this.root);
+    const id = this.root.id;
+    try {
+      if (e.proxy_on_context_create) vm.call(this.root, 'proxy_on_context_create', e.proxy_on_context_create, id, 0);
+      if (e.proxy_on_vm_start && !vm.call(this.root, 'proxy_on_vm_start', e.proxy_on_vm_start, id, this.config.vmConfiguration.length)) {
+        throw new PluginStartError(this.config.name, 'proxy_on_vm_start returned false (the filter rejected its VM configuration)');
+      }
+      this.configuring = true;
+      try {
+        if (e.proxy_on_configure && !vm.call(this.root, 'proxy_on_configure', e.proxy_on_configure, id, this.config.configuration.length)) {
+          throw new PluginStartError(this.config.name, 'proxy_on_configure returned false (the filter rejected its configuration)');
+        }
+      } finally {
+        this.configuring = false;
+      }
+    } catch (err) {
+      if (err instanceof GuestTrap) throw new PluginStartError(this.config.name, err.message);
+      throw err;
+    }
+  }
+
+  get alive(): boolean {
+    return this.vm.failure === null && !this.#stopped;
+  }
+
+  /** A new stream context; on_context_create runs now. Throws GuestTrap if the VM is dead. */
+  createStream(host: StreamHost): StreamContext {
+    const vm = this.vm;
+    const ctx = new StreamContext(vm, this, vm.nextContextId(), host);
+    vm.contexts.set(ctx.id, ctx);
+    const create = vm.exports.proxy_on_context_create;
+    if (create) vm.call(ctx, 'proxy_on_context_create', create, ctx.id, this.root.id);
+    return ctx;
+  }
+
+  /**
+   * Ends a stream context: on_log, on_done, on_delete, once each, in Envoy's order. Safe to call
+   * on a dead VM (the guest is simply not called).
+   */
+  finishStream(ctx: StreamContext): void {
+    if (ctx.deleted) return;
+    ctx.deleted = true;
+    const vm = this.vm;
+    const e = vm.exports;
+    try {
+      if (vm.failure === null) {
+        if (e.proxy_on_log) vm.call(ctx, 'proxy_on_log', e.proxy_on_log, ctx.id);
+        if (e.proxy_on_done) vm.call(ctx, 'proxy_on_done', e.proxy_on_done, ctx.id);
+        if (e.proxy_on_delete) vm.call(ctx, 'proxy_on_delete', e.proxy_on_delete, ctx.id);
+      }
+    } catch (err) {
+      if (!(err instanceof GuestTrap)) throw err;
+      // The VM is now failed and logged; later requests get a fresh one.
+    } finally {
+      vm.contexts.delete(ctx.id);
+    }
+  }
+
+  // ---- ticks -----------------------------------------------------------------------------
+
+  setTickPeriod(ms: number): void {
+    this.#tickPeriodMs = ms;
+    if (this.#tickTimer !== null) clearTimeout(this.#tickTimer);
+    this.#tickTimer = null;
+    this.#armTick();
+  }
+
+  #armTick(): void {
+    if (this.#tickPeriodMs === 0 || this.#stopped || this.vm.exports.proxy_on_tick === undefined) return;
+    this.#tickTimer = setTimeout(() => this.#tick(), this.#tickPeriodMs);
+    this.#tickTimer.unref();
+  }
+
+  #tick(): void {
+    this.#tickTimer = null;
+    if (!this.alive) return;
+    const onTick = this.vm.exports.proxy_on_tick!;
+    try {
+      this.vm.call(this.root, 'proxy_on_tick', onTick, this.root.id);
+    } catch (err) {
+      if (err instanceof GuestTrap) return;
+      throw err;
+    }
+    // Re-armed after the tick completes, so ticks never overlap (Envoy does the same).
+    if (this.#tickTimer === null) this.#armTick();
+  }
+
+  // ---- http calls ------------------------------------------------------------------------
+
+  /** Dispatches an http_call owned by the root context; writes nothing, returns status+token. */
+  httpCall(request: HttpCallRequest): { status: Status; token: number; reason?: string } {
+    const token = this.vm.nextToken();
+    const started = this.services.httpCall(request, (result) => {
+      this.#calls.delete(token);
+      // Completions arrive on a fresh tick, but defer anyway so a synchronous failure path
+      // in the embedding can never re-enter the guest.
+      defer(() => this.#deliverCallResult(token, result));
+    });
+    if (typeof started === 'string') return { status: Status.BAD_ARGUMENT, token: 0, reason: started };
+    this.#calls.set(token, started);
+    return { status: Status.OK, token };
+  }
+
+  #deliverCallResult(token: number, result: HttpCallResponse | Error): void {
+    if (!this.alive) return;
+    const onResponse = this.vm.exports.proxy_on_http_call_response;
+    if (onResponse === undefined) return;
+    const root = this.root;
+    let counts: [number, number, number];
+    if (result instanceof Error) {
+      this.logger.debug({ token, err: result.message }, 'http_call failed');
+      root.status = { code: Status.BROKEN_CONNECTION, message: 'reset' };
+      root.callResult = { headers: new HeaderMap(), body: new BodyBuffer(), trailers: new HeaderMap() };
+      counts = [0, 0, 0];
+    } else {
+      const headers = HeaderMap.fromPairs(result.headers);
+      const trailers = HeaderMap.fromPairs(result.trailers);
+      root.status = { code: Status.OK, message: '' };
+      root.callResult = { headers, body: new BodyBuffer(result.body), trailers };
+      counts = [headers.size, result.body.length, trailers.size];
+    }
+    try {
+      this.vm.call(root, 'proxy_on_http_call_response', onResponse, root.id, token, counts[0], counts[1], counts[2]);
+    } catch (err) {
+      if (!(err instanceof GuestTrap)) throw err;
+    } finally {
+      root.callResult = null;
+      root.status = { code: Status.OK, message: '' };
+    }
+  }
+
+  /** The response being delivered right now, for maps 6/7 and buffer 4. */
+  get callResult(): HttpCallResult | null {
+    return this.root.callResult;
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------
+
+  /** Stops ticks and cancels calls; asks the guest to finish the root context. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#tickTimer !== null) clearTimeout(this.#tickTimer);
+    for (const cancel of this.#calls.values()) cancel();
+    this.#calls.clear();
+    const vm = this.vm;
+    const e = vm.exports;
+    if (vm.failure !== null) return;
+    try {
+      const done = e.proxy_on_done ? vm.call(this.root, 'proxy_on_done', e.proxy_on_done, this.root.id) : 1;
+      if (done) this.deleteRoot();
+      else this.root.pendingDone = true;
+    } catch (err) {
+      if (!(err instanceof GuestTrap)) throw err;
+    }
+  }
+
+  /** on_delete for the root context (after on_done said yes, or after proxy_done). */
+  deleteRoot(): void {
+    this.root.pendingDone = false;
+    const e = this.vm.exports;
+    try {
+      if (e.proxy_on_delete && this.vm.failure === null) this.vm.call(this.root, 'proxy_on_delete', e.proxy_on_delete, this.root.id);
+    } catch (err) {
+      if (!(err instanceof GuestTrap)) throw err;
+    } finally {
+      this.vm.contexts.delete(this.root.id);
+    }
+  }
+}
+
+export type { HttpCallResult };

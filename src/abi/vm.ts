@@ -1,0 +1,152 @@
+// One instance of a module: its memory, its exports, its contexts and the guard around every
+// call into it. Mirrors proxy-wasm-cpp-host's WasmBase: context ids come from a per-VM counter
+// starting at 1 (0 is the VM itself), a trap kills the VM for every context on it, and the
+// current/effective context pair tells host functions whom a call acts on.
+
+import type { Logger } from 'pino';
+import { step } from './deferred.ts';
+import { GuestTrap } from './errors.ts';
+import { readExports, type GuestExports } from './exports.ts';
+import { GuestMemory } from './memory.ts';
+import type { CompiledModule } from './module.ts';
+import type { Context } from './context.ts';
+import { MAX_WASM_MEMORY_BYTES } from './limits.ts';
+
+export interface VmOptions {
+  readonly vmId: string;
+  readonly vmConfiguration: Buffer;
+  readonly logger: Logger;
+  /** "KEY=VALUE" entries for WASI environ_get. */
+  readonly environ: readonly string[];
+}
+
+/** Builds the import object for a VM; injected so this file does not depend on every ABI area. */
+export type ImportsFactory = (vm: Vm) => WebAssembly.Imports;
+
+let vmSerial = 0;
+
+export class Vm {
+  readonly serial = ++vmSerial;
+  readonly module: CompiledModule;
+  readonly options: VmOptions;
+  readonly memory = new GuestMemory();
+  readonly logger: Logger;
+  exports!: GuestExports;
+  /** Set once a guest call trapped; the VM is never called again. */
+  failure: GuestTrap | null = null;
+  readonly contexts = new Map<number, Context>();
+  /** The context whose callback is running. */
+  current: Context | null = null;
+  /** Set by proxy_set_effective_context for the rest of the current guest call. */
+  effective: Context | null = null;
+  #nextContextId = 1;
+  #nextToken = 1;
+
+  constructor(module: CompiledModule, options: VmOptions, imports: ImportsFactory) {
+    this.module = module;
+    this.options = options;
+    this.logger = options.logger;
+    const instance = new WebAssembly.Instance(module.module, imports(this));
+    const exports = readExports(instance);
+    if (typeof exports === 'string') throw new GuestTrap('instantiate', exports);
+    this.exports = exports;
+    this.memory.attach(exports.memory);
+    this.memory.allocate = (size) => this.#allocate(size);
+  }
+
+  get abi(): CompiledModule['abi'] {
+    return this.module.abi;
+  }
+
+  /** The context host functions act on: the effective one if the guest chose one. */
+  context(): Context | null {
+    return this.effective ?? this.current;
+  }
+
+  nextContextId(): number {
+    return this.#nextContextId++;
+  }
+
+  /** Callout tokens are unique per VM and never 0 (SDKs treat unknown tokens as fatal). */
+  nextToken(): number {
+    return this.#nextToken++;
+  }
+
+  /**
+   * Runs the reactor/command start function: `_initialize` (then `main(0,0)` or `__main_void`),
+   * else `_start`. Proxy callbacks are never called before this completed.
+   */
+  start(): void {
+    const e = this.exports;
+    if (e._initialize !== undefined) {
+      this.call(null, '_initialize', e._initialize);
+      if (e.main !== undefined) this.call(null, 'main', e.main, 0, 0);
+      else if (e.__main_void !== undefined) this.call(null, '__main_void', e.__main_void);
+    } else if (e._start !== undefined) {
+      this.call(null, '_start', e._start);
+    }
+  }
+
+  /**
+   * Calls into the guest as `ctx`. A trap marks the VM failed and is rethrown as GuestTrap;
+   * calling a failed VM throws its GuestTrap again. Actions the guest deferred run after the
+   * outermost step returns (see deferred.ts).
+   */
+  call(ctx: Context | null, name: string, fn: (...args: number[]) => number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
+    if (this.failure !== null) throw this.failure;
+    return step(() => {
+      const prevCurrent = this.current;
+      const prevEffective = this.effective;
+      this.current = ctx;
+      this.effective = null;
+      try {
+        const result = fn(a, b, c, d, e); // surplus arguments are ignored by wasm exports
+        this.#checkMemory(name);
+        return result;
+      } catch (err) {
+        throw this.#fail(name, err);
+      } finally {
+        this.current = prevCurrent;
+        this.effective = prevEffective;
+      }
+    });
+  }
+
+  /** Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). */
+  fail(reason: string): void {
+    if (this.failure === null) this.#fail('host', new Error(reason));
+  }
+
+  #fail(name: string, err: unknown): GuestTrap {
+    if (err instanceof GuestTrap && err === this.failure) return err;
+    const trap = new GuestTrap(name, err);
+    if (this.failure === null) {
+      this.failure = trap;
+      const stack = err instanceof Error ? err.stack : undefined;
+      this.logger.error({ err: { message: trap.message, stack }, callback: name }, 'filter VM failed; it will be replaced');
+    }
+    return this.failure;
+  }
+
+  #checkMemory(name: string): void {
+    if (this.exports.memory.buffer.byteLength > MAX_WASM_MEMORY_BYTES) {
+      throw new Error(`linear memory grew past ${MAX_WASM_MEMORY_BYTES} bytes during ${name}`);
+    }
+  }
+
+  /** Guest allocation from inside a host function: no context is current while it runs. */
+  #allocate(size: number): number {
+    const alloc = this.exports.allocate;
+    if (alloc === undefined) return 0;
+    const prevCurrent = this.current;
+    const prevEffective = this.effective;
+    this.current = null;
+    this.effective = null;
+    try {
+      return alloc(size);
+    } finally {
+      this.current = prevCurrent;
+      this.effective = prevEffective;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// The proxy's own metrics, rendered in Prometheus text format on the admin port. Kept as plain
+// maps: a handful of label combinations, updated once per request.
+
+const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+class Histogram {
+  readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length).fill(0);
+  sum = 0;
+  count = 0;
+
+  observe(ms: number): void {
+    this.sum += ms;
+    this.count++;
+    for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (ms <= LATENCY_BUCKETS_MS[i]!) this.counts[i]!++;
+  }
+}
+
+export class ProxyMetrics {
+  readonly #requests = new Map<string, number>();
+  readonly #traps = new Map<string, number>();
+  readonly #latency = new Map<string, Histogram>();
+  /** Extra gauges sampled at render time (e.g. VM memory), name → samples. */
+  readonly #gauges = new Map<string, { help: string; sample: () => Array<[labels: Record<string, string>, value: number]> }>();
+
+  request(listener: string, route: string, status: number): void {
+    const key = `listener="${escapeLabel(listener)}",route="${escapeLabel(route)}",status="${status}"`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+  }
+
+  filterTrap(filter: string): void {
+    this.#traps.set(filter, (this.#traps.get(filter) ?? 0) + 1);
+  }
+
+  upstreamLatency(cluster: string, ms: number): void {
+    let h = this.#latency.get(cluster);
+    if (h === undefined) this.#latency.set(cluster, (h = new Histogram()));
+    h.observe(ms);
+  }
+
+  gauge(name: string, help: string, sample: () => Array<[Record<string, string>, number]>): void {
+    this.#gauges.set(name, { help, sample });
+  }
+
+  render(): string {
+    const out: string[] = [];
+    out.push('# HELP sluice_requests_total Requests served, by listener, route and status (0 = client went away).');
+    out.push('# TYPE sluice_requests_total counter');
+    for (const [labels, value] of this.#requests) out.push(`sluice_requests_total{${labels}} ${value}`);
+    out.push('# HELP sluice_filter_traps_total Filter failures (traps) by filter.');
+    out.push('# TYPE sluice_filter_traps_total counter');
+    for (const [filter, value] of this.#traps) out.push(`sluice_filter_traps_total{filter="${escapeLabel(filter)}"} ${value}`);
+    out.push('# HELP sluice_upstream_latency_ms Time from sending a request upstream to its response headers.');
+    out.push('# TYPE sluice_upstream_latency_ms histogram');
+    for (const [cluster, h] of this.#latency) {
+      const c = `cluster="${escapeLabel(cluster)}"`;
+      LATENCY_BUCKETS_MS.forEach((le, i) => out.push(`sluice_upstream_latency_ms_bucket{${c},le="${le}"} ${h.counts[i]}`));
+      out.push(`sluice_upstream_latency_ms_bucket{${c},le="+Inf"} ${h.count}`);
+      out.push(`sluice_upstream_latency_ms_sum{${c}} ${h.sum}`);
+      out.push(`sluice_upstream_latency_ms_count{${c}} ${h.count}`);
+    }
+    for (const [name, g] of this.#gauges) {
+      out.push(`# HELP ${name} ${g.help}`);
+      out.push(`# TYPE ${name} gauge`);
+      for (const [labels, value] of g.sample()) {
+        const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+        out.push(`${name}{${l}} ${value}`);
+      }
+    }
+    return out.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,31 @@
+// The admin port: liveness, readiness, Prometheus metrics and the effective configuration.
+
+import { createServer, type Server } from 'node:http';
+import type { SluiceConfig } from '../config/types.ts';
+import type { ProxyMetrics } from './metrics.ts';
+
+export interface AdminState {
+  ready: boolean;
+}
+
+export function createAdminServer(config: SluiceConfig, metrics: ProxyMetrics, state: AdminState): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case '/ready':
+        res.writeHead(state.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(state.ready ? 'ready\n' : 'starting\n');
+        return;
+      case '/metrics':
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+        return;
+      case '/config_dump':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config, null, 2) + '\n');
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz /ready /metrics /config_dump\n');
+    }
+  });
+}

@@ -1,0 +1,128 @@
+// sluice command line: `sluice <command> [--config FILE]`.
+// Every failure is reported as one line per problem on stderr; no stack traces.
+// Exit codes: 0 ok, 1 invalid config or failed start, 2 usage error.
+
+import { parseArgs } from 'node:util';
+import { ConfigError, displayPath, loadConfig, type SluiceConfig } from './config/index.ts';
+
+const USAGE = `Usage: sluice [command] [--config FILE]
+
+Commands:
+  run              start the proxy (default)
+  validate         check the config file and exit
+  inspect FILE     describe a Proxy-Wasm module (not implemented yet)
+
+Options:
+  -c, --config FILE  config file (default: ./config.yaml)
+  -h, --help         show this help
+`;
+
+const DEFAULT_CONFIG = './config.yaml';
+
+/** The proxy's entry point, typed loosely: src/proxy is built separately. */
+interface ProxyModule {
+  startSluice(config: SluiceConfig): Promise<{ close(): Promise<void> }>;
+}
+
+interface Options { command: string; config: string; rest: string[] }
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (typeof options === 'number') return options;
+  if (options.rest.length > 0 && options.command !== 'inspect') {
+    process.stderr.write(`sluice: unexpected argument "${options.rest[0]}" (the config file goes after --config)\n\n${USAGE}`);
+    return 2;
+  }
+  switch (options.command) {
+    case 'run':
+      return run(options.config);
+    case 'validate':
+      return validate(options.config);
+    case 'inspect':
+      process.stderr.write('sluice: inspect is not implemented yet\n');
+      return 2;
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`sluice: unknown command "${options.command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** The parsed options, or the exit code when there is nothing more to do. */
+function parseOptions(argv: string[]): Options | number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`sluice: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [command = 'run', ...rest] = parsed.positionals;
+  return { command, config: parsed.values.config, rest };
+}
+
+/** Loads the config, printing its issues when it is invalid. */
+function load(file: string): SluiceConfig | undefined {
+  try {
+    return loadConfig(file);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
+function validate(file: string): number {
+  const config = load(file);
+  if (!config) return 1;
+  const { listeners, clusters, filters } = config;
+  process.stdout.write(`${displayPath(file)}: ok (${listeners.length} listeners, ${clusters.length} clusters, ${filters.length} filters)\n`);
+  return 0;
+}
+
+async function run(file: string): Promise<number> {
+  const config = load(file);
+  if (!config) return 1;
+  // A variable specifier keeps the type checker from resolving a module that is built separately.
+  const proxyModule = './proxy/sluice.ts';
+  const { startSluice } = (await import(proxyModule)) as ProxyModule;
+  const sluice = await startSluice(config);
+  let closing = false;
+  const shutdown = (): void => {
+    // A terminal's Ctrl-C reaches both bin/sluice.mjs's re-spawned child and the parent, which forwards it: ignore repeats.
+    if (closing) return;
+    closing = true;
+    sluice.close().then(
+      () => process.exit(0),
+      (error: unknown) => fail(error),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  return 0;
+}
+
+/** Prints the one-line form of an unexpected error and exits 1. */
+function fail(error: unknown): never {
+  process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  fail(error);
+}

@@ -1,0 +1,41 @@
+// `clusters:` — named groups of upstream endpoints that routes forward to.
+
+import { parseHostPort } from '../address.ts';
+import { readAll, type Field, type Reader } from '../reader.ts';
+import type { Symbols } from '../symbols.ts';
+import type { ClusterConfig, HostPort } from '../types.ts';
+import { parseDuration } from '../units.ts';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+const CLUSTER_SHAPE = { keys: ['name', 'endpoints', 'connect_timeout', 'timeout'], required: ['name', 'endpoints'] };
+
+export function readClusters(r: Reader, symbols: Symbols, field: Field | undefined): ClusterConfig[] {
+  const items = field ? r.list(field) : [];
+  return (items ?? []).flatMap((item) => readCluster(r, symbols, item) ?? []);
+}
+
+function readCluster(r: Reader, symbols: Symbols, field: Field): ClusterConfig | undefined {
+  const entry = r.map(field, CLUSTER_SHAPE);
+  if (!entry) return undefined;
+  const name = symbols.readName(entry, 'cluster');
+  const endpoints = entry.read('endpoints', (f) => readEndpoints(r, f));
+  const connectTimeoutMs = entry.readOr('connect_timeout', (f) => positive(r, f, r.parseQuantity(f, parseDuration)), DEFAULT_CONNECT_TIMEOUT_MS);
+  const timeoutMs = entry.readOr('timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_TIMEOUT_MS);
+  if (name === undefined || !endpoints) return undefined;
+  return { name, endpoints, connectTimeoutMs, timeoutMs };
+}
+
+function readEndpoints(r: Reader, field: Field): HostPort[] | undefined {
+  const items = r.list(field);
+  if (!items) return undefined;
+  if (items.length === 0) r.report(field, 'a cluster needs at least one endpoint');
+  return readAll(items, (item) => r.parse(item, parseHostPort));
+}
+
+/** A connect timeout of 0 would fail every connection; only the request timeout may be disabled. */
+function positive(r: Reader, field: Field, ms: number | undefined): number | undefined {
+  if (ms === 0) r.report(field, 'must be greater than 0');
+  return ms || undefined;
+}

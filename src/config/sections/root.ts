@@ -1,0 +1,41 @@
+// The top level of a config file: wires the sections together in dependency order.
+
+import type { Reader } from '../reader.ts';
+import { Symbols } from '../symbols.ts';
+import { LOG_LEVELS, type SluiceConfig } from '../types.ts';
+import { readClusters } from './clusters.ts';
+import { readFilters } from './filters.ts';
+import { readListenAddress, readListeners } from './listeners.ts';
+
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
+
+export interface RootContext {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Directory module paths are relative to. */
+  baseDir: string;
+}
+
+/** Reads the whole config; undefined (with issues recorded on `r`) when it is not valid. */
+export function readConfig(r: Reader, context: RootContext): SluiceConfig | undefined {
+  const rootField = r.root();
+  if (rootField.node === null) {
+    r.report(rootField, 'the config is empty; it needs at least a "listeners" list');
+    return undefined;
+  }
+  const root = r.map(rootField, ROOT_SHAPE);
+  if (!root) return undefined;
+  const symbols = new Symbols(r);
+  const logLevel = root.readOr('log_level', (f) => r.oneOf(f, LOG_LEVELS), 'info');
+  const admin = root.read('admin', (f) => {
+    const address = r.map(f, ADMIN_SHAPE)?.read('address', (a) => readListenAddress(r, symbols, a));
+    return address && { address };
+  });
+  const clusters = readClusters(r, symbols, root.get('clusters'));
+  const filters = readFilters(r, symbols, root.get('filters'), { baseDir: context.baseDir, logLevel });
+  const listeners = readListeners(r, symbols, root.get('listeners'));
+  symbols.checkReferences();
+  if (r.issues.length > 0) return undefined;
+  return { file: context.file, logLevel, ...(admin && { admin }), listeners, clusters, filters };
+}

@@ -1,0 +1,80 @@
+// The validated, fully resolved configuration handed to the proxy. Everything
+// here is already checked: defaults are filled in, references resolve, module
+// paths are absolute. YAML keys are snake_case; these fields are camelCase.
+
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+export const LOG_LEVELS: readonly LogLevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
+
+export type FailurePolicy = 'fail_closed' | 'fail_open';
+
+export const FAILURE_POLICIES: readonly FailurePolicy[] = ['fail_closed', 'fail_open'];
+
+/** A listen or connect address. `host` is bare: IPv6 literals carry no brackets. */
+export interface HostPort { host: string; port: number }
+
+/** Exactly one of `exact`, `prefix`, `present` is set. `name` is lower-case. */
+export interface HeaderMatch { name: string; exact?: string; prefix?: string; present?: boolean }
+
+/** All given conditions must hold; an empty match matches every request. */
+export interface RouteMatch { prefix?: string; path?: string; headers?: HeaderMatch[]; methods?: string[]; host?: string }
+
+/** `headers` names are lower-case, in file order. */
+export interface DirectResponse { status: number; body: string; headers: [string, string][] }
+
+/** Exactly one of `cluster`, `directResponse`, `echo` is set. */
+export interface RouteConfig {
+  name: string;
+  match: RouteMatch;
+  cluster?: string;
+  directResponse?: DirectResponse;
+  echo?: boolean;
+  /** Resolved: the route's own list, else the listener's. */
+  filters: string[];
+  /** Resolved with the listener's values as defaults. */
+  maxRequestBodyBytes: number;
+  maxResponseBodyBytes: number;
+}
+
+export interface ListenerConfig {
+  name: string;
+  address: HostPort;
+  filters: string[];
+  /** In file order: the first route that matches wins. */
+  routes: RouteConfig[];
+}
+
+export interface ClusterConfig {
+  name: string;
+  endpoints: HostPort[];
+  connectTimeoutMs: number;
+  /** 0 means no request timeout. */
+  timeoutMs: number;
+}
+
+/** Where a config entry starts; `file` is the path as shown in config issues. */
+export interface SourceLocation { file: string; line: number; col: number }
+
+export interface FilterConfig {
+  name: string;
+  /** Absolute path of the .wasm file. */
+  module: string;
+  rootId: string;
+  vmId: string;
+  configuration: string;
+  vmConfiguration: string;
+  failurePolicy: FailurePolicy;
+  logLevel: LogLevelName;
+  /** Where the filter entry starts, for runtime error messages. */
+  source: SourceLocation;
+}
+
+export interface SluiceConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  logLevel: LogLevelName;
+  admin?: { address: HostPort };
+  listeners: ListenerConfig[];
+  clusters: ClusterConfig[];
+  filters: FilterConfig[];
+}

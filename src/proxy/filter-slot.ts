@@ -1,0 +1,173 @@
+// One filter's place in one request: it owns the filter's stream context, answers the guest's
+// host calls for this stream (the StreamHost interface of src/abi), and runs the filter's
+// callbacks for both pipeline directions. Failures are contained here: a trap or an unavailable
+// VM takes this filter out of the stream and applies its failure policy.
+
+import type { BodyBuffer } from '../abi/body-buffer.ts';
+import type { LocalReply, StreamContext, StreamHost } from '../abi/context.ts';
+import { defer } from '../abi/deferred.ts';
+import { GuestTrap } from '../abi/errors.ts';
+import type { GuestExports } from '../abi/exports.ts';
+import { HeaderMap } from '../abi/header-map.ts';
+import type { Plugin } from '../abi/plugin.ts';
+import { Action, MapType, StreamType } from '../abi/types.ts';
+import type { Stage, StageFilter } from './pipeline.ts';
+import type { HttpStream } from './stream.ts';
+
+type Callback = Exclude<keyof GuestExports, 'memory' | 'allocate'>;
+
+export class FilterSlot implements StreamHost {
+  readonly stream: HttpStream;
+  readonly name: string;
+  readonly failOpen: boolean;
+  plugin: Plugin | null = null;
+  ctx: StreamContext | null = null;
+  /** Out of this stream for good: its VM failed, or it was unavailable. */
+  out = false;
+  /** Whether any callback ran (for the access log's list of filters run). */
+  ran = false;
+  requestStage: Stage | null = null;
+  responseStage: Stage | null = null;
+  readonly request: StageFilter;
+  readonly response: StageFilter;
+
+  constructor(stream: HttpStream, name: string, failOpen: boolean) {
+    this.stream = stream;
+    this.name = name;
+    this.failOpen = failOpen;
+    this.request = {
+      onHeaders: (stage, eos) => this.#headers('proxy_on_request_headers', stage, this.stream.requestHeaders, eos),
+      onBody: (_stage, size, eos) => this.#invoke('proxy_on_request_body', size, eos ? 1 : 0),
+      onTrailers: () => this.#invoke('proxy_on_request_trailers', this.stream.requestTrailers?.size ?? 0, 0),
+    };
+    this.response = {
+      onHeaders: (stage, eos) => this.#headers('proxy_on_response_headers', stage, this.stream.responseHeaders!, eos),
+      onBody: (_stage, size, eos) => this.#invoke('proxy_on_response_body', size, eos ? 1 : 0),
+      onTrailers: () => this.#invoke('proxy_on_response_trailers', this.stream.responseTrailers?.size ?? 0, 0),
+    };
+  }
+
+  /** Response callbacks only run for filters that took part in the request. */
+  get participated(): boolean {
+    return this.ctx !== null;
+  }
+
+  #headers(name: Callback, _stage: Stage, map: HeaderMap, eos: boolean): Action {
+    return this.#invoke(name, map.size, eos ? 1 : 0);
+  }
+
+  #invoke(name: Callback, a: number, b: number): Action {
+    if (this.out) return Action.CONTINUE;
+    const ctx = this.#context();
+    if (ctx === null) return this.out && this.failOpen ? Action.CONTINUE : Action.PAUSE;
+    const fn = ctx.vm.exports[name];
+    if (fn === undefined) return Action.CONTINUE;
+    this.ran = true;
+    let result: number;
+    try {
+      result = ctx.vm.call(ctx, name, fn, ctx.id, a, b);
+    } catch (err) {
+      return this.#failed(err, name);
+    }
+    // A local reply asked for during the callback overrides what the callback answered.
+    if (this.stream.localReplyPending) return Action.PAUSE;
+    // Headers may answer 2 (ContinueAndEndStream): treat as continue; every other non-zero stops.
+    return result === 0 || (result === 2 && (name === 'proxy_on_request_headers' || name === 'proxy_on_response_headers'))
+      ? Action.CONTINUE
+      : Action.PAUSE;
+  }
+
+  /** The stream context, created on first use; null when the filter cannot run. */
+  #context(): StreamContext | null {
+    if (this.ctx !== null) return this.ctx;
+    const plugin = this.stream.listener.plugins.get(this.name);
+    if (plugin === null) {
+      this.#unavailable();
+      return null;
+    }
+    this.plugin = plugin;
+    try {
+      this.ctx = plugin.createStream(this);
+    } catch (err) {
+      this.#failed(err, 'proxy_on_context_create');
+      return null;
+    }
+    return this.ctx;
+  }
+
+  #unavailable(): void {
+    this.out = true;
+    this.stream.logger.warn({ filter: this.name }, `filter unavailable (its VM failed and could not be replaced); ${this.failOpen ? 'skipping it' : 'failing the request'}`);
+    if (!this.failOpen) this.stream.failClosed(this);
+  }
+
+  #failed(err: unknown, callback: string): Action {
+    this.out = true;
+    if (!(err instanceof GuestTrap)) {
+      this.stream.logger.error({ err, filter: this.name, callback }, 'host error while running a filter');
+    }
+    if (this.ctx !== null) this.plugin!.finishStream(this.ctx); // the guest is dead: only bookkeeping
+    this.stream.noteTrap(this.name);
+    if (this.failOpen) {
+      this.stream.logger.warn({ filter: this.name }, 'filter failed; fail_open: skipping it for this request');
+      return Action.CONTINUE;
+    }
+    this.stream.failClosed(this);
+    return Action.PAUSE;
+  }
+
+  /** End of stream: on_log, on_done, on_delete (the context is created if it never was). */
+  finish(): void {
+    if (this.out) return;
+    const ctx = this.#context();
+    if (ctx !== null) this.plugin!.finishStream(ctx);
+  }
+
+  // ---- StreamHost ------------------------------------------------------------------------
+
+  headerMap(type: number, write: boolean): HeaderMap | undefined {
+    const s = this.stream;
+    switch (type) {
+      case MapType.HTTP_REQUEST_HEADERS:
+        return s.requestHeaders;
+      case MapType.HTTP_REQUEST_TRAILERS:
+        return s.requestTrailers ?? undefined;
+      case MapType.HTTP_RESPONSE_HEADERS:
+        return s.responseHeaders ?? undefined;
+      case MapType.HTTP_RESPONSE_TRAILERS:
+        // Trailers may be added from the last body callback when the response had none.
+        if (s.responseTrailers === null && write && s.responseHeaders !== null && !s.responseEnded) {
+          s.responseTrailers = new HeaderMap();
+        }
+        return s.responseTrailers ?? undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  body(type: number): BodyBuffer | undefined {
+    const stage = type === 0 ? this.requestStage : this.responseStage;
+    return stage?.body ?? undefined;
+  }
+
+  property(path: readonly string[]): Buffer | undefined {
+    return this.stream.property(path);
+  }
+
+  setProperty(path: readonly string[], value: Buffer): void {
+    this.stream.filterState.set(path.join('\0'), value);
+  }
+
+  continueStream(type: StreamType): void {
+    const stage = type === StreamType.HTTP_REQUEST ? this.requestStage : this.responseStage;
+    if (stage !== null) defer(() => stage.resume());
+  }
+
+  closeStream(_type: StreamType): void {
+    defer(() => this.stream.reset('wasm_close_stream'));
+  }
+
+  sendLocalResponse(reply: LocalReply): void {
+    this.stream.requestLocalReply(reply, this);
+  }
+}

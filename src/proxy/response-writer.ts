@@ -1,0 +1,94 @@
+// The response pipeline's sink: writes what leaves the last filter to the client. Headers wait
+// for the first body bytes (or end of stream) so Content-Length can be made right when a filter
+// changed the body: exact when the whole body is known, dropped (chunked) when it streams.
+
+import type { ServerResponse } from 'node:http';
+import type { Sink } from './pipeline.ts';
+import { toRawList, toTrailerObject } from './headers.ts';
+import type { HttpStream } from './stream.ts';
+import { isHopByHop } from './headers.ts';
+
+const HOP_BY_HOP_OMIT: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+
+export class ResponseWriter implements Sink {
+  readonly #stream: HttpStream;
+  readonly #res: ServerResponse;
+  #headersPending = false;
+  #declaredLength = -1;
+  #sent = 0;
+
+  constructor(stream: HttpStream, res: ServerResponse) {
+    this.#stream = stream;
+    this.#res = res;
+  }
+
+  get headSent(): boolean {
+    return this.#res.headersSent;
+  }
+
+  headers(eos: boolean): void {
+    this.#headersPending = true;
+    if (eos) this.#finish(null, true);
+  }
+
+  data(chunk: Buffer, eos: boolean): void {
+    if (this.#headersPending) this.#writeHead(chunk.length, eos);
+    if (chunk.length > 0) {
+      this.#sent += chunk.length;
+      this.#stream.bytesSent += chunk.length;
+      if (!this.#res.write(chunk)) {
+        const flow = this.#stream.responsePipeline;
+        flow.hold();
+        this.#res.once('drain', () => flow.release());
+      }
+    }
+    if (eos) this.#end();
+  }
+
+  trailers(): void {
+    this.#finish(null, true);
+  }
+
+  #finish(_chunk: Buffer | null, _eos: boolean): void {
+    if (this.#headersPending) this.#writeHead(0, true);
+    this.#end();
+  }
+
+  #writeHead(firstChunkLength: number, eos: boolean): void {
+    this.#headersPending = false;
+    const headers = this.#stream.responseHeaders!;
+    const status = Number(headers.get(':status')) || 502;
+    const edited = this.#stream.responsePipeline.bodyEdited;
+    const declared = headers.get('content-length');
+    if (eos) {
+      // The whole body is known: state its exact length when a filter edited it or none was given.
+      const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
+      if ((edited || declared === undefined) && !bodiless) headers.set('content-length', String(firstChunkLength));
+    } else if (edited && declared !== undefined) {
+      headers.remove('content-length'); // the body streams on with a new length: go chunked
+    }
+    const finalLength = headers.get('content-length');
+    this.#declaredLength = finalLength === undefined ? -1 : Number(finalLength);
+    this.#stream.statusCode = status;
+    const trailers = this.#stream.responseTrailers;
+    if (trailers !== null && trailers.size > 0 && finalLength === undefined) {
+      headers.set('trailer', trailers.names.filter((n) => !isHopByHop(n)).join(', '));
+    }
+    this.#res.writeHead(status, toRawList(headers, HOP_BY_HOP_OMIT));
+  }
+
+  #end(): void {
+    const res = this.#res;
+    if (res.writableEnded) return;
+    this.#stream.responseEnded = true;
+    const trailers = this.#stream.responseTrailers;
+    if (trailers !== null && trailers.size > 0 && this.#declaredLength === -1) res.addTrailers(toTrailerObject(trailers));
+    if (this.#declaredLength !== -1 && this.#declaredLength !== this.#sent && this.#stream.method !== 'HEAD') {
+      // A filter changed the length of a body whose Content-Length was already on the wire.
+      this.#stream.logger.error({ declared: this.#declaredLength, sent: this.#sent }, 'response body length changed after headers were sent; resetting');
+      res.destroy();
+      return;
+    }
+    res.end();
+  }
+}

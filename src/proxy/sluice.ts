@@ -1,0 +1,142 @@
+// Starting and stopping a whole proxy from a validated configuration: filters (VMs and root
+// contexts), clusters, listeners and the admin port.
+
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DestinationStream, Logger } from 'pino';
+import { setDeferredErrorHandler } from '../abi/deferred.ts';
+import { PluginSet, type PluginSpec } from '../abi/plugin-set.ts';
+import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
+import { createAdminServer } from '../admin/server.ts';
+import { ProxyMetrics } from '../admin/metrics.ts';
+import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
+import { createLogger } from '../log.ts';
+import { Clusters } from './cluster.ts';
+import { httpCallService } from './http-call.ts';
+import { Router } from './router.ts';
+import { HttpStream, type ListenerRuntime } from './stream.ts';
+
+export interface StartOptions {
+  /** Where logs go (tests capture them); default stdout. */
+  logDestination?: DestinationStream;
+  logger?: Logger;
+}
+
+export interface RunningSluice {
+  readonly logger: Logger;
+  /** Bound addresses by listener name (port 0 in the config resolves here). */
+  readonly listeners: ReadonlyMap<string, HostPort>;
+  readonly admin: HostPort | null;
+  readonly plugins: PluginSet;
+  close(): Promise<void>;
+}
+
+export function pluginSpec(filter: FilterConfig): PluginSpec {
+  return {
+    name: filter.name,
+    rootId: filter.rootId,
+    vmId: filter.vmId,
+    configuration: Buffer.from(filter.configuration, 'utf8'),
+    vmConfiguration: Buffer.from(filter.vmConfiguration, 'utf8'),
+    logLevel: LOG_LEVEL_BY_NAME[filter.logLevel],
+    failOpen: filter.failurePolicy === 'fail_open',
+    modulePath: filter.module,
+    environ: [],
+  };
+}
+
+function listen(server: Server, address: HostPort): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : address);
+    });
+  });
+}
+
+export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
+  const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
+  setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
+  const metrics = new ProxyMetrics();
+  const clusters = new Clusters(config.clusters);
+  const plugins = new PluginSet(config.filters.map(pluginSpec), httpCallService(clusters), logger);
+  plugins.start();
+  metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
+    const seen = new Set<unknown>();
+    const out: Array<[Record<string, string>, number]> = [];
+    for (const p of plugins.plugins()) {
+      if (seen.has(p.vm)) continue;
+      seen.add(p.vm);
+      out.push([{ vm_id: p.config.vmId, module: p.vm.module.file }, p.vm.exports.memory.buffer.byteLength]);
+    }
+    return out;
+  });
+  const failOpen = new Set(config.filters.filter((f) => f.failurePolicy === 'fail_open').map((f) => f.name));
+
+  const servers: Server[] = [];
+  const bound = new Map<string, HostPort>();
+  let admin: HostPort | null = null;
+  const adminState = { ready: false };
+  try {
+    for (const listener of config.listeners) {
+      const runtime: ListenerRuntime = {
+        config: listener,
+        router: new Router(listener.routes),
+        plugins,
+        clusters,
+        failOpen,
+        logger: logger.child({ listener: listener.name }),
+        metrics,
+      };
+      const connectionIds = new WeakMap<Socket, number>();
+      let nextConnectionId = 1;
+      const server = createServer({ keepAlive: true }, (req, res) => {
+        const id = connectionIds.get(req.socket) ?? 0;
+        new HttpStream(runtime, req, res, id).start();
+      });
+      server.on('connection', (socket: Socket) => connectionIds.set(socket, nextConnectionId++));
+      server.on('clientError', (_err, socket) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      });
+      servers.push(server);
+      bound.set(listener.name, await listen(server, listener.address));
+    }
+    if (config.admin !== undefined) {
+      const server = createAdminServer(config, metrics, adminState);
+      servers.push(server);
+      admin = await listen(server, config.admin.address);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    plugins.stop();
+    await clusters.close();
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot listen: ${e.message}`), { code: 'SLUICE_LISTEN' });
+  }
+  adminState.ready = true;
+  for (const [name, addr] of bound) logger.info({ listener: name, address: `${addr.host}:${addr.port}` }, 'listening');
+  if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
+
+  return {
+    logger,
+    listeners: bound,
+    admin,
+    plugins,
+    async close() {
+      adminState.ready = false;
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      plugins.stop();
+      await clusters.close();
+    },
+  };
+}

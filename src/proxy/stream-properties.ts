@@ -1,0 +1,145 @@
+// The stream attributes a filter reads with proxy_get_property, in Envoy's names and byte
+// encodings (reference §7.13): strings raw, integers 8-byte LE, times as int64 nanoseconds,
+// maps as serialized pairs.
+
+import { HeaderMap } from '../abi/header-map.ts';
+import { durationValue, int64Value, mapValue, stringValue, timestampValue, uint64Value } from '../abi/property-encoding.ts';
+import type { HttpStream } from './stream.ts';
+
+function joinedHeaders(map: HeaderMap): Buffer {
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const name of new Set(map.names)) {
+    names.push(name);
+    values.push(map.getJoined(name)!);
+  }
+  return mapValue(names, values);
+}
+
+function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): Buffer | undefined {
+  if (map === null || rest > 1) return undefined;
+  if (key === undefined) return joinedHeaders(map);
+  const value = map.getJoined(key.toLowerCase());
+  return value === undefined ? undefined : stringValue(value);
+}
+
+function requestProperty(s: HttpStream, field: string | undefined, path: readonly string[]): Buffer | undefined {
+  const h = s.requestHeaders;
+  if (field === 'headers') return headersProperty(h, path[2], path.length - 2);
+  if (path.length !== 2) return undefined;
+  switch (field) {
+    case 'path':
+      return stringValue(h.get(':path') ?? '');
+    case 'url_path': {
+      const p = h.get(':path') ?? '';
+      const q = p.indexOf('?');
+      return stringValue(q === -1 ? p : p.slice(0, q));
+    }
+    case 'query': {
+      const p = h.get(':path') ?? '';
+      const q = p.indexOf('?');
+      if (q === -1) return stringValue('');
+      const hash = p.indexOf('#', q);
+      return stringValue(p.slice(q + 1, hash === -1 ? undefined : hash));
+    }
+    case 'host':
+      return stringValue(h.get(':authority') ?? '');
+    case 'scheme':
+      return stringValue(h.get(':scheme') ?? 'http');
+    case 'method':
+      return stringValue(h.get(':method') ?? '');
+    case 'id': {
+      const id = h.get('x-request-id');
+      return id === undefined ? undefined : stringValue(id);
+    }
+    case 'referer':
+    case 'useragent': {
+      const v = h.get(field === 'referer' ? 'referer' : 'user-agent');
+      return v === undefined ? undefined : stringValue(v);
+    }
+    case 'protocol':
+      return stringValue(`HTTP/${s.httpVersion}`);
+    case 'time':
+      return timestampValue(s.startTime);
+    case 'duration':
+      return s.endedAt === 0 ? undefined : durationValue(s.endedAt - s.startedAt);
+    case 'size': {
+      const cl = h.get('content-length');
+      return int64Value(cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : s.bytesReceived);
+    }
+    case 'total_size':
+      return int64Value(s.bytesReceived + h.byteSize);
+    case 'headers_bytes':
+      return int64Value(h.byteSize);
+    default:
+      return undefined;
+  }
+}
+
+function responseProperty(s: HttpStream, field: string | undefined, path: readonly string[]): Buffer | undefined {
+  const h = s.responseHeaders;
+  if (field === 'headers') return headersProperty(h, path[2], path.length - 2);
+  if (field === 'trailers') return headersProperty(s.responseTrailers, path[2], path.length - 2);
+  if (path.length !== 2) return undefined;
+  switch (field) {
+    case 'code': {
+      const code = s.statusCode !== 0 ? s.statusCode : Number(h?.get(':status'));
+      return Number.isFinite(code) && code > 0 ? int64Value(code) : undefined;
+    }
+    case 'code_details':
+      return s.responseHeaders === null ? undefined : stringValue(s.codeDetails);
+    case 'size':
+      return h === null ? undefined : int64Value(s.bytesSent);
+    case 'total_size':
+      return h === null ? undefined : int64Value(s.bytesSent + h.byteSize);
+    case 'headers_bytes':
+      return h === null ? undefined : int64Value(h.byteSize);
+    default:
+      return undefined;
+  }
+}
+
+function addressProperty(ip: string, port: number, field: string | undefined, length: number): Buffer | undefined {
+  if (length !== 2) return undefined;
+  if (field === 'address') return stringValue(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  if (field === 'port') return int64Value(port);
+  return undefined;
+}
+
+export function streamProperty(s: HttpStream, path: readonly string[]): Buffer | undefined {
+  const [root, field] = path;
+  switch (root) {
+    case 'request':
+      return requestProperty(s, field, path);
+    case 'response':
+      return responseProperty(s, field, path);
+    case 'source':
+      return addressProperty(s.remoteAddress, s.remotePort, field, path.length);
+    case 'destination':
+      return addressProperty(s.localAddress, s.localPort, field, path.length);
+    case 'connection':
+      if (path.length === 2 && field === 'id') return uint64Value(s.connectionId);
+      if (path.length === 2 && field === 'mtls') return Buffer.from([0]);
+      return undefined;
+    case 'connection_id':
+      return path.length === 1 ? uint64Value(s.connectionId) : undefined;
+    case 'upstream':
+      if (s.upstreamEndpoint === null) return undefined;
+      {
+        const i = s.upstreamEndpoint.lastIndexOf(':');
+        return addressProperty(s.upstreamEndpoint.slice(0, i), Number(s.upstreamEndpoint.slice(i + 1)), field, path.length);
+      }
+    case 'xds':
+      if (path.length !== 2) return undefined;
+      if (field === 'route_name') return s.route === undefined ? undefined : stringValue(s.route.config.name);
+      if (field === 'cluster_name') return s.route?.config.cluster === undefined ? undefined : stringValue(s.route.config.cluster);
+      if (field === 'listener_name' || field === 'filter_chain_name') return stringValue(s.listener.config.name);
+      return undefined;
+    case 'route_name':
+      return path.length === 1 && s.route !== undefined ? stringValue(s.route.config.name) : undefined;
+    case 'cluster_name':
+      return path.length === 1 && s.route?.config.cluster !== undefined ? stringValue(s.route.config.cluster) : undefined;
+  }
+  // Anything else may have been set by a filter earlier in this request.
+  return s.filterState.get(path.join('\0'));
+}

@@ -1,0 +1,542 @@
+// One HTTP request/response exchange walking the filter chain (the stream driver). The request
+// pipeline runs the filters in order and ends in the route's action (a cluster, a direct
+// response or an echo); the response pipeline runs the filters that took part in reverse order
+// (Envoy's encoder order) and ends at the client. Local replies, failures and limits short-cut
+// the exchange; whatever happens, every filter context ends with on_log, on_done, on_delete.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { LocalReply } from '../abi/context.ts';
+import { defer, step } from '../abi/deferred.ts';
+import { HeaderMap } from '../abi/header-map.ts';
+import type { PluginSet } from '../abi/plugin-set.ts';
+import type { ListenerConfig } from '../config/types.ts';
+import { classifyUpstreamError, type Clusters } from './cluster.ts';
+import { FilterSlot } from './filter-slot.ts';
+import { requestHeaderMap, responseHeaderMap, toRawList } from './headers.ts';
+import { localReply, localReplyHeaders } from './local-reply.ts';
+import { FrameKind, Pipeline, type Sink } from './pipeline.ts';
+import { ResponseWriter } from './response-writer.ts';
+import type { CompiledRoute, Router } from './router.ts';
+import { streamProperty } from './stream-properties.ts';
+import { RequestBodyStream, UpstreamExchange } from './upstream.ts';
+import type { ProxyMetrics } from '../admin/metrics.ts';
+
+/** What a listener shares with every stream it serves. */
+export interface ListenerRuntime {
+  readonly config: ListenerConfig;
+  readonly router: Router;
+  readonly plugins: PluginSet;
+  readonly clusters: Clusters;
+  readonly failOpen: ReadonlySet<string>;
+  readonly logger: Logger;
+  readonly metrics: ProxyMetrics;
+}
+
+const NO_BODY_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
+
+export class HttpStream {
+  readonly listener: ListenerRuntime;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly logger: Logger;
+  readonly connectionId: number;
+  readonly startTime = Date.now();
+  readonly startedAt = performance.now();
+  endedAt = 0;
+  readonly method: string;
+  readonly httpVersion: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  requestHeaders: HeaderMap;
+  requestTrailers: HeaderMap | null = null;
+  responseHeaders: HeaderMap | null = null;
+  responseTrailers: HeaderMap | null = null;
+  /** Values written with proxy_set_property during this request. */
+  readonly filterState = new Map<string, Buffer>();
+  route: CompiledRoute | undefined;
+  slots: FilterSlot[] = [];
+  requestPipeline!: Pipeline;
+  responsePipeline!: Pipeline;
+  readonly #writer: ResponseWriter;
+  upstream: UpstreamExchange | null = null;
+  upstreamEndpoint: string | null = null;
+
+  statusCode = 0;
+  codeDetails = '';
+  bytesReceived = 0;
+  bytesSent = 0;
+  responseEnded = false;
+  /** A local reply was asked for during the current callback (it overrides the callback's answer). */
+  localReplyPending = false;
+  #replied = false;
+  #failed = false;
+  #responseStarted = false;
+  #completed = false;
+  #requestEosSent = false;
+  #responseEosSent = false;
+  #upstreamStartedAt = 0;
+  readonly #traps: string[] = [];
+
+  constructor(listener: ListenerRuntime, req: IncomingMessage, res: ServerResponse, connectionId: number) {
+    this.listener = listener;
+    this.req = req;
+    this.res = res;
+    this.connectionId = connectionId;
+    this.logger = listener.logger;
+    this.method = req.method ?? 'GET';
+    this.httpVersion = req.httpVersion;
+    const socket = req.socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.requestHeaders = requestHeaderMap(req, 'http');
+    this.#writer = new ResponseWriter(this, res);
+  }
+
+  start(): void {
+    const { req, res } = this;
+    const h = this.requestHeaders;
+    if (!h.has('x-request-id')) h.add('x-request-id', randomUUID());
+    const xff = h.get('x-forwarded-for');
+    h.set('x-forwarded-for', xff === undefined ? this.remoteAddress : `${xff}, ${this.remoteAddress}`);
+    if (!h.has('x-forwarded-proto')) h.add('x-forwarded-proto', 'http');
+    h.version = 0; // edits made by the proxy itself do not count as filter edits
+
+    this.route = this.listener.router.match(h);
+    const routeConfig = this.route?.config;
+    const filterNames = routeConfig?.filters ?? [];
+    this.slots = filterNames.map((name) => new FilterSlot(this, name, this.listener.failOpen.has(name)));
+    this.requestPipeline = new Pipeline(
+      this.slots.map((s) => s.request),
+      new RequestForwarder(this),
+      routeConfig?.maxRequestBodyBytes ?? 0,
+    );
+    this.responsePipeline = new Pipeline(
+      this.slots.map((s) => s.response).reverse(),
+      this.#writer,
+      routeConfig?.maxResponseBodyBytes ?? 0,
+    );
+    const n = this.slots.length;
+    this.slots.forEach((slot, i) => {
+      slot.requestStage = this.requestPipeline.stages[i]!;
+      slot.responseStage = this.responsePipeline.stages[n - 1 - i]!;
+    });
+    this.requestPipeline.setSource({ pause: () => req.pause(), resume: () => req.resume() });
+    this.requestPipeline.onOverflow = (stage) =>
+      this.#limitExceeded(413, 'request_payload_too_large', this.slots[stage.index]!.name);
+    this.responsePipeline.onOverflow = (stage) =>
+      this.#limitExceeded(502, 'response_payload_too_large', this.slots[n - 1 - stage.index]!.name);
+
+    res.once('close', () => this.#safely(() => this.#complete()));
+    req.on('error', () => {}); // a client reset surfaces as res 'close'
+
+    if (this.route === undefined) {
+      this.codeDetails = 'route_not_found';
+      this.#startResponse(localReplyHeaders(localReply(404, 'route_not_found', 'no route\n')));
+      req.resume();
+      return;
+    }
+    const eos = !hasRequestBody(req);
+    this.#safely(() => step(() => this.requestPipeline.push({ kind: FrameKind.HEADERS, eos })));
+    if (eos) {
+      req.resume(); // let Node read to the end of the (empty) message
+      return;
+    }
+    this.#readRequestBody();
+  }
+
+  #readRequestBody(): void {
+    const req = this.req;
+    const declared = req.headers['content-length'];
+    let remaining = declared === undefined ? -1 : Number(declared);
+    req.on('data', (chunk: Buffer) =>
+      this.#safely(() => {
+        this.bytesReceived += chunk.length;
+        let eos = false;
+        if (remaining >= 0) {
+          remaining -= chunk.length;
+          eos = remaining <= 0;
+        }
+        if (eos) this.#requestEosSent = true;
+        step(() => this.requestPipeline.push({ kind: FrameKind.DATA, chunk, eos }));
+      }),
+    );
+    req.on('end', () =>
+      this.#safely(() => {
+        if (this.#requestEosSent) return;
+        this.#requestEosSent = true;
+        const raw = req.rawTrailers;
+        if (raw.length > 0) {
+          this.requestTrailers = responseHeaderMap(0, raw);
+          this.requestTrailers.remove(':status');
+          step(() => this.requestPipeline.push({ kind: FrameKind.TRAILERS }));
+        } else {
+          step(() => this.requestPipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true }));
+        }
+      }),
+    );
+  }
+
+  // ---- what filters reach through their slots --------------------------------------------
+
+  property(path: readonly string[]): Buffer | undefined {
+    return streamProperty(this, path);
+  }
+
+  /** A filter's proxy_send_local_response: the first one wins, applied after the callback. */
+  requestLocalReply(reply: LocalReply, slot: FilterSlot): void {
+    if (this.#replied || this.#completed) {
+      this.logger.debug({ filter: slot.name }, 'second local reply ignored');
+      return;
+    }
+    this.#replied = true;
+    this.localReplyPending = true;
+    defer(() => {
+      this.localReplyPending = false;
+      this.#sendLocalReply(reply);
+    });
+  }
+
+  /** A filter failed under fail_closed: 503 (or a reset once the response is on the wire). */
+  failClosed(slot: FilterSlot): void {
+    if (this.#failed || this.#completed) return;
+    this.#failed = true;
+    this.#replied = true;
+    this.localReplyPending = true;
+    defer(() => {
+      this.localReplyPending = false;
+      this.logger.warn({ filter: slot.name }, 'filter failed; fail_closed: answering 503');
+      this.#sendLocalReply(localReply(503, 'wasm_fail_stream', 'filter failed\n'), true);
+    });
+  }
+
+  noteTrap(filter: string): void {
+    this.#traps.push(filter);
+    this.listener.metrics.filterTrap(filter);
+  }
+
+  /** Resets the stream: the client sees the connection close, not a status. */
+  reset(details: string): void {
+    if (this.#completed) return;
+    if (this.codeDetails === '' || this.codeDetails === 'via_upstream') this.codeDetails = details;
+    this.requestPipeline.stop();
+    this.responsePipeline.stop();
+    this.upstream?.abort();
+    this.res.destroy();
+  }
+
+  // ---- the route's action (called by the request pipeline's sink) ------------------------
+
+  /** The route decides where the request goes; re-matched if filters edited the headers. */
+  routeForForwarding(): CompiledRoute | undefined {
+    if (this.requestHeaders.version > 0) {
+      const rematched = this.listener.router.match(this.requestHeaders);
+      if (rematched !== undefined) this.route = rematched;
+    }
+    return this.route;
+  }
+
+  startUpstream(body: Buffer | RequestBodyStream | null): void {
+    const route = this.route!.config;
+    const cluster = this.listener.clusters.get(route.cluster!)!;
+    const h = this.requestHeaders;
+    const headers = toRawList(h);
+    headers.push('host', h.get(':authority') ?? '');
+    this.#upstreamStartedAt = performance.now();
+    const exchange = new UpstreamExchange(
+      cluster,
+      { method: h.get(':method') ?? 'GET', path: h.get(':path') ?? '/', headers, body },
+      {
+        onHeaders: (status, raw) => this.#safely(() => this.#upstreamHeaders(status, raw)),
+        onData: (chunk) => {
+          this.#safely(() => this.#upstreamData(chunk));
+          return true;
+        },
+        onEnd: (raw) => this.#safely(() => this.#upstreamEnd(raw)),
+        onError: (err) => this.#safely(() => this.#upstreamError(err)),
+      },
+    );
+    this.upstream = exchange;
+    this.upstreamEndpoint = exchange.endpoint;
+    this.responsePipeline.setSource(exchange);
+  }
+
+  #upstreamRemaining = -1;
+
+  #upstreamHeaders(status: number, raw: Buffer[]): void {
+    this.listener.metrics.upstreamLatency(this.route!.config.cluster!, performance.now() - this.#upstreamStartedAt);
+    const headers = responseHeaderMap(status, raw);
+    const declared = headers.get('content-length');
+    this.#upstreamRemaining = declared === undefined ? -1 : Number(declared);
+    const eos = NO_BODY_STATUS(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
+    this.codeDetails = 'via_upstream';
+    this.#responseEosSent = eos;
+    this.#startResponse({ headers, body: null }, eos);
+  }
+
+  #upstreamData(chunk: Buffer): void {
+    if (this.#responseEosSent) return;
+    let eos = false;
+    if (this.#upstreamRemaining >= 0) {
+      this.#upstreamRemaining -= chunk.length;
+      eos = this.#upstreamRemaining <= 0;
+    }
+    if (eos) this.#responseEosSent = true;
+    step(() => this.responsePipeline.push({ kind: FrameKind.DATA, chunk, eos }));
+  }
+
+  #upstreamEnd(raw: Buffer[] | null): void {
+    if (this.#responseEosSent) return;
+    this.#responseEosSent = true;
+    if (raw !== null && raw.length > 0) {
+      this.responseTrailers = responseHeaderMap(0, raw);
+      this.responseTrailers.remove(':status');
+      step(() => this.responsePipeline.push({ kind: FrameKind.TRAILERS }));
+    } else {
+      step(() => this.responsePipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true }));
+    }
+  }
+
+  #upstreamError(err: Error): void {
+    if (this.#completed) return;
+    if (this.#responseStarted) {
+      this.logger.warn({ err: err.message }, 'upstream failed mid-response; resetting');
+      this.reset('upstream_reset_after_response_started');
+      return;
+    }
+    const failure = classifyUpstreamError(err);
+    this.logger.warn({ cluster: this.route?.config.cluster, err: err.message, status: failure.status }, 'upstream request failed');
+    this.codeDetails = failure.details;
+    // An upstream failure is answered like any response: through the filters' response phase.
+    this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, failure.status === 504 ? 'upstream request timeout\n' : 'upstream connect error\n')));
+  }
+
+  /** Answers from the route itself (direct_response / echo): through the response filters. */
+  respond(headers: HeaderMap, body: Buffer, details: string): void {
+    this.codeDetails = details;
+    this.#startResponse({ headers, body });
+  }
+
+  #startResponse(response: { headers: HeaderMap; body: Buffer | null }, eos = response.body === null || response.body.length === 0): void {
+    this.#responseStarted = true;
+    this.responseHeaders = response.headers;
+    const body = response.body;
+    step(() => {
+      this.responsePipeline.push({ kind: FrameKind.HEADERS, eos });
+      if (body !== null && body.length > 0) this.responsePipeline.push({ kind: FrameKind.DATA, chunk: body, eos: true });
+    });
+  }
+
+  #sendLocalReply(reply: LocalReply, failure = false): void {
+    if (this.#completed) return;
+    this.requestPipeline.stop();
+    this.upstream?.abort();
+    if (this.#writer.headSent) {
+      this.reset(reply.details || 'local_reply_after_response_started');
+      return;
+    }
+    const response = localReplyHeaders(reply);
+    this.codeDetails = reply.details !== '' ? reply.details : 'wasm_local_reply';
+    if (this.#responseStarted || failure) {
+      // Already in the response phase (or a filter just failed there): replace the response and
+      // send it straight to the client, so a filter cannot loop on its own replies.
+      this.responsePipeline.stop();
+      this.responseHeaders = response.headers;
+      this.responseTrailers = null;
+      this.#writer.headers(response.body.length === 0);
+      if (response.body.length > 0) this.#writer.data(response.body, true);
+      return;
+    }
+    this.#startResponse(response);
+  }
+
+  #limitExceeded(status: 413 | 502, details: string, filter: string): void {
+    this.logger.warn({ filter, limit: status === 413 ? this.requestPipeline.bufferLimit : this.responsePipeline.bufferLimit }, `${details}: body buffering limit exceeded`);
+    this.#replied = true;
+    (status === 413 ? this.requestPipeline : this.responsePipeline).stop();
+    defer(() => this.#sendLocalReply(localReply(status, details, status === 413 ? 'payload too large\n' : 'upstream response too large\n'), status === 502));
+  }
+
+  // ---- end of stream ---------------------------------------------------------------------
+
+  #complete(): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    this.endedAt = performance.now();
+    this.responseEnded = true;
+    const aborted = !this.res.writableFinished;
+    this.requestPipeline?.stop();
+    this.responsePipeline?.stop();
+    this.upstream?.abort();
+    if (aborted && this.codeDetails === '') this.codeDetails = 'downstream_remote_disconnect';
+    step(() => {
+      for (const slot of this.slots) slot.finish();
+    });
+    const status = aborted ? 0 : this.res.statusCode;
+    const durationMs = Math.round((this.endedAt - this.startedAt) * 1000) / 1000;
+    const route = this.route?.config;
+    this.listener.metrics.request(this.listener.config.name, route?.name ?? '', status);
+    this.logger.info(
+      {
+        access: {
+          method: this.method,
+          path: this.req.url,
+          status,
+          duration_ms: durationMs,
+          route: route?.name ?? null,
+          cluster: route?.cluster ?? null,
+          filters: this.slots.filter((s) => s.ran).map((s) => s.name),
+          details: this.codeDetails,
+          bytes_in: this.bytesReceived,
+          bytes_out: this.bytesSent,
+          ...(this.#traps.length > 0 ? { traps: this.#traps } : {}),
+        },
+      },
+      'request',
+    );
+  }
+
+  /** Runs an event handler; a host bug fails this stream, never the process. */
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error({ err }, 'internal error in the stream driver; resetting the stream');
+      try {
+        if (!this.#writer.headSent && !this.#completed) {
+          this.res.writeHead(500, { 'content-type': 'text/plain' });
+          this.res.end('internal error\n');
+        } else {
+          this.res.destroy();
+        }
+      } catch {
+        this.res.destroy();
+      }
+    }
+  }
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return cl !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The request pipeline's sink: hands the request to the route's action. */
+class RequestForwarder implements Sink {
+  readonly #stream: HttpStream;
+  #body: RequestBodyStream | null = null;
+  #echoChunks: Buffer[] | null = null;
+  #started = false;
+  #done = false;
+
+  constructor(stream: HttpStream) {
+    this.#stream = stream;
+  }
+
+  headers(eos: boolean): void {
+    const s = this.#stream;
+    const route = s.routeForForwarding()!.config;
+    if (route.directResponse !== undefined) {
+      const d = route.directResponse;
+      const headers = new HeaderMap([':status'], [String(d.status)]);
+      for (const [name, value] of d.headers) headers.add(name, value);
+      const body = Buffer.from(d.body);
+      if (body.length > 0 && !headers.has('content-type')) headers.add('content-type', 'text/plain');
+      headers.set('content-length', String(body.length));
+      this.#done = true;
+      s.req.resume();
+      s.respond(headers, body, 'direct_response');
+      return;
+    }
+    if (route.echo === true) {
+      this.#echoChunks = [];
+      if (eos) this.#echo();
+      return;
+    }
+    if (eos) this.#start(null);
+  }
+
+  data(chunk: Buffer, eos: boolean): void {
+    if (this.#done) return;
+    if (this.#echoChunks !== null) {
+      if (chunk.length > 0) this.#echoChunks.push(chunk);
+      if (eos) this.#echo();
+      return;
+    }
+    if (!this.#started) {
+      this.#decideLength(chunk.length, eos);
+      if (eos) {
+        this.#start(chunk);
+        return;
+      }
+      this.#body = new RequestBodyStream();
+      const body = this.#body;
+      const flow = this.#stream.requestPipeline;
+      let waiting = false;
+      body.onDemand = () => {
+        if (waiting) {
+          waiting = false;
+          flow.release();
+        }
+      };
+      this.#pushBody = (c) => {
+        if (!body.push(c) && !waiting) {
+          waiting = true;
+          flow.hold();
+        }
+      };
+      this.#start(body);
+    }
+    if (chunk.length > 0) this.#pushBody(chunk);
+    if (eos) this.#body?.push(null);
+  }
+
+  trailers(): void {
+    // HTTP/1 request trailers cannot be forwarded through undici; the body ends here.
+    this.data(Buffer.alloc(0), true);
+  }
+
+  #pushBody: (chunk: Buffer) => void = () => {};
+
+  /** Content-Length is exact when the whole body is known, dropped when an edited body streams. */
+  #decideLength(firstChunk: number, eos: boolean): void {
+    const h = this.#stream.requestHeaders;
+    const edited = this.#stream.requestPipeline.bodyEdited;
+    if (eos) {
+      if (edited || h.get('content-length') === undefined) h.set('content-length', String(firstChunk));
+    } else if (edited) {
+      h.remove('content-length');
+    }
+  }
+
+  #start(body: Buffer | RequestBodyStream | null): void {
+    this.#started = true;
+    this.#stream.startUpstream(body);
+  }
+
+  #echo(): void {
+    this.#done = true;
+    const s = this.#stream;
+    const h = s.requestHeaders;
+    const headers: [string, string][] = [];
+    for (let i = 0; i < h.size; i++) if (!h.names[i]!.startsWith(':')) headers.push([h.names[i]!, h.values[i]!]);
+    const body = Buffer.from(
+      JSON.stringify({
+        method: h.get(':method'),
+        path: h.get(':path'),
+        authority: h.get(':authority'),
+        headers,
+        body: Buffer.concat(this.#echoChunks ?? []).toString('utf8'),
+      }, null, 2) + '\n',
+    );
+    const out = new HeaderMap([':status', 'content-type', 'content-length'], ['200', 'application/json', String(body.length)]);
+    s.respond(out, body, 'echo');
+  }
+}

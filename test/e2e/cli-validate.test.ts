@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/sluice.mjs');
+const FIXTURES = 'test/fixtures/configs';
+
+interface Result { status: number | null; stdout: string; stderr: string }
+
+/** Runs the CLI the way users do, from the repository root unless told otherwise. */
+function sluice(args: string[], cwd = ROOT, nodeFlags: string[] = []): Result {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [...nodeFlags, BIN, ...args], { cwd, encoding: 'utf8', timeout: 20_000 });
+  return { status, stdout, stderr };
+}
+
+const lines = (text: string): string[] => text.split('\n').filter(Boolean);
+
+beforeAll(() => {
+  // The CLI refuses Node < 22.12; vitest must be running on the project's Node 24 for these to mean anything.
+  expect(Number(process.versions.node.split('.')[0]), `running on ${process.version}`).toBeGreaterThanOrEqual(24);
+});
+
+describe('sluice validate', () => {
+  it('prints a summary and exits 0 for a valid config', () => {
+    const result = sluice(['validate', '--config', `${FIXTURES}/full.yaml`]);
+    expect(result).toEqual({ status: 0, stdout: `${FIXTURES}/full.yaml: ok (2 listeners, 2 clusters, 2 filters)\n`, stderr: '' });
+  });
+
+  it('prints every issue as FILE:LINE:COL path: message and exits 1', () => {
+    const file = `${FIXTURES}/many-errors.yaml`;
+    const result = sluice(['validate', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr)).toEqual([
+      `${file}:2:12 log_level: expected one of trace, debug, info, warn, error, critical (got "loud")`,
+      `${file}:5:14 listeners[0].address: port must be between 0 and 65535 (got 99999)`,
+      `${file}:6:24 listeners[0].filters[1]: unknown filter "missing" (defined: headers)`,
+      `${file}:8:32 listeners[0].routes[0].match.path: "path" cannot be combined with "prefix"; use either "prefix" or "path"`,
+      `${file}:9:18 listeners[0].routes[0].cluster: unknown cluster "nowhere" (defined: app)`,
+      `${file}:10:9 listeners[0].routes[0].echo: "echo" cannot be combined with "cluster"; a route takes exactly one of "cluster", "direct_response", "echo: true"`,
+      `${file}:12:9 listeners[0].routes[1].colour: unknown key "colour" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes)`,
+      `${file}:17:22 clusters[0].connect_timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds (got "soon")`,
+      `${file}:18:11 clusters[1].name: duplicate cluster name "app" (first at line 15)`,
+      `${file}:19:16 clusters[1].endpoints: expected a list, got a string ("127.0.0.1:3001")`,
+      `${file}:22:13 filters[0].module: module file not found: modules/missing.wasm (resolved to ${join(ROOT, FIXTURES, 'modules/missing.wasm')})`,
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const file = `${FIXTURES}/syntax-error.yaml`;
+    const result = sluice(['validate', '-c', file]);
+    expect(result.status).toBe(1);
+    expect(lines(result.stderr)).toEqual([
+      `${file}:3:14: invalid YAML: Nested mappings are not allowed in compact mappings`,
+      `${file}:3:14: invalid YAML: Implicit keys need to be on a single line`,
+    ]);
+  });
+
+  it('works where Node strips types only behind a flag (Node 22.12-22.17), by re-spawning itself', () => {
+    const result = sluice(['validate', '--config', `${FIXTURES}/minimal.yaml`], ROOT, ['--no-experimental-strip-types']);
+    expect(result).toEqual({ status: 0, stdout: `${FIXTURES}/minimal.yaml: ok (1 listeners, 1 clusters, 0 filters)\n`, stderr: '' });
+    expect(sluice(['validate', '--config', `${FIXTURES}/absent.yaml`], ROOT, ['--no-experimental-strip-types']).status).toBe(1);
+  });
+
+  it('reports a missing config file in one line', () => {
+    const result = sluice(['validate', '--config', `${FIXTURES}/absent.yaml`]);
+    expect(result).toEqual({ status: 1, stdout: '', stderr: `${FIXTURES}/absent.yaml: cannot read config: file not found\n` });
+  });
+
+  describe('without --config', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads ./config.yaml', () => {
+      expect(sluice(['validate'], dir)).toEqual({ status: 1, stdout: '', stderr: 'config.yaml: cannot read config: file not found\n' });
+      writeFileSync(join(dir, 'config.yaml'), 'listeners: [{ name: a, address: "127.0.0.1:0", routes: [{ match: {}, echo: true }] }]\n');
+      expect(sluice(['validate'], dir)).toEqual({ status: 0, stdout: 'config.yaml: ok (1 listeners, 0 clusters, 0 filters)\n', stderr: '' });
+    });
+  });
+});
+
+describe('sluice usage', () => {
+  it('prints usage for --help and exits 0', () => {
+    const result = sluice(['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: sluice \[command\] \[--config FILE\]/);
+  });
+
+  it('rejects an unknown command or option with usage and exit 2', () => {
+    const command = sluice(['frobnicate']);
+    expect(command.status).toBe(2);
+    expect(lines(command.stderr)[0]).toBe('sluice: unknown command "frobnicate"');
+    expect(command.stderr).toContain('Usage: sluice');
+    const option = sluice(['validate', '--bogus']);
+    expect(option.status).toBe(2);
+    expect(lines(option.stderr)[0]).toMatch(/^sluice: Unknown option '--bogus'/);
+  });
+
+  it('says inspect is not implemented yet, with exit 2', () => {
+    expect(sluice(['inspect', 'x.wasm'])).toEqual({ status: 2, stdout: '', stderr: 'sluice: inspect is not implemented yet\n' });
+  });
+
+  it('fails run with the config issues before starting anything', () => {
+    const result = sluice(['run', '--config', `${FIXTURES}/syntax-error.yaml`]);
+    expect(result.status).toBe(1);
+    expect(lines(result.stderr)).toHaveLength(2);
+  });
+});
