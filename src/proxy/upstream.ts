@@ -35,6 +35,7 @@ export class UpstreamExchange {
   #resume: (() => void) | null = null;
   #paused = false;
   #done = false;
+  #timer: NodeJS.Timeout | null = null;
   /** Set when the exchange finished or failed; later events are ignored. */
   aborted = false;
 
@@ -43,12 +44,24 @@ export class UpstreamExchange {
     const pool = cluster.pick();
     this.endpoint = cluster.endpointOf(pool);
     const timeout = cluster.config.timeoutMs;
+    // undici's own timeouts tick at a coarse (~0.5 s) resolution; the wait for response headers
+    // gets a precise timer so `timeout: 200ms` means 200 ms.
+    if (timeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        if (this.#done || this.aborted) return;
+        this.aborted = true;
+        this.#abort?.();
+        events.onError(Object.assign(new Error(`no response within ${timeout} ms`), { code: 'SLUICE_UPSTREAM_TIMEOUT' }));
+      }, timeout);
+    }
     const handler: Dispatcher.DispatchHandler = {
       onConnect: (abort) => {
         this.#abort = abort;
         if (this.aborted) abort();
       },
       onHeaders: (status, rawHeaders, resume) => {
+        this.#clearTimer();
         if (this.aborted) return false;
         this.#resume = resume;
         events.onHeaders(status, rawHeaders as unknown as Buffer[]);
@@ -60,10 +73,12 @@ export class UpstreamExchange {
       },
       onComplete: (trailers) => {
         this.#done = true;
+        this.#clearTimer();
         if (!this.aborted) events.onEnd(trailers as unknown as Buffer[] | null);
       },
       onError: (err) => {
         this.#done = true;
+        this.#clearTimer();
         if (!this.aborted) events.onError(err);
       },
     };
@@ -73,11 +88,16 @@ export class UpstreamExchange {
         path: request.path,
         headers: request.headers,
         body: request.body,
-        headersTimeout: timeout,
+        headersTimeout: 0,
         bodyTimeout: timeout,
       },
       handler,
     );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
   }
 
   pause(): void {
@@ -93,6 +113,7 @@ export class UpstreamExchange {
   abort(): void {
     if (this.aborted || this.#done) return;
     this.aborted = true;
+    this.#clearTimer();
     this.#abort?.();
   }
 }

@@ -144,7 +144,9 @@ export interface ClientRequest {
 
 export function send(url: string, options: ClientRequest = {}): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
-    const headers = options.headers ?? [];
+    const headers = [...(options.headers ?? [])];
+    // With array headers Node adds no Host of its own, and HTTP/1.1 requires one.
+    if (!headers.some(([n]) => n.toLowerCase() === 'host')) headers.unshift(['host', new URL(url).host]);
     const req = httpRequest(url, { method: options.method ?? (options.body !== undefined || options.chunks !== undefined ? 'POST' : 'GET'), headers: headers.flat(), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

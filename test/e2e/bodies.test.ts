@@ -1,0 +1,83 @@
+// Body rewriting with buffering (the bundled `body-rewrite` filter pauses until end of stream),
+// with Content-Length corrected for the new length in both directions.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+let upstream: TestUpstream;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  upstream = await startUpstream((req, res) => {
+    if (req.url === '/stream') {
+      // Chunked response in several pieces.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('the cat ');
+      setTimeout(() => res.write('chased the '), 5);
+      setTimeout(() => res.end('cat away'), 10);
+      return;
+    }
+    const body = `upstream got: ${req.body}`;
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+  });
+  const config = JSON.stringify({
+    request: { replace: [['apple', 'pineapple']] },
+    response: { replace: [['cat', 'lion'], ['upstream', 'origin']] },
+  });
+  proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [rewrite]
+    routes:
+      - match: { prefix: /small }
+        cluster: app
+        max_request_body_bytes: 16
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${upstream.address}]
+filters:
+  - name: rewrite
+    module: ${bundledFilter('body-rewrite')}
+    configuration: '${config}'
+`);
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await upstream.close();
+});
+
+describe('body rewriting', () => {
+  it('rewrites a request body sent with Content-Length and fixes the length upstream', async () => {
+    const res = await send(`${proxy.url()}/x`, { body: 'an apple a day' });
+    const got = upstream.requests.at(-1)!;
+    expect(got.body).toBe('an pineapple a day');
+    expect(got.headers['content-length']).toBe(String('an pineapple a day'.length));
+    expect(res.body).toBe('origin got: an pineapple a day');
+    expect(res.header('content-length')).toBe(String(res.body.length));
+  });
+
+  it('buffers a chunked request body sent in pieces and rewrites across chunk boundaries', async () => {
+    const res = await send(`${proxy.url()}/x`, { chunks: ['ap', 'ple and ', 'app', 'le'] });
+    expect(upstream.requests.at(-1)!.body).toBe('pineapple and pineapple');
+    expect(res.status).toBe(200);
+  });
+
+  it('buffers a chunked response and rewrites the whole body', async () => {
+    const res = await send(`${proxy.url()}/stream`);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('the lion chased the lion away');
+    expect(res.header('content-length')).toBe(String(res.body.length));
+  });
+
+  it('answers 413 when a buffering filter exceeds the route body limit', async () => {
+    const before = upstream.requests.length;
+    const res = await send(`${proxy.url()}/small`, { body: 'x'.repeat(64) });
+    expect(res.status).toBe(413);
+    expect(upstream.requests.length).toBe(before);
+  });
+});

@@ -1,0 +1,108 @@
+// What a failing filter or upstream costs: one request, never the process. A trap answers 503
+// (fail_closed) or skips the filter (fail_open), and the next request runs on a fresh VM.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureWasm } from '../helpers/wat.ts';
+import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+let app: TestUpstream;
+let silent: TestUpstream;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  app = await startUpstream();
+  silent = await startUpstream(() => {}); // never answers
+  const probe = await fixtureWasm('e2e-probe');
+  proxy = await startProxy(
+    `
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes:
+      - match: { prefix: /closed }
+        cluster: app
+        filters: [strict]
+      - match: { prefix: /open }
+        cluster: app
+        filters: [lenient]
+      - match: { prefix: /down }
+        cluster: down
+      - match: { prefix: /slow }
+        cluster: slow
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+  - name: down
+    endpoints: [127.0.0.1:1]
+    connect_timeout: 500ms
+  - name: slow
+    endpoints: [${silent.address}]
+    timeout: 200ms
+filters:
+  - name: strict
+    module: probe.wasm
+    failure_policy: fail_closed
+  - name: lenient
+    module: probe.wasm
+    vm_id: lenient
+    failure_policy: fail_open
+`,
+    { 'probe.wasm': probe },
+  );
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await app.close();
+  await silent.close();
+});
+
+describe('filter failures', () => {
+  it('fail_closed: a trap answers 503, then the next request is served by a fresh VM', async () => {
+    const before = proxy.sluice.plugins.get('strict')!.vm.serial;
+    const trapped = await send(`${proxy.url()}/closed`, { headers: [['x-trap', '1']] });
+    expect(trapped.status).toBe(503);
+    expect(proxy.sluice.plugins.get('strict')!.vm.serial).not.toBe(before);
+    const next = await send(`${proxy.url()}/closed`);
+    expect(next.status).toBe(200);
+    expect(next.header('x-probe')).toBe('seen');
+    const log = proxy.logs.find((r) => r.msg === 'filter VM failed; it will be replaced');
+    expect(log?.err.message).toContain('unreachable');
+  });
+
+  it('fail_open: a trapping filter is skipped for that request', async () => {
+    const res = await send(`${proxy.url()}/open`, { headers: [['x-trap', '1']] });
+    expect(res.status).toBe(200);
+    expect(res.header('x-probe')).toBeUndefined(); // the filter did not run on the response
+    expect(app.requests.at(-1)!.url).toBe('/open');
+    const again = await send(`${proxy.url()}/open`);
+    expect(again.header('x-probe')).toBe('seen');
+  });
+
+  it('counts traps per filter on /metrics and names them in the access log', async () => {
+    const trapped = await send(`${proxy.url()}/closed`, { headers: [['x-trap', '1']] });
+    expect(trapped.status).toBe(503);
+    const metrics = await send(`${proxy.adminUrl()}/metrics`);
+    const line = metrics.body.split('\n').find((l) => l.startsWith('sluice_filter_traps_total{filter="strict"}'));
+    expect(Number(line?.split(' ')[1])).toBeGreaterThanOrEqual(2);
+    const access = proxy.logs.filter((r) => r.access?.traps?.includes('strict'));
+    expect(access.length).toBeGreaterThanOrEqual(2);
+    expect(access.at(-1)!.access.status).toBe(503);
+  });
+});
+
+describe('upstream failures', () => {
+  it('answers 503 when the upstream refuses connections', async () => {
+    const res = await send(`${proxy.url()}/down`);
+    expect(res.status).toBe(503);
+    expect(res.body).toBe('upstream connect error\n');
+  });
+
+  it('answers 504 when the upstream does not answer within the cluster timeout', async () => {
+    const started = Date.now();
+    const res = await send(`${proxy.url()}/slow`);
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(180);
+  });
+});

@@ -1,0 +1,102 @@
+// Header editing in both directions through the bundled `headers` filter, with duplicates and
+// order preserved end to end.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+let upstream: TestUpstream;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  upstream = await startUpstream((req, res) => {
+    res.writeHead(200, [
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'a=1'],
+      ['x-secret', 'hidden'],
+      ['set-cookie', 'b=2'],
+      ['x-version', 'old'],
+      ['set-cookie', 'c=3'],
+    ].flat());
+    res.end(`seen ${req.method} ${req.url}`);
+  });
+  const config = JSON.stringify({
+    request: { add: { 'x-added': 'yes', 'x-multi': 'second' }, set: { 'x-replaced': 'new' }, remove: ['x-drop'] },
+    response: { add: { 'x-powered-by': 'sluice' }, set: { 'x-version': 'new' }, remove: ['x-secret'] },
+  });
+  proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [headers]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${upstream.address}]
+filters:
+  - name: headers
+    module: ${bundledFilter('headers')}
+    configuration: '${config}'
+`);
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await upstream.close();
+});
+
+describe('header editing', () => {
+  it('adds, replaces and removes request headers before they go upstream', async () => {
+    const res = await send(`${proxy.url()}/path?q=1`, {
+      headers: [
+        ['x-drop', 'please'],
+        ['x-replaced', 'old-1'],
+        ['x-replaced', 'old-2'],
+        ['x-multi', 'first'],
+      ],
+    });
+    expect(res.status).toBe(200);
+    const got = upstream.requests.at(-1)!;
+    expect(got.url).toBe('/path?q=1');
+    const names = got.rawHeaders.map(([n]) => n.toLowerCase());
+    expect(names).not.toContain('x-drop');
+    expect(got.rawHeaders.filter(([n]) => n === 'x-replaced')).toEqual([['x-replaced', 'new']]);
+    expect(got.rawHeaders.filter(([n]) => n === 'x-multi').map(([, v]) => v)).toEqual(['first', 'second']);
+    expect(got.headers['x-added']).toBe('yes');
+  });
+
+  it('edits response headers on the way back and keeps repeated Set-Cookie in order', async () => {
+    const res = await send(proxy.url());
+    expect(res.status).toBe(200);
+    expect(res.header('x-powered-by')).toBe('sluice');
+    expect(res.all('x-version')).toEqual(['new']);
+    expect(res.header('x-secret')).toBeUndefined();
+    expect(res.all('set-cookie')).toEqual(['a=1', 'b=2', 'c=3']);
+    expect(res.body).toBe('seen GET /');
+  });
+
+  it('sends the client Host as the upstream Host (:authority) and keeps request duplicates in order', async () => {
+    await send(proxy.url(), {
+      headers: [
+        ['host', 'app.example.com'],
+        ['x-dup', '1'],
+        ['x-other', 'z'],
+        ['x-dup', '2'],
+      ],
+    });
+    const got = upstream.requests.at(-1)!;
+    expect(got.headers.host).toBe('app.example.com');
+    const dupes = got.rawHeaders.filter(([n]) => n === 'x-dup' || n === 'x-other').map(([n, v]) => `${n}=${v}`);
+    expect(dupes).toEqual(['x-dup=1', 'x-other=z', 'x-dup=2']);
+  });
+
+  it('strips hop-by-hop headers and adds forwarding headers', async () => {
+    await send(proxy.url(), { headers: [['connection', 'keep-alive, x-hop'], ['x-hop', 'gone'], ['x-request-id', 'rid-1']] });
+    const got = upstream.requests.at(-1)!;
+    expect(got.headers['x-hop']).toBeUndefined();
+    expect(got.headers['x-request-id']).toBe('rid-1');
+    expect(got.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(got.headers['x-forwarded-proto']).toBe('http');
+  });
+});

@@ -1,0 +1,99 @@
+// Pause + proxy_http_call + resume, through the bundled `auth` filter: the request waits (nothing
+// reaches the upstream) until the auth service answers; a deny becomes a local response.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+let app: TestUpstream;
+let authz: TestUpstream;
+let proxy: TestProxy;
+let authDelayMs = 0;
+
+beforeAll(async () => {
+  app = await startUpstream();
+  authz = await startUpstream((req, res) => {
+    const token = req.headers.authorization;
+    setTimeout(() => {
+      if (token === 'Bearer good') {
+        res.writeHead(200, { 'x-auth-user': 'alice' });
+        res.end('ok');
+      } else {
+        res.writeHead(401);
+        res.end('no');
+      }
+    }, authDelayMs);
+  });
+  proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [auth]
+    routes:
+      - match: { prefix: /broken }
+        cluster: app
+        filters: [auth-broken]
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+  - name: authz
+    endpoints: [${authz.address}]
+filters:
+  - name: auth
+    module: ${bundledFilter('auth')}
+    configuration: { cluster: authz, path: /check, timeout_ms: 2000 }
+  - name: auth-broken
+    module: ${bundledFilter('auth')}
+    configuration: { cluster: no-such-cluster, path: /check }
+`);
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await app.close();
+  await authz.close();
+});
+
+describe('http_call from request headers', () => {
+  it('holds the request until the auth service allows it, then forwards it with the result', async () => {
+    authDelayMs = 50;
+    const pending = send(`${proxy.url()}/orders`, { method: 'POST', body: 'payload', headers: [['authorization', 'Bearer good']] });
+    while (authz.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const check = authz.requests.at(-1)!;
+    expect(check.url).toBe('/check');
+    expect(check.headers['x-original-path']).toBe('/orders');
+    expect(app.requests.length).toBe(0); // paused: nothing went upstream yet
+    const res = await pending;
+    authDelayMs = 0;
+    expect(res.status).toBe(200);
+    const forwarded = app.requests.at(-1)!;
+    expect(forwarded.body).toBe('payload');
+    expect(forwarded.headers['x-auth-user']).toBe('alice');
+  });
+
+  it('answers with a local 403 when the auth service denies', async () => {
+    const before = app.requests.length;
+    const res = await send(`${proxy.url()}/orders`, { headers: [['authorization', 'Bearer bad']] });
+    expect(res.status).toBe(403);
+    expect(res.body).toBe('forbidden\n');
+    expect(res.header('x-auth-denied')).toBe('401');
+    expect(app.requests.length).toBe(before);
+  });
+
+  it('answers from request headers without any call when the call cannot be dispatched', async () => {
+    const before = authz.requests.length;
+    const res = await send(`${proxy.url()}/broken`);
+    expect(res.status).toBe(403);
+    expect(authz.requests.length).toBe(before);
+    const refused = await proxy.waitFor((r) => typeof r.msg === 'string' && r.msg.startsWith('http_call refused'));
+    expect(refused.msg).toContain("unknown cluster 'no-such-cluster'");
+  });
+
+  it('runs concurrent requests each with their own call', async () => {
+    const results = await Promise.all(
+      ['Bearer good', 'Bearer bad', 'Bearer good', 'Bearer bad'].map((token) => send(`${proxy.url()}/c`, { headers: [['authorization', token]] })),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 403, 200, 403]);
+  });
+});
