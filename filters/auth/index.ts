@@ -1,0 +1,227 @@
+// auth: external authorization. Every request is paused while a GET is sent
+// to an authorization service (proxy_http_call); a 200 lets the request
+// through, anything else is answered locally with a denial.
+//
+// Configuration:
+//   {"cluster": "authz", "path": "/check",
+//    "authority": "authz",                  optional, default = cluster
+//    "timeout_ms": 1000,                    optional
+//    "forward_headers": ["authorization"],  optional
+//    "deny_status": 403, "deny_body": "forbidden\n"}  optional
+export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+import {
+  RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
+  continue_request, send_local_response, stream_context,
+} from "@solo-io/proxy-runtime";
+import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import * as imports from "@solo-io/proxy-runtime/imports";
+import { JsonValue } from "../lib/json";
+import { ConfigReader, loadConfiguration } from "../lib/config";
+import { getHeader, getHeaderBytes, headerPair, pairName, removeHeader, replaceHeaderBytes } from "../lib/headers";
+import { logDebug, logError, logInfo } from "../lib/log";
+import { registerFilter } from "../lib/register";
+
+const FILTER = "auth";
+const USER_HEADER = "x-auth-user";
+
+class AuthConfig {
+  cluster: string = "";
+  path: string = "";
+  authority: string = "";
+  timeoutMs: u32 = 1000;
+  forwardHeaders: Array<string> = ["authorization"];
+  denyStatus: u32 = 403;
+  denyBody: string = "forbidden\n";
+}
+
+// ---- configuration --------------------------------------------------------
+
+// Unlike the other filters, an empty configuration is refused: an auth
+// filter without a service to ask can neither allow nor deny meaningfully,
+// and silently letting everything through would be a security hole.
+function parseConfig(root: JsonValue): AuthConfig | null {
+  const reader = new ConfigReader(FILTER);
+  reader.allowKeys(root, "", [
+    "cluster", "path", "authority", "timeout_ms", "forward_headers", "deny_status", "deny_body",
+  ]);
+  const config = new AuthConfig();
+  config.cluster = reader.string(root, "cluster", "", "", true);
+  config.path = reader.string(root, "path", "", "", true);
+  config.authority = reader.string(root, "authority", "", config.cluster);
+  config.timeoutMs = <u32>reader.integer(root, "timeout_ms", "", 1, 3600000, 1000);
+  config.denyStatus = <u32>reader.integer(root, "deny_status", "", 200, 599, 403);
+  config.denyBody = reader.string(root, "deny_body", "", "forbidden\n");
+  const forward = reader.stringList(root, "forward_headers", "", ["authorization"]);
+  config.forwardHeaders = [];
+  for (let i = 0; i < forward.length; i++) config.forwardHeaders.push(forward[i].toLowerCase());
+  if (config.cluster.length == 0 && reader.ok) reader.fail("cluster", "must not be empty");
+  if (config.path.length == 0 && reader.ok) reader.fail("path", "must not be empty");
+  if (!reader.ok) return null;
+  return config;
+}
+
+// ---- the authorization request ---------------------------------------------
+
+// Headers of the check request: pseudo-headers, the original method/path,
+// then every occurrence of each forwarded header present on the request.
+// Copied values keep their raw bytes.
+function checkRequestHeaders(config: AuthConfig): Array<HeaderPair> {
+  const out = new Array<HeaderPair>();
+  out.push(headerPair(":method", "GET"));
+  out.push(headerPair(":path", config.path));
+  out.push(headerPair(":authority", config.authority));
+  const request = stream_context.headers.request.get_headers();
+  for (let i = 0; i < request.length; i++) {
+    const name = pairName(request[i]).toLowerCase();
+    let copyAs = "";
+    if (name == ":path") copyAs = "x-original-path";
+    else if (name == ":method") copyAs = "x-original-method";
+    else if (config.forwardHeaders.includes(name)) copyAs = name;
+    if (copyAs.length > 0) out.push(new HeaderPair(String.UTF8.encode(copyAs), request[i].value));
+  }
+  return out;
+}
+
+// Answers the request locally. `verdict` is the auth service's status, or
+// "error" when no usable answer arrived.
+function deny(config: AuthConfig, verdict: string): void {
+  const headers = [headerPair("x-auth-denied", verdict)];
+  const result = send_local_response(config.denyStatus, "auth_denied", String.UTF8.encode(config.denyBody),
+    headers, GrpcStatusValues.InvalidCode);
+  if (result != WasmResultValues.Ok) {
+    logError(FILTER, "could not send the denial (result " + result.toString() + ")");
+  }
+  logInfo(FILTER, "denied request with " + config.denyStatus.toString() + " (auth service: " + verdict + ")");
+}
+
+// ---- the answer ---------------------------------------------------------------
+
+// What the auth service said, read from the http-call response headers.
+class Verdict {
+  status: string = "";
+  // Raw x-auth-user value; empty when the service sent none.
+  user: ArrayBuffer = new ArrayBuffer(0);
+
+  // The x-auth-denied value: the service's status, or "error" without one.
+  describe(): string {
+    if (this.status.length == 0) return "error";
+    return this.status;
+  }
+}
+
+// Reads the http-call response. The host delivers it to the root context,
+// but the SDK has already switched the effective context to the stream
+// before calling us; hosts that keep the call response on the context that
+// received it (Envoy does) would then report no headers. So switch back to
+// the root for the read, and only afterwards onto the stream.
+function readVerdict(root: RootContext, headers: u32): Verdict {
+  const verdict = new Verdict();
+  if (headers == 0) return verdict; // failed, timed out or cancelled
+  imports.proxy_set_effective_context(root.context_id);
+  verdict.status = getHeader(HeaderMapTypeValues.HttpCallResponseHeaders, ":status");
+  verdict.user = getHeaderBytes(HeaderMapTypeValues.HttpCallResponseHeaders, USER_HEADER);
+  return verdict;
+}
+
+// The http_call callback. Runs in the root context, on behalf of `origin`.
+function onCheckResponse(origin: Context, headers: u32, body_size: usize, trailers: u32): void {
+  const stream = changetype<AuthStream>(origin);
+  const root = changetype<AuthRoot>(stream.root_context);
+  if (stream.finished) {
+    logDebug(FILTER, "stream " + stream.context_id.toString() + " finished before the auth service answered");
+    return;
+  }
+  const verdict = readVerdict(root, headers);
+  // Everything below must act on the paused stream, not the root context.
+  // (The SDK does not set it on its cancellation path, so always do it.)
+  const switched = imports.proxy_set_effective_context(stream.context_id);
+  if (switched != WasmResultValues.Ok) {
+    logError(FILTER, "cannot resume stream " + stream.context_id.toString() + " (result " + switched.toString() + ")");
+    return;
+  }
+  if (verdict.status == "200") {
+    allow(stream, verdict);
+  } else {
+    deny(root.config, verdict.describe());
+  }
+}
+
+function allow(stream: AuthStream, verdict: Verdict): void {
+  if (verdict.user.byteLength > 0) {
+    const result = replaceHeaderBytes(HeaderMapTypeValues.RequestHeaders, USER_HEADER, verdict.user);
+    if (result != WasmResultValues.Ok) logError(FILTER, "could not set " + USER_HEADER + " (result " + result.toString() + ")");
+  }
+  const result = continue_request();
+  if (result != WasmResultValues.Ok) {
+    logError(FILTER, "could not resume stream " + stream.context_id.toString() + " (result " + result.toString() + ")");
+    return;
+  }
+  let message = "allowed stream " + stream.context_id.toString();
+  if (verdict.user.byteLength > 0) message += " as " + String.UTF8.decode(verdict.user);
+  logDebug(FILTER, message);
+}
+
+// ---- contexts -------------------------------------------------------------
+
+class AuthRoot extends RootContext {
+  config: AuthConfig = new AuthConfig();
+
+  createContext(context_id: u32): Context {
+    return new AuthStream(context_id, this);
+  }
+
+  // Deliberately does not call super.onConfigure (see lib/config.ts).
+  onConfigure(configuration_size: u32): bool {
+    const json = loadConfiguration(FILTER, configuration_size);
+    if (json === null) return false;
+    const config = parseConfig(json);
+    if (config === null) return false;
+    this.config = config;
+    logDebug(FILTER, "configured: cluster " + config.cluster + ", path " + config.path + ", authority " +
+      config.authority + ", timeout " + config.timeoutMs.toString() + "ms, forwarding [" +
+      config.forwardHeaders.join(", ") + "]");
+    return true;
+  }
+}
+
+class AuthStream extends Context {
+  // Set once the host is done with the stream, so a late answer is ignored.
+  finished: bool = false;
+
+  constructor(context_id: u32, root: AuthRoot) {
+    super(context_id, root);
+  }
+
+  onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const root = changetype<AuthRoot>(this.root_context);
+    const config = root.config;
+    const check = checkRequestHeaders(config);
+    // Only the auth service may vouch for a user: drop any client-supplied value.
+    const removed = removeHeader(HeaderMapTypeValues.RequestHeaders, USER_HEADER);
+    if (removed != WasmResultValues.Ok) logError(FILTER, "could not remove " + USER_HEADER + " (result " + removed.toString() + ")");
+    const result = root.httpCall(config.cluster, check, new ArrayBuffer(0), [], config.timeoutMs, this, onCheckResponse);
+    if (result != WasmResultValues.Ok) {
+      logError(FILTER, "http call to cluster " + config.cluster + " failed (result " + result.toString() + ")");
+      deny(config, "error");
+      return FilterHeadersStatusValues.StopIteration;
+    }
+    logDebug(FILTER, "stream " + this.context_id.toString() + " waiting for " + config.cluster + config.path);
+    return FilterHeadersStatusValues.StopIteration;
+  }
+
+  onDone(): bool {
+    this.finished = true;
+    return super.onDone();
+  }
+
+  onDelete(): void {
+    this.finished = true;
+    super.onDelete();
+  }
+}
+
+function createRoot(context_id: u32): RootContext {
+  return new AuthRoot(context_id);
+}
+
+registerFilter(FILTER, createRoot);

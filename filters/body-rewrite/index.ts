@@ -1,0 +1,197 @@
+// body-rewrite: buffers a request and/or response body until the end of the
+// stream, then applies literal search-and-replace pairs to it.
+//
+// Configuration (every key optional):
+//   {"request":  {"replace": [["from", "to"], ...]},
+//    "response": {"replace": [["from", "to"], ...]},
+//    "content_types": ["text/", "application/json"]}
+// With content_types, only bodies whose content-type starts with one of the
+// prefixes (case-insensitively) are touched.
+export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
+import { BufferTypeValues, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import { JsonValue } from "../lib/json";
+import { ConfigReader, loadConfiguration } from "../lib/config";
+import { readBuffer, writeBuffer } from "../lib/buffer";
+import { getHeader } from "../lib/headers";
+import { logDebug, logError } from "../lib/log";
+import { registerFilter } from "../lib/register";
+import { replaceAllBytes } from "./replace";
+
+const FILTER = "body-rewrite";
+
+// Replacement pairs for one direction, pre-encoded as UTF-8 bytes.
+class Rewrites {
+  search: Array<ArrayBuffer> = [];
+  replacement: Array<ArrayBuffer> = [];
+
+  isEmpty(): bool {
+    return this.search.length == 0;
+  }
+}
+
+class RewriteConfig {
+  request: Rewrites = new Rewrites();
+  response: Rewrites = new Rewrites();
+  // Lower-cased prefixes; null means "any content type, or none".
+  contentTypes: Array<string> | null = null;
+}
+
+// ---- configuration --------------------------------------------------------
+
+function parseConfig(root: JsonValue): RewriteConfig | null {
+  const reader = new ConfigReader(FILTER);
+  reader.allowKeys(root, "", ["request", "response", "content_types"]);
+  const config = new RewriteConfig();
+  config.request = parseRewrites(reader, root, "request");
+  config.response = parseRewrites(reader, root, "response");
+  if (reader.array(root, "content_types", "") !== null) {
+    const prefixes = reader.stringList(root, "content_types", "", []);
+    const lowered = new Array<string>();
+    for (let i = 0; i < prefixes.length; i++) lowered.push(prefixes[i].toLowerCase());
+    config.contentTypes = lowered;
+  }
+  if (!reader.ok) return null;
+  return config;
+}
+
+function parseRewrites(reader: ConfigReader, root: JsonValue, section: string): Rewrites {
+  const rewrites = new Rewrites();
+  const obj = reader.object(root, section, "");
+  if (obj === null) return rewrites;
+  reader.allowKeys(obj, section, ["replace"]);
+  const pairs = reader.array(obj, "replace", section);
+  if (pairs === null) return rewrites;
+  for (let i = 0; i < pairs.items.length; i++) {
+    readPair(reader, pairs.items[i], section + ".replace[" + i.toString() + "]", rewrites);
+  }
+  return rewrites;
+}
+
+// One ["from", "to"] pair. An empty "from" would match everywhere, so it is
+// rejected rather than guessed at.
+function readPair(reader: ConfigReader, pair: JsonValue, path: string, rewrites: Rewrites): void {
+  if (!pair.isArray() || pair.items.length != 2 || !pair.items[0].isString() || !pair.items[1].isString()) {
+    reader.fail(path, "must be a [\"from\", \"to\"] pair of strings");
+    return;
+  }
+  const from = pair.items[0].text;
+  if (from.length == 0) {
+    reader.fail(path, "has an empty \"from\" string");
+    return;
+  }
+  rewrites.search.push(String.UTF8.encode(from));
+  rewrites.replacement.push(String.UTF8.encode(pair.items[1].text));
+}
+
+// ---- rewriting ----------------------------------------------------------------
+
+// Whether a body with this content-type should be rewritten.
+function contentTypeMatches(config: RewriteConfig, map: HeaderMapTypeValues): bool {
+  const prefixes = config.contentTypes;
+  if (prefixes === null) return true;
+  const contentType = getHeader(map, "content-type").toLowerCase();
+  if (contentType.length == 0) return false;
+  for (let i = 0; i < prefixes.length; i++) {
+    if (contentType.startsWith(prefixes[i])) return true;
+  }
+  return false;
+}
+
+// Rewrites the whole buffered body in place (one set_buffer_bytes call
+// replacing all `size` bytes); the host recomputes content-length.
+function rewriteBody(buffer: BufferTypeValues, size: u32, rewrites: Rewrites, label: string): void {
+  if (size == 0) {
+    logDebug(FILTER, "empty " + label + " body, nothing to rewrite");
+    return;
+  }
+  let body = readBuffer(buffer, size);
+  let count = 0;
+  for (let i = 0; i < rewrites.search.length; i++) {
+    const replaced = replaceAllBytes(body, rewrites.search[i], rewrites.replacement[i]);
+    body = replaced.data;
+    count += replaced.count;
+  }
+  if (count == 0) {
+    logDebug(FILTER, "no matches in " + label + " body (" + size.toString() + " bytes)");
+    return;
+  }
+  const result = writeBuffer(buffer, 0, size, body);
+  if (result != WasmResultValues.Ok) {
+    logError(FILTER, "could not write the " + label + " body (result " + result.toString() + ")");
+    return;
+  }
+  logDebug(FILTER, "made " + count.toString() + " replacements in " + label + " body (" + size.toString() +
+    " -> " + body.byteLength.toString() + " bytes)");
+}
+
+// ---- contexts -------------------------------------------------------------
+
+class RewriteRoot extends RootContext {
+  config: RewriteConfig = new RewriteConfig();
+
+  createContext(context_id: u32): Context {
+    return new RewriteStream(context_id, this);
+  }
+
+  // Deliberately does not call super.onConfigure (see lib/config.ts).
+  onConfigure(configuration_size: u32): bool {
+    const json = loadConfiguration(FILTER, configuration_size);
+    if (json === null) return false;
+    const config = parseConfig(json);
+    if (config === null) return false;
+    this.config = config;
+    let message = "configured: " + config.request.search.length.toString() + " request and " +
+      config.response.search.length.toString() + " response replacements";
+    const types = config.contentTypes;
+    if (types !== null) message += ", content types [" + types.join(", ") + "]";
+    logDebug(FILTER, message);
+    return true;
+  }
+}
+
+class RewriteStream extends Context {
+  // Decided from the headers: whether each body is buffered and rewritten.
+  rewriteRequest: bool = false;
+  rewriteResponse: bool = false;
+
+  constructor(context_id: u32, root: RewriteRoot) {
+    super(context_id, root);
+  }
+
+  config(): RewriteConfig {
+    return changetype<RewriteRoot>(this.root_context).config;
+  }
+
+  onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const config = this.config();
+    this.rewriteRequest = !config.request.isEmpty() && contentTypeMatches(config, HeaderMapTypeValues.RequestHeaders);
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const config = this.config();
+    this.rewriteResponse = !config.response.isEmpty() && contentTypeMatches(config, HeaderMapTypeValues.ResponseHeaders);
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onRequestBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    if (!this.rewriteRequest) return FilterDataStatusValues.Continue;
+    if (!end_of_stream) return FilterDataStatusValues.StopIterationAndBuffer;
+    rewriteBody(BufferTypeValues.HttpRequestBody, <u32>body_buffer_length, this.config().request, "request");
+    return FilterDataStatusValues.Continue;
+  }
+
+  onResponseBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    if (!this.rewriteResponse) return FilterDataStatusValues.Continue;
+    if (!end_of_stream) return FilterDataStatusValues.StopIterationAndBuffer;
+    rewriteBody(BufferTypeValues.HttpResponseBody, <u32>body_buffer_length, this.config().response, "response");
+    return FilterDataStatusValues.Continue;
+  }
+}
+
+function createRoot(context_id: u32): RootContext {
+  return new RewriteRoot(context_id);
+}
+
+registerFilter(FILTER, createRoot);

@@ -1,0 +1,93 @@
+// The module's Proxy-Wasm exports. Each filter's index.ts does
+// `export * from "../lib/abi"` instead of the SDK's "proxy" entry point.
+//
+// Why not the SDK's exports as they are: its per-stream callbacks look the
+// context up with `context_map.get(id) as Context`, and AssemblyScript 0.17
+// retains the result of that checked downcast once more without ever
+// releasing it. Every callback thus leaks a reference to the stream context,
+// so no stream context is ever freed (about 40 bytes per request, forever).
+// The callbacks that run per request are re-implemented here with a lookup
+// that keeps the reference count balanced; the rest are the SDK's own.
+import { Context, RootContext } from "@solo-io/proxy-runtime";
+import { ensureContext, ensureRootContext, getBaseContext } from "@solo-io/proxy-runtime/runtime";
+
+// Keep this the first function in the file. AssemblyScript 0.17 builds each
+// virtual-dispatch stub (onRequestHeaders, ...) only from the classes it has
+// seen when the stub is finalized, and stubs are finalized in the order
+// their first call sites were compiled. The filter's stream class is first
+// seen while compiling its root's createContext, reached from here; if the
+// stream callbacks below were compiled first, their stubs would silently
+// dispatch to the no-op base Context methods.
+export function proxy_on_context_create(context_id: u32, root_context_id: u32): void {
+  if (root_context_id == 0) ensureRootContext(context_id);
+  else ensureContext(context_id, root_context_id);
+}
+
+export { malloc, free } from "@solo-io/proxy-runtime/malloc";
+export {
+  proxy_abi_version_0_2_0,
+  proxy_on_vm_start,
+  proxy_validate_configuration,
+  proxy_on_configure,
+  proxy_on_tick,
+  proxy_on_foreign_function,
+  proxy_on_queue_ready,
+  proxy_on_grpc_receive_initial_metadata,
+  proxy_on_grpc_trailing_metadata,
+  proxy_on_grpc_receive,
+  proxy_on_grpc_close,
+  proxy_on_done,
+  proxy_on_delete,
+} from "@solo-io/proxy-runtime/exports";
+
+// Unchecked downcasts: the host only sends stream callbacks for stream
+// contexts and http-call answers to root contexts.
+function stream(context_id: u32): Context {
+  const base = getBaseContext(context_id);
+  return changetype<Context>(base);
+}
+
+function root(context_id: u32): RootContext {
+  const base = getBaseContext(context_id);
+  return changetype<RootContext>(base);
+}
+
+export function proxy_on_request_headers(context_id: u32, headers: u32, end_of_stream: u32): i32 {
+  return stream(context_id).onRequestHeaders(headers, end_of_stream != 0);
+}
+
+export function proxy_on_request_body(context_id: u32, body_buffer_length: u32, end_of_stream: u32): i32 {
+  return stream(context_id).onRequestBody(body_buffer_length, end_of_stream != 0);
+}
+
+export function proxy_on_request_trailers(context_id: u32, trailers: u32): i32 {
+  return stream(context_id).onRequestTrailers(trailers);
+}
+
+export function proxy_on_request_metadata(context_id: u32, nelements: u32): i32 {
+  return stream(context_id).onRequestMetadata(nelements);
+}
+
+export function proxy_on_response_headers(context_id: u32, headers: u32, end_of_stream: u32): i32 {
+  return stream(context_id).onResponseHeaders(headers, end_of_stream != 0);
+}
+
+export function proxy_on_response_body(context_id: u32, body_buffer_length: u32, end_of_stream: u32): i32 {
+  return stream(context_id).onResponseBody(body_buffer_length, end_of_stream != 0);
+}
+
+export function proxy_on_response_trailers(context_id: u32, trailers: u32): i32 {
+  return stream(context_id).onResponseTrailers(trailers);
+}
+
+export function proxy_on_response_metadata(context_id: u32, nelements: u32): i32 {
+  return stream(context_id).onResponseMetadata(nelements);
+}
+
+export function proxy_on_log(context_id: u32): void {
+  stream(context_id).onLog();
+}
+
+export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
+  root(context_id).onHttpCallResponse(token, headers, body_size, trailers);
+}
