@@ -23,8 +23,17 @@ export function step<T>(fn: () => T): T {
   try {
     return fn();
   } finally {
-    if (--depth === 0 && !draining) drain();
+    leaveStep();
   }
+}
+
+/** `step` without a closure, for the per-call hot path: pair every enterStep with leaveStep. */
+export function enterStep(): void {
+  depth++;
+}
+
+export function leaveStep(): void {
+  if (--depth === 0 && !draining) drain();
 }
 
 /** Runs `action` now if no step is in progress, otherwise after the outermost one returns. */

@@ -26,12 +26,18 @@ export function boolValue(value: boolean): Buffer {
 
 /** Milliseconds since the epoch (fractional allowed) as an int64 nanosecond timestamp. */
 export function timestampValue(epochMs: number): Buffer {
-  return int64Value(BigInt(Math.round(epochMs * 1e6)));
+  return int64Value(msToNs(epochMs));
 }
 
 /** A duration in milliseconds (fractional allowed) as int64 nanoseconds. */
 export function durationValue(ms: number): Buffer {
-  return int64Value(BigInt(Math.round(ms * 1e6)));
+  return int64Value(msToNs(ms));
+}
+
+/** Whole milliseconds scale exactly; `ms * 1e6` as a double loses digits past 2^53 ns (~104 days). */
+function msToNs(ms: number): bigint {
+  const whole = Math.trunc(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
 
 export function mapValue(names: readonly string[], values: readonly string[]): Buffer {

@@ -4,7 +4,7 @@
 // current/effective context pair tells host functions whom a call acts on.
 
 import type { Logger } from 'pino';
-import { step } from './deferred.ts';
+import { enterStep, leaveStep } from './deferred.ts';
 import { GuestTrap } from './errors.ts';
 import { readExports, type GuestExports } from './exports.ts';
 import { GuestMemory } from './memory.ts';
@@ -94,22 +94,22 @@ export class Vm {
    */
   call(ctx: Context | null, name: string, fn: (...args: number[]) => number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     if (this.failure !== null) throw this.failure;
-    return step(() => {
-      const prevCurrent = this.current;
-      const prevEffective = this.effective;
-      this.current = ctx;
-      this.effective = null;
-      try {
-        const result = fn(a, b, c, d, e); // surplus arguments are ignored by wasm exports
-        this.#checkMemory(name);
-        return result;
-      } catch (err) {
-        throw this.#fail(name, err);
-      } finally {
-        this.current = prevCurrent;
-        this.effective = prevEffective;
-      }
-    });
+    const prevCurrent = this.current;
+    const prevEffective = this.effective;
+    this.current = ctx;
+    this.effective = null;
+    enterStep();
+    try {
+      const result = fn(a, b, c, d, e); // surplus arguments are ignored by wasm exports
+      this.#checkMemory(name);
+      return result;
+    } catch (err) {
+      throw this.#fail(name, err);
+    } finally {
+      this.current = prevCurrent;
+      this.effective = prevEffective;
+      leaveStep();
+    }
   }
 
   /** Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). */

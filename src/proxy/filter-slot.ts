@@ -36,24 +36,18 @@ export class FilterSlot implements StreamHost {
     this.name = name;
     this.failOpen = failOpen;
     this.request = {
-      onHeaders: (stage, eos) => this.#headers('proxy_on_request_headers', stage, this.stream.requestHeaders, eos),
+      onHeaders: (_stage, eos) => this.#invoke('proxy_on_request_headers', this.stream.requestHeaders.size, eos ? 1 : 0),
       onBody: (_stage, size, eos) => this.#invoke('proxy_on_request_body', size, eos ? 1 : 0),
       onTrailers: () => this.#invoke('proxy_on_request_trailers', this.stream.requestTrailers?.size ?? 0, 0),
     };
+    // Response callbacks only run for filters that took part in the request (see RATIONALE).
     this.response = {
-      onHeaders: (stage, eos) => this.#headers('proxy_on_response_headers', stage, this.stream.responseHeaders!, eos),
-      onBody: (_stage, size, eos) => this.#invoke('proxy_on_response_body', size, eos ? 1 : 0),
-      onTrailers: () => this.#invoke('proxy_on_response_trailers', this.stream.responseTrailers?.size ?? 0, 0),
+      onHeaders: (_stage, eos) =>
+        this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_headers', this.stream.responseHeaders!.size, eos ? 1 : 0),
+      onBody: (_stage, size, eos) => (this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_body', size, eos ? 1 : 0)),
+      onTrailers: () =>
+        this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_trailers', this.stream.responseTrailers?.size ?? 0, 0),
     };
-  }
-
-  /** Response callbacks only run for filters that took part in the request. */
-  get participated(): boolean {
-    return this.ctx !== null;
-  }
-
-  #headers(name: Callback, _stage: Stage, map: HeaderMap, eos: boolean): Action {
-    return this.#invoke(name, map.size, eos ? 1 : 0);
   }
 
   #invoke(name: Callback, a: number, b: number): Action {

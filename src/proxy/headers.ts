@@ -51,7 +51,10 @@ export function responseHeaderMap(status: number, rawHeaders: Buffer[] | string[
   if (rawHeaders !== null) {
     let connection: string | undefined;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i]!.toString().toLowerCase() === 'connection') connection = rawHeaders[i + 1]!.toString();
+      if (rawHeaders[i]!.toString().toLowerCase() !== 'connection') continue;
+      // Every Connection header counts (as Node joins them for requests), not just the last.
+      const value = rawHeaders[i + 1]!.toString();
+      connection = connection === undefined ? value : `${connection}, ${value}`;
     }
     const skip = hopByHopFor(connection);
     for (let i = 0; i < rawHeaders.length; i += 2) {

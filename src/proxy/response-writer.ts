@@ -4,9 +4,8 @@
 
 import type { ServerResponse } from 'node:http';
 import type { Sink } from './pipeline.ts';
-import { toRawList, toTrailerObject } from './headers.ts';
+import { isHopByHop, toRawList, toTrailerObject } from './headers.ts';
 import type { HttpStream } from './stream.ts';
-import { isHopByHop } from './headers.ts';
 
 const HOP_BY_HOP_OMIT: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 
@@ -28,7 +27,7 @@ export class ResponseWriter implements Sink {
 
   headers(eos: boolean): void {
     this.#headersPending = true;
-    if (eos) this.#finish(null, true);
+    if (eos) this.#finish();
   }
 
   data(chunk: Buffer, eos: boolean): void {
@@ -46,10 +45,11 @@ export class ResponseWriter implements Sink {
   }
 
   trailers(): void {
-    this.#finish(null, true);
+    this.#finish();
   }
 
-  #finish(_chunk: Buffer | null, _eos: boolean): void {
+  /** Ends the response; headers still waiting go out first, with no body. */
+  #finish(): void {
     if (this.#headersPending) this.#writeHead(0, true);
     this.#end();
   }

@@ -80,6 +80,8 @@ export class HttpStream {
   #requestEosSent = false;
   #responseEosSent = false;
   #upstreamStartedAt = 0;
+  /** Response body bytes still expected per Content-Length (-1: unknown, chunked). */
+  #upstreamRemaining = -1;
   readonly #traps: string[] = [];
 
   constructor(listener: ListenerRuntime, req: IncomingMessage, res: ServerResponse, connectionId: number) {
@@ -266,8 +268,6 @@ export class HttpStream {
     this.upstreamEndpoint = exchange.endpoint;
     this.responsePipeline.setSource(exchange);
   }
-
-  #upstreamRemaining = -1;
 
   #upstreamHeaders(status: number, raw: Buffer[]): void {
     this.listener.metrics.upstreamLatency(this.route!.config.cluster!, performance.now() - this.#upstreamStartedAt);

@@ -81,6 +81,8 @@ describe('stream context lifecycle', () => {
     const res = await send(`${proxy.url()}/ok`, { headers: [['x-local-reply', '1']] });
     expect(res.status).toBe(418);
     expect(res.body).toBe('teapot\n');
+    // The reply ran through the response phase of the filter that sent it, not of the one after.
+    expect(res.all('x-probe')).toEqual(['seen']);
     await settle();
     const seen = endings(from);
     expect([...seen.keys()].map((k) => k.split('#')[0]).sort()).toEqual(['first', 'second']);
