@@ -41,13 +41,18 @@ export class PluginSet {
   readonly #services: PluginServices;
   readonly #logger: Logger;
 
-  /** Compiles every module and groups plugins by VM; throws ModuleLoadError. */
+  /** Compiles every module and groups plugins by VM; throws PluginStartError naming the filter. */
   constructor(specs: readonly PluginSpec[], services: PluginServices, logger: Logger) {
     this.#services = services;
     this.#logger = logger;
     const byKey = new Map<string, VmGroup>();
     for (const spec of specs) {
-      const module = loadModuleFile(spec.modulePath);
+      let module: CompiledModule;
+      try {
+        module = loadModuleFile(spec.modulePath);
+      } catch (err) {
+        throw new PluginStartError(spec.name, (err as Error).message);
+      }
       const key = `${module.sha256}\0${spec.vmId}\0${spec.vmConfiguration.toString('latin1')}`;
       let group = byKey.get(key);
       if (group === undefined) {

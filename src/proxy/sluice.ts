@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
+import { PluginStartError } from '../abi/errors.ts';
 import { PluginSet, type PluginSpec } from '../abi/plugin-set.ts';
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
@@ -56,13 +57,27 @@ function listen(server: Server, address: HostPort): Promise<HostPort> {
   });
 }
 
+/** Loads and starts every filter; a failure names the filter's place in the config file. */
+function startPlugins(config: SluiceConfig, clusters: Clusters, logger: Logger): PluginSet {
+  try {
+    const plugins = new PluginSet(config.filters.map(pluginSpec), httpCallService(clusters), logger);
+    plugins.start();
+    return plugins;
+  } catch (err) {
+    if (!(err instanceof PluginStartError)) throw err;
+    const index = config.filters.findIndex((f) => f.name === err.plugin);
+    const at = config.filters[index]?.source;
+    const where = at === undefined ? '' : `${at.file}:${at.line}:${at.col} filters[${index}]: `;
+    throw Object.assign(new Error(`${where}${err.message}`), { code: err.code });
+  }
+}
+
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
   const metrics = new ProxyMetrics();
   const clusters = new Clusters(config.clusters);
-  const plugins = new PluginSet(config.filters.map(pluginSpec), httpCallService(clusters), logger);
-  plugins.start();
+  const plugins = startPlugins(config, clusters, logger);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
     const out: Array<[Record<string, string>, number]> = [];
