@@ -10,6 +10,17 @@ export type FailurePolicy = 'fail_closed' | 'fail_open';
 
 export const FAILURE_POLICIES: readonly FailurePolicy[] = ['fail_closed', 'fail_open'];
 
+/** Free-form data from the config (maps, lists, strings, numbers, booleans). */
+export type Metadata = Record<string, unknown>;
+
+/** The proxy's identity, as Envoy's bootstrap `node` (read by filters as `xds.node`). */
+export interface NodeConfig { id: string; cluster: string; metadata: Metadata }
+
+/** Envoy `stats_tags`: group 1 is cut out of the metric name, the last group is the label value. */
+export interface StatsTagRule { tagName: string; regex: RegExp }
+
+export interface StatsConfig { tags: StatsTagRule[] }
+
 /** A listen or connect address. `host` is bare: IPv6 literals carry no brackets. */
 export interface HostPort { host: string; port: number }
 
@@ -34,6 +45,7 @@ export interface RouteConfig {
   /** Resolved with the listener's values as defaults. */
   maxRequestBodyBytes: number;
   maxResponseBodyBytes: number;
+  metadata: Metadata;
 }
 
 export interface ListenerConfig {
@@ -42,6 +54,7 @@ export interface ListenerConfig {
   filters: string[];
   /** In file order: the first route that matches wins. */
   routes: RouteConfig[];
+  metadata: Metadata;
 }
 
 export interface ClusterConfig {
@@ -50,6 +63,9 @@ export interface ClusterConfig {
   connectTimeoutMs: number;
   /** 0 means no request timeout. */
   timeoutMs: number;
+  /** http2 is cleartext HTTP/2 (h2c), needed by gRPC callouts. */
+  protocol: 'http1' | 'http2';
+  metadata: Metadata;
 }
 
 /** Where a config entry starts; `file` is the path as shown in config issues. */
@@ -65,6 +81,10 @@ export interface FilterConfig {
   vmConfiguration: string;
   failurePolicy: FailurePolicy;
   logLevel: LogLevelName;
+  /** WASI environment of the filter, in file order (never the proxy's own environment). */
+  env: [string, string][];
+  /** `host:port` targets proxy_http_call may use besides cluster names (none by default). */
+  httpCallHosts: string[];
   /** Where the filter entry starts, for runtime error messages. */
   source: SourceLocation;
 }
@@ -74,6 +94,8 @@ export interface SluiceConfig {
   file: string;
   logLevel: LogLevelName;
   admin?: { address: HostPort };
+  node: NodeConfig;
+  stats: StatsConfig;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
   filters: FilterConfig[];

@@ -38,6 +38,8 @@ describe('valid configs', () => {
       file: join(FIXTURES, 'full.yaml'),
       logLevel: 'debug',
       admin: { address: { host: '127.0.0.1', port: 9901 } },
+      node: { id: 'sidecar-1', cluster: 'sluice', metadata: { team: 'edge' } },
+      stats: { tags: [{ tagName: 'value', regex: /(_value=([a-zA-Z]+))/ }] },
       listeners: [
         {
           name: 'ingress',
@@ -61,6 +63,7 @@ describe('valid configs', () => {
               filters: ['auth'],
               maxRequestBodyBytes: 512_000,
               maxResponseBodyBytes: 1_000_000,
+              metadata: { filter_metadata: { 'envoy.filters.http.wasm': { auth: 'cookie' } } },
             },
             {
               name: 'ingress/1',
@@ -69,6 +72,7 @@ describe('valid configs', () => {
               filters: [],
               maxRequestBodyBytes: 64 * 1024,
               maxResponseBodyBytes: 1_000_000,
+              metadata: {},
             },
             {
               name: 'ingress/2',
@@ -77,8 +81,10 @@ describe('valid configs', () => {
               filters: ['headers', 'auth'],
               maxRequestBodyBytes: 64 * 1024,
               maxResponseBodyBytes: 1_000_000,
+              metadata: {},
             },
           ],
+          metadata: {},
         },
         {
           name: 'internal',
@@ -92,8 +98,10 @@ describe('valid configs', () => {
               filters: [],
               maxRequestBodyBytes: 1024 * 1024,
               maxResponseBodyBytes: 2 * 1024 * 1024,
+              metadata: {},
             },
           ],
+          metadata: { zone: 'b' },
         },
       ],
       clusters: [
@@ -102,8 +110,17 @@ describe('valid configs', () => {
           endpoints: [{ host: '127.0.0.1', port: 3000 }, { host: 'localhost', port: 3001 }],
           connectTimeoutMs: 250,
           timeoutMs: 1500,
+          protocol: 'http1',
+          metadata: {},
         },
-        { name: 'backup', endpoints: [{ host: '::1', port: 3002 }], connectTimeoutMs: 1000, timeoutMs: 0 },
+        {
+          name: 'backup',
+          endpoints: [{ host: '::1', port: 3002 }],
+          connectTimeoutMs: 1000,
+          timeoutMs: 0,
+          protocol: 'http2',
+          metadata: { region: 'eu' },
+        },
       ],
       filters: [
         {
@@ -115,7 +132,9 @@ describe('valid configs', () => {
           vmConfiguration: 'raw text',
           failurePolicy: 'fail_open',
           logLevel: 'debug',
-          source: { file: 'test/fixtures/configs/full.yaml', line: 44, col: 5 },
+          env: [],
+          httpCallHosts: [],
+          source: { file: 'test/fixtures/configs/full.yaml', line: 48, col: 5 },
         },
         {
           name: 'auth',
@@ -126,7 +145,9 @@ describe('valid configs', () => {
           vmConfiguration: '',
           failurePolicy: 'fail_closed',
           logLevel: 'warn',
-          source: { file: 'test/fixtures/configs/full.yaml', line: 49, col: 5 },
+          env: [['MODE', 'strict'], ['RETRIES', '3']],
+          httpCallHosts: ['127.0.0.1:2046', 'auth.local:80'],
+          source: { file: 'test/fixtures/configs/full.yaml', line: 53, col: 5 },
         },
       ],
     };
@@ -137,6 +158,8 @@ describe('valid configs', () => {
     expect(loadConfig(join(FIXTURES, 'minimal.yaml'))).toStrictEqual({
       file: join(FIXTURES, 'minimal.yaml'),
       logLevel: 'info',
+      node: { id: 'sluice', cluster: 'sluice', metadata: {} },
+      stats: { tags: [] },
       listeners: [
         {
           name: 'ingress',
@@ -150,11 +173,13 @@ describe('valid configs', () => {
               filters: [],
               maxRequestBodyBytes: 1024 * 1024,
               maxResponseBodyBytes: 1024 * 1024,
+              metadata: {},
             },
           ],
+          metadata: {},
         },
       ],
-      clusters: [{ name: 'app', endpoints: [{ host: '127.0.0.1', port: 3000 }], connectTimeoutMs: 1000, timeoutMs: 15_000 }],
+      clusters: [{ name: 'app', endpoints: [{ host: '127.0.0.1', port: 3000 }], connectTimeoutMs: 1000, timeoutMs: 15_000, protocol: 'http1', metadata: {} }],
       filters: [],
     });
   });
@@ -210,10 +235,10 @@ describe('invalid configs', () => {
       ...CLUSTERS,
       '    weight: 1',
     ))).toEqual([
-      '1:1 colour: unknown key "colour" (allowed: admin, log_level, listeners, clusters, filters)',
+      '1:1 colour: unknown key "colour" (allowed: admin, log_level, node, stats, listeners, clusters, filters)',
       '6:29 listeners[0].routes[0].match.regex: unknown key "regex" (allowed: prefix, path, headers, methods, host)',
-      '8:9 listeners[0].routes[0].retries: unknown key "retries" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes)',
-      '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout)',
+      '8:9 listeners[0].routes[0].retries: unknown key "retries" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes, metadata)',
+      '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout, protocol, metadata)',
     ]);
   });
 
@@ -312,6 +337,21 @@ describe('invalid configs', () => {
     ))).toEqual([
       `7:24 filters[0].module: module file not found: build/nope.wasm (resolved to ${join(dir, 'build/nope.wasm')})`,
       `8:24 filters[1].module: module is not a file: . (resolved to ${dir})`,
+    ]);
+  });
+
+  it('reports bad stats tags, environment variables and http_call hosts', () => {
+    expect(issuesOf(yaml(
+      ...LISTENER, '      - { match: {}, echo: true }',
+      'stats:', '  tags:', '    - { tag_name: value, regex: "_value=[a-z]+" }', '    - { tag_name: 9x, regex: "(" }',
+      'filters:', '  - name: f', '    module: filter.wasm', '    env: { "A=B": 1, C: [x] }', '    http_call_hosts: [nohost]',
+    ))).toEqual([
+      '8:33 stats.tags[0].regex: needs at least one capture group (the part to cut out of the metric name)',
+      '9:19 stats.tags[1].tag_name: must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+      '9:30 stats.tags[1].regex: invalid regular expression: Invalid regular expression: /(/: Unterminated group',
+      '13:12 filters[0].env["A=B"]: an environment variable name must be non-empty and contain no "="',
+      '13:25 filters[0].env.C: expected a string, number or boolean, got a list',
+      '14:23 filters[0].http_call_hosts[0]: expected "host:port", like "127.0.0.1:8080" or "[::1]:8080" (got "nohost")',
     ]);
   });
 

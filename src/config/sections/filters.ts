@@ -4,12 +4,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isCollection } from 'yaml';
-import type { Field, MapFields, Reader } from '../reader.ts';
+import { readAll, type Field, type MapFields, type Reader } from '../reader.ts';
+import { formatHostPort, parseHostPort } from '../address.ts';
 import type { Symbols } from '../symbols.ts';
 import { FAILURE_POLICIES, LOG_LEVELS, type FilterConfig, type LogLevelName } from '../types.ts';
 
 const FILTER_SHAPE = {
-  keys: ['name', 'module', 'root_id', 'vm_id', 'configuration', 'vm_configuration', 'failure_policy', 'log_level'],
+  keys: ['name', 'module', 'root_id', 'vm_id', 'configuration', 'vm_configuration', 'failure_policy', 'log_level', 'env', 'http_call_hosts'],
   required: ['name', 'module'],
 };
 
@@ -36,6 +37,8 @@ function readFilter(r: Reader, symbols: Symbols, field: Field, defaults: FilterD
     vmConfiguration: readPluginConfiguration(r, entry, 'vm_configuration'),
     failurePolicy: entry.readOr('failure_policy', (f) => r.oneOf(f, FAILURE_POLICIES), 'fail_closed'),
     logLevel: entry.readOr('log_level', (f) => r.oneOf(f, LOG_LEVELS), defaults.logLevel),
+    env: entry.readOr('env', (f) => readEnv(r, f), []),
+    httpCallHosts: entry.readOr('http_call_hosts', (f) => readHosts(r, f), []),
     source: r.locate(field.offset),
   };
   if (name === undefined || module === undefined) return undefined;
@@ -90,4 +93,26 @@ function toJson(r: Reader, field: Field): string | undefined {
     r.report(field, `cannot be converted to JSON: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+/** `env: { KEY: value }` — scalar values are passed as text. */
+function readEnv(r: Reader, field: Field): [string, string][] | undefined {
+  const entry = r.map(field);
+  if (!entry) return undefined;
+  const out: [string, string][] = [];
+  for (const { key, keyField, field: value } of entry.entries) {
+    if (key === '' || key.includes('=')) r.report(keyField, 'an environment variable name must be non-empty and contain no "="');
+    const v = r.toJS(value);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push([key, String(v)]);
+    else r.expected(value, 'a string, number or boolean');
+  }
+  return out;
+}
+
+/** `http_call_hosts: [host:port, ...]` — literal targets a filter may call (SSRF allow-list). */
+function readHosts(r: Reader, field: Field): string[] | undefined {
+  return readAll(r.list(field), (item) => {
+    const hp = r.parse(item, parseHostPort);
+    return hp && formatHostPort({ host: hp.host.toLowerCase(), port: hp.port });
+  });
 }

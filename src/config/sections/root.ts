@@ -6,8 +6,10 @@ import { LOG_LEVELS, type SluiceConfig } from '../types.ts';
 import { readClusters } from './clusters.ts';
 import { readFilters } from './filters.ts';
 import { readListenAddress, readListeners } from './listeners.ts';
+import { DEFAULT_NODE, readNode } from './metadata.ts';
+import { readStats } from './stats.ts';
 
-const ROOT_SHAPE = { keys: ['admin', 'log_level', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
 
 export interface RootContext {
@@ -32,10 +34,12 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
     const address = r.map(f, ADMIN_SHAPE)?.read('address', (a) => readListenAddress(r, symbols, a));
     return address && { address };
   });
+  const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
+  const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
   const clusters = readClusters(r, symbols, root.get('clusters'));
   const filters = readFilters(r, symbols, root.get('filters'), { baseDir: context.baseDir, logLevel });
   const listeners = readListeners(r, symbols, root.get('listeners'));
   symbols.checkReferences();
   if (r.issues.length > 0) return undefined;
-  return { file: context.file, logLevel, ...(admin && { admin }), listeners, clusters, filters };
+  return { file: context.file, logLevel, ...(admin && { admin }), node, stats, listeners, clusters, filters };
 }

@@ -8,9 +8,10 @@ import { BODY_LIMIT_KEYS, readBodyLimits, type BodyLimits } from './body-limits.
 import { readFilterChain } from './filter-chain.ts';
 import { parseHeaderName } from './http.ts';
 import { readMatch } from './match.ts';
+import { readMetadata } from './metadata.ts';
 
 const ACTIONS = ['cluster', 'direct_response', 'echo'];
-const ROUTE_SHAPE = { keys: ['name', 'match', ...ACTIONS, 'filters', ...BODY_LIMIT_KEYS], required: ['match'] };
+const ROUTE_SHAPE = { keys: ['name', 'match', ...ACTIONS, 'filters', ...BODY_LIMIT_KEYS, 'metadata'], required: ['match'] };
 const DIRECT_RESPONSE_SHAPE = { keys: ['status', 'body', 'headers'], required: ['status'] };
 
 /** What a route inherits from its listener. */
@@ -33,8 +34,9 @@ export function readRoute(r: Reader, symbols: Symbols, field: Field, index: numb
   checkOneAction(r, entry, echo);
   const filters = entry.read('filters', (f) => readFilterChain(r, symbols, f)) ?? defaults.filters;
   const limits = readBodyLimits(r, entry, defaults);
+  const metadata = entry.readOr('metadata', (f) => readMetadata(r, f), {});
   if (!match) return undefined;
-  return omitUndefined<RouteConfig>({ name, match, cluster, directResponse, echo: echo || undefined, filters, ...limits });
+  return omitUndefined<RouteConfig>({ name, match, cluster, directResponse, echo: echo || undefined, filters, ...limits, metadata });
 }
 
 /** `echo: false` is allowed and means "no echo", so it doesn't count as an action. */
