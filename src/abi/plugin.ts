@@ -13,6 +13,9 @@ import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
 import type { Vm } from './vm.ts';
 
+/** Root-level callbacks other ABI areas deliver through Plugin.callRoot. */
+export type RootCallback = 'proxy_on_queue_ready' | 'proxy_on_foreign_function' | 'proxy_on_http_call_response';
+
 export interface PluginConfig {
   readonly name: string;
   readonly rootId: string;
@@ -59,6 +62,7 @@ export class Plugin {
   #tickPeriodMs = 0;
   #tickTimer: NodeJS.Timeout | null = null;
   readonly #calls = new Map<number, () => void>();
+  readonly #cleanups: Array<() => void> = [];
   /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
   readonly properties = new Map<string, Buffer>();
   #stopped = false;
@@ -131,6 +135,29 @@ export class Plugin {
     } finally {
       vm.contexts.delete(ctx.id);
     }
+  }
+
+  /**
+   * Delivers a root-level callback (on_queue_ready, gRPC callbacks, foreign-function results)
+   * to this plugin's root context. Returns false when the plugin is gone, the guest does not
+   * export the callback, or it trapped (the VM is then failed and logged).
+   */
+  callRoot(name: RootCallback, a = 0, b = 0, c = 0, d = 0): boolean {
+    if (!this.alive) return false;
+    const fn = this.vm.exports[name];
+    if (fn === undefined) return false;
+    try {
+      this.vm.call(this.root, name, fn, this.root.id, a, b, c, d);
+      return true;
+    } catch (err) {
+      if (err instanceof GuestTrap) return false;
+      throw err;
+    }
+  }
+
+  /** Registers cleanup to run when the plugin stops (cancel timers, release queues, ...). */
+  onStop(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
   }
 
   // ---- ticks -----------------------------------------------------------------------------
@@ -220,6 +247,7 @@ export class Plugin {
     if (this.#tickTimer !== null) clearTimeout(this.#tickTimer);
     for (const cancel of this.#calls.values()) cancel();
     this.#calls.clear();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
     const vm = this.vm;
     const e = vm.exports;
     if (vm.failure !== null) return;
