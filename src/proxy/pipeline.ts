@@ -125,6 +125,8 @@ export class Stage {
         if (action === Action.PAUSE) {
           this.#buffering = true;
           this.#eosBuffered = frame.eos;
+          // The first buffered chunk may already be over the limit, with no later append to check.
+          if (body.length > p.bufferLimit) p.overflow(this);
         } else {
           this.#buffering = false;
           this.body = null;

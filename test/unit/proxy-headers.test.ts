@@ -1,0 +1,214 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { HeaderMap } from '../../src/abi/header-map.ts';
+import { isHopByHop, requestHeaderMap, responseHeaderMap, toRawList, toTrailerObject } from '../../src/proxy/headers.ts';
+
+/** Mimics what Node's HTTP parser gives us: rawHeaders as sent, `headers` with joined values. */
+function fakeRequest(rawHeaders: string[], url = '/', method = 'GET'): IncomingMessage {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    headers[name] = headers[name] === undefined ? rawHeaders[i + 1]! : `${headers[name]}, ${rawHeaders[i + 1]!}`;
+  }
+  return { rawHeaders, url, method, headers } as unknown as IncomingMessage;
+}
+
+describe('requestHeaderMap', () => {
+  it('puts the pseudo-headers first, maps Host to :authority and drops host', () => {
+    const map = requestHeaderMap(fakeRequest(['User-Agent', 'curl/8', 'Host', 'example.com:8080', 'Accept', '*/*'], '/a?b=1', 'POST'), 'http');
+    expect(map.pairs()).toEqual([
+      [':authority', 'example.com:8080'],
+      [':path', '/a?b=1'],
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      ['user-agent', 'curl/8'],
+      ['accept', '*/*'],
+    ]);
+    expect(map.has('host')).toBe(false);
+  });
+
+  it('keeps the scheme it is given', () => {
+    expect(requestHeaderMap(fakeRequest(['Host', 'a']), 'https').get(':scheme')).toBe('https');
+  });
+
+  it('uses the first Host when there are several', () => {
+    const map = requestHeaderMap(fakeRequest(['Host', 'first', 'Host', 'second']), 'http');
+    expect(map.get(':authority')).toBe('first');
+    expect(map.names.filter((n) => n === ':authority' || n === 'host')).toEqual([':authority']);
+  });
+
+  it('leaves :authority empty without a Host header', () => {
+    const map = requestHeaderMap(fakeRequest(['Accept', '*/*']), 'http');
+    expect(map.names.slice(0, 4)).toEqual([':authority', ':path', ':method', ':scheme']);
+    expect(map.get(':authority')).toBe('');
+  });
+
+  it('defaults url to "/" and method to GET when missing', () => {
+    const req = { rawHeaders: [], headers: {} } as unknown as IncomingMessage;
+    const map = requestHeaderMap(req, 'http');
+    expect(map.get(':path')).toBe('/');
+    expect(map.get(':method')).toBe('GET');
+  });
+
+  it('lower-cases names and keeps duplicates in order', () => {
+    const map = requestHeaderMap(
+      fakeRequest(['Host', 'h', 'Cookie', 'a=1', 'X-Forwarded-For', '1.1.1.1', 'COOKIE', 'b=2', 'x-forwarded-for', '2.2.2.2']),
+      'http',
+    );
+    expect(map.pairs().slice(4)).toEqual([
+      ['cookie', 'a=1'],
+      ['x-forwarded-for', '1.1.1.1'],
+      ['cookie', 'b=2'],
+      ['x-forwarded-for', '2.2.2.2'],
+    ]);
+  });
+
+  it('removes the fixed hop-by-hop headers', () => {
+    const map = requestHeaderMap(
+      fakeRequest([
+        'Host', 'h',
+        'Connection', 'keep-alive',
+        'Keep-Alive', 'timeout=5',
+        'Proxy-Connection', 'keep-alive',
+        'TE', 'trailers',
+        'Trailer', 'x-checksum',
+        'Transfer-Encoding', 'chunked',
+        'Upgrade', 'websocket',
+        'Proxy-Authenticate', 'Basic',
+        'Proxy-Authorization', 'Basic Zm9v',
+        'X-Kept', 'yes',
+      ]),
+      'http',
+    );
+    expect(map.pairs().slice(4)).toEqual([['x-kept', 'yes']]);
+  });
+
+  it('removes headers named in Connection (case-insensitive, with spaces and empty tokens)', () => {
+    const map = requestHeaderMap(
+      fakeRequest(['Host', 'h', 'Connection', 'X-Private , , x-other', 'X-Private', 'secret', 'X-Other', 'o', 'X-Public', 'p']),
+      'http',
+    );
+    expect(map.pairs().slice(4)).toEqual([['x-public', 'p']]);
+  });
+
+  it('removes headers named by every Connection header', () => {
+    const map = requestHeaderMap(
+      fakeRequest(['Host', 'h', 'Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3']),
+      'http',
+    );
+    expect(map.pairs().slice(4)).toEqual([['x-c', '3']]);
+  });
+
+  it('keeps header values byte for byte', () => {
+    const map = requestHeaderMap(fakeRequest(['Host', 'h', 'X-Bin', '\u00ff\u0080 spaced  value']), 'http');
+    expect(map.get('x-bin')).toBe('\u00ff\u0080 spaced  value');
+  });
+});
+
+describe('responseHeaderMap', () => {
+  it('starts with :status and keeps order and duplicates', () => {
+    const map = responseHeaderMap(200, ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+    expect(map.pairs()).toEqual([
+      [':status', '200'],
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
+  });
+
+  it('accepts Buffer raw headers and decodes them as latin1', () => {
+    const map = responseHeaderMap(404, [Buffer.from('X-Bin'), Buffer.from([0xff, 0x80])]);
+    expect(map.pairs()).toEqual([
+      [':status', '404'],
+      ['x-bin', '\u00ff\u0080'],
+    ]);
+  });
+
+  it('null raw headers give only :status', () => {
+    expect(responseHeaderMap(204, null).pairs()).toEqual([[':status', '204']]);
+  });
+
+  it('removes hop-by-hop headers and names listed in Connection', () => {
+    const map = responseHeaderMap(200, [
+      'Connection', 'close, X-Secret',
+      'Transfer-Encoding', 'chunked',
+      'Keep-Alive', 'timeout=5',
+      'X-Secret', 's',
+      'Server', 'up',
+    ]);
+    expect(map.pairs()).toEqual([
+      [':status', '200'],
+      ['server', 'up'],
+    ]);
+  });
+
+  it('removes headers named by every Connection header, not just the last', () => {
+    const map = responseHeaderMap(200, ['Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3']);
+    expect(map.pairs()).toEqual([
+      [':status', '200'],
+      ['x-c', '3'],
+    ]);
+  });
+
+  it('does the same with Buffer raw headers', () => {
+    const raw = ['Connection', 'x-a', 'X-A', '1', 'Upgrade', 'h2c', 'X-C', '3'].map((s) => Buffer.from(s));
+    expect(responseHeaderMap(101, raw).pairs()).toEqual([
+      [':status', '101'],
+      ['x-c', '3'],
+    ]);
+  });
+});
+
+describe('toRawList', () => {
+  it('flattens without pseudo-headers, keeping order and duplicates', () => {
+    const map = HeaderMap.fromPairs([
+      [':status', '200'],
+      ['set-cookie', 'a'],
+      [':weird', 'x'],
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'b'],
+    ]);
+    expect(toRawList(map)).toEqual(['set-cookie', 'a', 'content-type', 'text/plain', 'set-cookie', 'b']);
+  });
+
+  it('skips names in omit', () => {
+    const map = HeaderMap.fromPairs([
+      [':authority', 'h'],
+      ['content-length', '5'],
+      ['x', '1'],
+    ]);
+    expect(toRawList(map, new Set(['content-length']))).toEqual(['x', '1']);
+  });
+
+  it('an empty map or pseudo-only map gives an empty list', () => {
+    expect(toRawList(new HeaderMap())).toEqual([]);
+    expect(toRawList(HeaderMap.fromPairs([[':status', '200']]))).toEqual([]);
+  });
+
+  it('keeps a header with an empty name out of the pseudo check', () => {
+    // charCodeAt(0) of "" is NaN, so it is not mistaken for a pseudo-header
+    const map = new HeaderMap([''], ['v']);
+    expect(toRawList(map)).toEqual(['', 'v']);
+  });
+});
+
+describe('toTrailerObject', () => {
+  it('joins duplicates with ", "', () => {
+    const map = HeaderMap.fromPairs([
+      ['grpc-status', '0'],
+      ['x-t', 'a'],
+      ['x-t', 'b'],
+    ]);
+    expect(toTrailerObject(map)).toEqual({ 'grpc-status': '0', 'x-t': 'a, b' });
+  });
+});
+
+describe('isHopByHop', () => {
+  it('knows the fixed set (lower-case names)', () => {
+    for (const name of ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']) {
+      expect(isHopByHop(name), name).toBe(true);
+    }
+    expect(isHopByHop('content-length')).toBe(false);
+    expect(isHopByHop('host')).toBe(false);
+  });
+});
