@@ -41,7 +41,7 @@ describe('sluice validate', () => {
       `${file}:8:32 listeners[0].routes[0].match.path: "path" cannot be combined with "prefix"; use either "prefix" or "path"`,
       `${file}:9:18 listeners[0].routes[0].cluster: unknown cluster "nowhere" (defined: app)`,
       `${file}:10:9 listeners[0].routes[0].echo: "echo" cannot be combined with "cluster"; a route takes exactly one of "cluster", "direct_response", "echo: true"`,
-      `${file}:12:9 listeners[0].routes[1].colour: unknown key "colour" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes)`,
+      `${file}:12:9 listeners[0].routes[1].colour: unknown key "colour" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes, metadata)`,
       `${file}:17:22 clusters[0].connect_timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds (got "soon")`,
       `${file}:18:11 clusters[1].name: duplicate cluster name "app" (first at line 15)`,
       `${file}:19:16 clusters[1].endpoints: expected a list, got a string ("127.0.0.1:3001")`,
