@@ -49,6 +49,8 @@ export interface PluginServices {
    * asynchronously, with the response or the error.
    */
   httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void);
+  /** Properties of the proxy itself (node identity), readable from any context. */
+  hostProperty?(path: readonly string[]): Buffer | undefined;
 }
 
 export class Plugin {

@@ -14,6 +14,7 @@ import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
 import { httpCallService } from './http-call.ts';
+import { nodeProperty } from './metadata-value.ts';
 import { Router } from './router.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
 
@@ -57,10 +58,18 @@ function listen(server: Server, address: HostPort): Promise<HostPort> {
   });
 }
 
+/** Properties of the proxy itself: the node identity, as `xds.node` or the legacy `node`. */
+function hostProperty(config: SluiceConfig, path: readonly string[]): Buffer | undefined {
+  if (path[0] === 'node') return nodeProperty(config.node, path.slice(1));
+  if (path[0] === 'xds' && path[1] === 'node') return nodeProperty(config.node, path.slice(2));
+  return undefined;
+}
+
 /** Loads and starts every filter; a failure names the filter's place in the config file. */
 function startPlugins(config: SluiceConfig, clusters: Clusters, logger: Logger): PluginSet {
   try {
-    const plugins = new PluginSet(config.filters.map(pluginSpec), httpCallService(clusters), logger);
+    const services = { ...httpCallService(clusters), hostProperty: (path: readonly string[]) => hostProperty(config, path) };
+    const plugins = new PluginSet(config.filters.map(pluginSpec), services, logger);
     plugins.start();
     return plugins;
   } catch (err) {

@@ -4,6 +4,7 @@
 
 import { HeaderMap } from '../abi/header-map.ts';
 import { durationValue, int64Value, mapValue, stringValue, timestampValue, uint64Value } from '../abi/property-encoding.ts';
+import { metadataProperty } from './metadata-value.ts';
 import type { HttpStream } from './stream.ts';
 
 function joinedHeaders(map: HeaderMap): Buffer {
@@ -106,6 +107,32 @@ function addressProperty(ip: string, port: number, field: string | undefined, le
   return undefined;
 }
 
+/** `xds.<field>` (or its legacy top-level spelling) followed by `rest`. */
+function xdsProperty(s: HttpStream, field: string | undefined, rest: readonly string[]): Buffer | undefined {
+  const route = s.route?.config;
+  const clusterName = route?.cluster;
+  switch (field) {
+    case 'route_name':
+      return route === undefined || rest.length > 0 ? undefined : stringValue(route.name);
+    case 'cluster_name':
+      return clusterName === undefined || rest.length > 0 ? undefined : stringValue(clusterName);
+    case 'filter_chain_name':
+      return rest.length > 0 ? undefined : stringValue(s.listener.config.name);
+    case 'listener_direction':
+      return rest.length > 0 ? undefined : int64Value(0); // unspecified: a sidecar has no direction of its own
+    case 'route_metadata':
+      return route === undefined ? undefined : metadataProperty(route.metadata, rest);
+    case 'listener_metadata':
+      return metadataProperty(s.listener.config.metadata, rest);
+    case 'cluster_metadata': {
+      const cluster = clusterName === undefined ? undefined : s.listener.clusters.get(clusterName);
+      return cluster === undefined ? undefined : metadataProperty(cluster.config.metadata, rest);
+    }
+    default:
+      return undefined;
+  }
+}
+
 export function streamProperty(s: HttpStream, path: readonly string[]): Buffer | undefined {
   const [root, field] = path;
   switch (root) {
@@ -130,15 +157,16 @@ export function streamProperty(s: HttpStream, path: readonly string[]): Buffer |
         return addressProperty(s.upstreamEndpoint.slice(0, i), Number(s.upstreamEndpoint.slice(i + 1)), field, path.length);
       }
     case 'xds':
-      if (path.length !== 2) return undefined;
-      if (field === 'route_name') return s.route === undefined ? undefined : stringValue(s.route.config.name);
-      if (field === 'cluster_name') return s.route?.config.cluster === undefined ? undefined : stringValue(s.route.config.cluster);
-      if (field === 'listener_name' || field === 'filter_chain_name') return stringValue(s.listener.config.name);
-      return undefined;
-    case 'route_name':
-      return path.length === 1 && s.route !== undefined ? stringValue(s.route.config.name) : undefined;
+      return xdsProperty(s, path[1], path.slice(2));
+    // Top-level spellings Envoy removed in favour of xds.*; the Go SDK still reads them.
     case 'cluster_name':
-      return path.length === 1 && s.route?.config.cluster !== undefined ? stringValue(s.route.config.cluster) : undefined;
+    case 'route_name':
+    case 'listener_direction':
+    case 'cluster_metadata':
+    case 'route_metadata':
+    case 'listener_metadata':
+    case 'upstream_host_metadata':
+      return xdsProperty(s, root, path.slice(1));
   }
   // Anything else may have been set by a filter earlier in this request.
   return s.filterState.get(path.join('\0'));

@@ -125,6 +125,8 @@ export async function startUpstream(handler?: UpstreamHandler): Promise<TestUpst
 
 export interface ClientResponse {
   status: number;
+  /** The body as received. */
+  bytes: Buffer;
   /** Raw header pairs as received, names lower-cased. */
   headers: [string, string][];
   body: string;
@@ -154,10 +156,12 @@ export function send(url: string, options: ClientRequest = {}): Promise<ClientRe
       res.on('end', () => {
         const pairs: [string, string][] = [];
         for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        const bytes = Buffer.concat(chunks);
         resolve({
           status: res.statusCode!,
+          bytes,
           headers: pairs,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: bytes.toString('utf8'),
           header: (name) => pairs.find((p) => p[0] === name)?.[1],
           all: (name) => pairs.filter((p) => p[0] === name).map((p) => p[1]),
         });

@@ -21,7 +21,7 @@ export function resolveProperty(ctx: Context, path: readonly string[]): Buffer |
         return stringValue(config.vmId);
     }
   }
-  return ctx.stream?.property(path) ?? ctx.plugin.properties.get(path.join('\0'));
+  return ctx.stream?.property(path) ?? ctx.plugin.properties.get(path.join('\0')) ?? ctx.plugin.services.hostProperty?.(path);
 }
 
 export function propertyImports(vm: Vm) {
