@@ -27,6 +27,8 @@ export interface PluginConfig {
 }
 
 export interface HttpCallRequest {
+  /** The calling filter's name (literal targets are allowed per filter). */
+  plugin: string;
   upstream: string;
   headers: Pair[];
   body: Buffer;

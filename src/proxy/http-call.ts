@@ -1,11 +1,12 @@
 // The embedding side of proxy_http_call: a call to a named cluster, with the guest's headers,
 // body and timeout, collected in full and handed back as pairs.
 
-import type { Dispatcher } from 'undici';
-import type { HttpCallRequest, HttpCallResponse, PluginServices } from '../abi/plugin.ts';
+import { Pool, type Dispatcher } from 'undici';
+import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
 import type { Pair } from '../abi/pairs.ts';
 import type { Clusters } from './cluster.ts';
+import { formatHostPort } from '../config/address.ts';
 import { isHopByHop } from './headers.ts';
 
 function rawToPairs(raw: Buffer[] | null): Pair[] {
@@ -22,74 +23,126 @@ class TimeoutError extends Error {
   readonly code = 'SLUICE_UPSTREAM_TIMEOUT';
 }
 
-export function httpCallService(clusters: Clusters): PluginServices {
-  return {
-    httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void) {
-      const cluster = clusters.get(request.upstream);
-      if (cluster === undefined) return `unknown cluster '${request.upstream}'`;
-      const headers: string[] = [];
-      let method = 'GET';
-      let path = '/';
-      for (const [name, value] of request.headers) {
-        if (name === ':method') method = value;
-        else if (name === ':path') path = value;
-        else if (name === ':authority') headers.push('host', value);
-        else if (!name.startsWith(':') && !isHopByHop(name) && name !== 'content-length') headers.push(name, value);
-      }
-      if (request.body.length > 0) headers.push('content-length', String(request.body.length));
-      let abort: ((err?: Error) => void) | null = null;
-      let finished = false;
-      let status = 0;
-      let responseHeaders: Pair[] = [];
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (result: HttpCallResponse | Error) => {
-        if (finished) return;
-        finished = true;
-        if (timer !== null) clearTimeout(timer);
-        done(result);
-      };
-      const timer =
-        request.timeoutMs > 0
-          ? setTimeout(() => {
-              finish(new TimeoutError(`http_call to '${request.upstream}' timed out after ${request.timeoutMs} ms`));
-              abort?.();
-            }, request.timeoutMs)
-          : null;
-      const handler: Dispatcher.DispatchHandler = {
-        onConnect: (a) => {
-          abort = a;
-          if (finished) a();
-        },
-        onHeaders: (statusCode, raw) => {
-          status = statusCode;
-          responseHeaders = [[':status', String(statusCode)], ...rawToPairs(raw as unknown as Buffer[])];
-          return true;
-        },
-        onData: (chunk) => {
-          size += chunk.length;
-          if (size > MAX_HTTP_CALL_BODY_BYTES) {
-            finish(new Error(`http_call response body over ${MAX_HTTP_CALL_BODY_BYTES} bytes`));
-            abort?.();
-            return false;
-          }
-          chunks.push(chunk);
-          return true;
-        },
-        onComplete: (trailers) => {
-          if (status === 0) return finish(new Error('no response'));
-          finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
-        },
-        onError: (err) => finish(err),
-      };
-      cluster.pick().dispatch(
-        { method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null },
-        handler,
-      );
-      return () => {
-        finish(new Error('cancelled'));
-        abort?.();
-      };
+/**
+ * Where an http_call goes. Envoy takes cluster names; MOSN filters pass a URL
+ * (`http://127.0.0.1:2046/`) and Kong filters `host:port`. Literal targets are allowed only
+ * when listed in the filter's `http_call_hosts`, so a filter cannot reach arbitrary hosts.
+ */
+export class HttpCallService {
+  readonly #clusters: Clusters;
+  readonly #allowed: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly #literalPools = new Map<string, Pool>();
+
+  /** `allowed`: filter name → its `http_call_hosts` (lower-case `host:port`). */
+  constructor(clusters: Clusters, allowed: ReadonlyMap<string, ReadonlySet<string>>) {
+    this.#clusters = clusters;
+    this.#allowed = allowed;
+  }
+
+  /** The dispatcher for a target, or the reason it is refused. */
+  resolve(plugin: string, upstream: string): Dispatcher | string {
+    const cluster = this.#clusters.get(upstream);
+    if (cluster !== undefined) return cluster.pick();
+    const target = literalTarget(upstream);
+    if (target === undefined) return `unknown cluster '${upstream}'`;
+    if (!this.#allowed.get(plugin)?.has(target.hostPort)) {
+      return `'${upstream}' is not a cluster and ${target.hostPort} is not in this filter's http_call_hosts`;
+    }
+    let pool = this.#literalPools.get(target.origin);
+    if (pool === undefined) this.#literalPools.set(target.origin, (pool = new Pool(target.origin)));
+    return pool;
+  }
+
+  httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void) {
+    const dispatcher = this.resolve(request.plugin, request.upstream);
+    if (typeof dispatcher === 'string') return dispatcher;
+    return dispatchCall(dispatcher, request, done);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#literalPools.values()].map((p) => p.close().catch(() => {})));
+    this.#literalPools.clear();
+  }
+}
+
+/** `http(s)://host[:port][/...]` or `host:port`, normalised like config addresses; undefined when neither. */
+export function literalTarget(upstream: string): { origin: string; hostPort: string } | undefined {
+  if (/^https?:\/\//i.test(upstream)) {
+    let url: URL;
+    try {
+      url = new URL(upstream);
+    } catch {
+      return undefined;
+    }
+    const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
+    const host = url.hostname.toLowerCase();
+    return { origin: `${url.protocol}//${url.host.toLowerCase()}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(port) }) };
+  }
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})$/.exec(upstream);
+  if (m === null || Number(m[2]) > 65535) return undefined;
+  const host = m[1]!.toLowerCase();
+  return { origin: `http://${host}:${m[2]}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(m[2]) }) };
+}
+
+function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): () => void {
+  const headers: string[] = [];
+  let method = 'GET';
+  let path = '/';
+  for (const [name, value] of request.headers) {
+    if (name === ':method') method = value;
+    else if (name === ':path') path = value;
+    else if (name === ':authority') headers.push('host', value);
+    else if (!name.startsWith(':') && !isHopByHop(name) && name !== 'content-length') headers.push(name, value);
+  }
+  if (request.body.length > 0) headers.push('content-length', String(request.body.length));
+  let abort: ((err?: Error) => void) | null = null;
+  let finished = false;
+  let status = 0;
+  let responseHeaders: Pair[] = [];
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const finish = (result: HttpCallResponse | Error) => {
+    if (finished) return;
+    finished = true;
+    if (timer !== null) clearTimeout(timer);
+    done(result);
+  };
+  const timer =
+    request.timeoutMs > 0
+      ? setTimeout(() => {
+          finish(new TimeoutError(`http_call to '${request.upstream}' timed out after ${request.timeoutMs} ms`));
+          abort?.();
+        }, request.timeoutMs)
+      : null;
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect: (a) => {
+      abort = a;
+      if (finished) a();
     },
+    onHeaders: (statusCode, raw) => {
+      status = statusCode;
+      responseHeaders = [[':status', String(statusCode)], ...rawToPairs(raw as unknown as Buffer[])];
+      return true;
+    },
+    onData: (chunk) => {
+      size += chunk.length;
+      if (size > MAX_HTTP_CALL_BODY_BYTES) {
+        finish(new Error(`http_call response body over ${MAX_HTTP_CALL_BODY_BYTES} bytes`));
+        abort?.();
+        return false;
+      }
+      chunks.push(chunk);
+      return true;
+    },
+    onComplete: (trailers) => {
+      if (status === 0) return finish(new Error('no response'));
+      finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
+    },
+    onError: (err) => finish(err),
+  };
+  dispatcher.dispatch({ method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null }, handler);
+  return () => {
+    finish(new Error('cancelled'));
+    abort?.();
   };
 }

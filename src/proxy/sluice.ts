@@ -13,7 +13,7 @@ import { ProxyMetrics } from '../admin/metrics.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
-import { httpCallService } from './http-call.ts';
+import { HttpCallService } from './http-call.ts';
 import { nodeProperty } from './metadata-value.ts';
 import { Router } from './router.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
@@ -66,9 +66,12 @@ function hostProperty(config: SluiceConfig, path: readonly string[]): Buffer | u
 }
 
 /** Loads and starts every filter; a failure names the filter's place in the config file. */
-function startPlugins(config: SluiceConfig, clusters: Clusters, logger: Logger): PluginSet {
+function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, logger: Logger): PluginSet {
   try {
-    const services = { ...httpCallService(clusters), hostProperty: (path: readonly string[]) => hostProperty(config, path) };
+    const services = {
+      httpCall: httpCalls.httpCall.bind(httpCalls),
+      hostProperty: (path: readonly string[]) => hostProperty(config, path),
+    };
     const plugins = new PluginSet(config.filters.map(pluginSpec), services, logger);
     plugins.start();
     return plugins;
@@ -86,7 +89,8 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
   const metrics = new ProxyMetrics();
   const clusters = new Clusters(config.clusters);
-  const plugins = startPlugins(config, clusters, logger);
+  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
+  const plugins = startPlugins(config, httpCalls, logger);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
     const out: Array<[Record<string, string>, number]> = [];
@@ -160,7 +164,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         ),
       );
       plugins.stop();
-      await clusters.close();
+      await Promise.all([clusters.close(), httpCalls.close()]);
     },
   };
 }

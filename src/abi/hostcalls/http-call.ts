@@ -45,7 +45,7 @@ export function httpCallImports(vm: Vm) {
       if (!headers.some((p) => p[0] === name && p[1] !== '')) return refuse(`the ${name} header is required`);
     }
     if ((timeoutMs | 0) < 0) return refuse('negative timeout');
-    const result = ctx.plugin.httpCall({ upstream, headers, body, trailers, timeoutMs: timeoutMs >>> 0 });
+    const result = ctx.plugin.httpCall({ plugin: ctx.plugin.config.name, upstream, headers, body, trailers, timeoutMs: timeoutMs >>> 0 });
     if (result.status !== Status.OK) return refuse(result.reason ?? 'rejected');
     mem.writeU32(tokenPtr, result.token);
     return Status.OK;
