@@ -19,11 +19,6 @@ Options:
 
 const DEFAULT_CONFIG = './config.yaml';
 
-/** The proxy's entry point, typed loosely: src/proxy is built separately. */
-interface ProxyModule {
-  startSluice(config: SluiceConfig): Promise<{ close(): Promise<void> }>;
-}
-
 interface Options { command: string; config: string; rest: string[] }
 
 async function main(argv: string[]): Promise<number> {
@@ -96,10 +91,9 @@ function validate(file: string): number {
 async function run(file: string): Promise<number> {
   const config = load(file);
   if (!config) return 1;
-  // A variable specifier keeps the type checker from resolving a module that is built separately.
-  const proxyModule = './proxy/sluice.ts';
-  const { startSluice } = (await import(proxyModule)) as ProxyModule;
-  const sluice = await startSluice(config);
+  // Loaded lazily: `validate` does not need the proxy.
+  const { startSupervisor } = await import('./supervisor/supervisor.ts');
+  const sluice = await startSupervisor(config);
   let closing = false;
   const shutdown = (): void => {
     // A terminal's Ctrl-C reaches both bin/sluice.mjs's re-spawned child and the parent, which forwards it: ignore repeats.

@@ -2,13 +2,17 @@
 
 import { createServer, type Server } from 'node:http';
 import type { SluiceConfig } from '../config/types.ts';
-import type { ProxyMetrics } from './metrics.ts';
 
 export interface AdminState {
   ready: boolean;
 }
 
-export function createAdminServer(config: SluiceConfig, metrics: ProxyMetrics, state: AdminState): Server {
+/** Where /metrics comes from: one proxy's metrics, or the supervisor gathering its workers'. */
+export interface MetricsSource {
+  render(): string | Promise<string>;
+}
+
+export function createAdminServer(config: SluiceConfig, metrics: MetricsSource, state: AdminState): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
@@ -19,7 +23,10 @@ export function createAdminServer(config: SluiceConfig, metrics: ProxyMetrics, s
         res.writeHead(state.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(state.ready ? 'ready\n' : 'starting\n');
         return;
       case '/metrics':
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+        Promise.resolve(metrics.render()).then(
+          (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
+          (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${String(err)}\n`),
+        );
         return;
       case '/config_dump':
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config, null, 2) + '\n');

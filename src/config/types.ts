@@ -93,6 +93,10 @@ export interface SluiceConfig {
   /** Absolute path of the config file. */
   file: string;
   logLevel: LogLevelName;
+  /** Worker threads, each a whole proxy; `auto` = one per available CPU. */
+  workers: number | 'auto';
+  /** A worker silent for this long is replaced; 0 disables the watchdog. */
+  watchdogTimeoutMs: number;
   admin?: { address: HostPort };
   node: NodeConfig;
   stats: StatsConfig;

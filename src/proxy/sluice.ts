@@ -22,6 +22,10 @@ export interface StartOptions {
   /** Where logs go (tests capture them); default stdout. */
   logDestination?: DestinationStream;
   logger?: Logger;
+  /** Serve the admin port from this proxy (false in workers: the supervisor serves it). */
+  admin?: boolean;
+  /** Listen with SO_REUSEPORT so several workers share each listener's port. */
+  reusePort?: boolean;
 }
 
 export interface RunningSluice {
@@ -30,6 +34,7 @@ export interface RunningSluice {
   readonly listeners: ReadonlyMap<string, HostPort>;
   readonly admin: HostPort | null;
   readonly plugins: PluginSet;
+  readonly metrics: ProxyMetrics;
   close(): Promise<void>;
 }
 
@@ -47,10 +52,10 @@ export function pluginSpec(filter: FilterConfig): PluginSpec {
   };
 }
 
-function listen(server: Server, address: HostPort): Promise<HostPort> {
+function listen(server: Server, address: HostPort, reusePort = false): Promise<HostPort> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(address.port, address.host, () => {
+    server.listen({ port: address.port, host: address.host, reusePort }, () => {
       server.off('error', reject);
       const bound = server.address();
       resolve(typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : address);
@@ -129,9 +134,9 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       });
       servers.push(server);
-      bound.set(listener.name, await listen(server, listener.address));
+      bound.set(listener.name, await listen(server, listener.address, options.reusePort === true));
     }
-    if (config.admin !== undefined) {
+    if (config.admin !== undefined && options.admin !== false) {
       const server = createAdminServer(config, metrics, adminState);
       servers.push(server);
       admin = await listen(server, config.admin.address);
@@ -152,6 +157,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     listeners: bound,
     admin,
     plugins,
+    metrics,
     async close() {
       adminState.ready = false;
       await Promise.all(

@@ -8,8 +8,26 @@ import { readFilters } from './filters.ts';
 import { readListenAddress, readListeners } from './listeners.ts';
 import { DEFAULT_NODE, readNode } from './metadata.ts';
 import { readStats } from './stats.ts';
+import { parseDuration } from '../units.ts';
+import type { Field } from '../reader.ts';
 
-const ROOT_SHAPE = { keys: ['admin', 'log_level', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+/** A worker that shows no sign of life for this long is replaced (a filter stuck in a loop). */
+export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10_000;
+const MAX_WORKERS = 256;
+
+/** `workers: N` or `auto` (one per CPU the process may use); resolved when the proxy starts. */
+function readWorkers(r: Reader, field: Field): number | 'auto' | undefined {
+  if (r.toJS(field) === 'auto') return 'auto';
+  const n = r.number(field);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    r.report(field, `expected a whole number from 1 to ${MAX_WORKERS}, or "auto"`);
+    return undefined;
+  }
+  return n;
+}
+
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
 
 export interface RootContext {
@@ -34,6 +52,8 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
     const address = r.map(f, ADMIN_SHAPE)?.read('address', (a) => readListenAddress(r, symbols, a));
     return address && { address };
   });
+  const workers = root.readOr('workers', (f) => readWorkers(r, f), 1);
+  const watchdogTimeoutMs = root.readOr('watchdog_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_WATCHDOG_TIMEOUT_MS);
   const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
   const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
   const clusters = readClusters(r, symbols, root.get('clusters'));
@@ -41,5 +61,5 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const listeners = readListeners(r, symbols, root.get('listeners'));
   symbols.checkReferences();
   if (r.issues.length > 0) return undefined;
-  return { file: context.file, logLevel, ...(admin && { admin }), node, stats, listeners, clusters, filters };
+  return { file: context.file, logLevel, workers, watchdogTimeoutMs, ...(admin && { admin }), node, stats, listeners, clusters, filters };
 }

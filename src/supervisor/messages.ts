@@ -1,0 +1,20 @@
+// Messages between the supervisor and its workers (structured-cloned over worker_threads).
+
+import type { HostPort, SluiceConfig } from '../config/types.ts';
+
+export interface WorkerData {
+  config: SluiceConfig;
+  index: number;
+  /** One Int32 per worker, bumped by the worker's event loop: the watchdog's pulse. */
+  heartbeat: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: 'stop' } | { type: 'metrics'; id: number };
+
+export type FromWorker =
+  | { type: 'ready'; listeners: Array<[string, HostPort]> }
+  | { type: 'start-failed'; message: string }
+  | { type: 'metrics'; id: number; text: string };
+
+/** How often a worker proves its event loop is alive. */
+export const HEARTBEAT_INTERVAL_MS = 200;

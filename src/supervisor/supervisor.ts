@@ -1,0 +1,268 @@
+// The supervisor: starts N worker threads (each a whole proxy sharing the listeners' ports with
+// SO_REUSEPORT), serves the admin port for all of them, restarts a worker that dies, and
+// replaces one whose event loop went silent (a filter stuck in an infinite loop blocks only
+// that worker, and only until the watchdog notices).
+
+import { availableParallelism } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
+import type { Server } from 'node:http';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { createAdminServer } from '../admin/server.ts';
+import type { HostPort, SluiceConfig } from '../config/types.ts';
+import { createLogger } from '../log.ts';
+import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
+
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
+/** A worker that dies sooner than this after starting counts towards restart backoff. */
+const EARLY_DEATH_MS = 5000;
+
+export interface RunningSupervisor {
+  readonly logger: Logger;
+  readonly listeners: ReadonlyMap<string, HostPort>;
+  readonly admin: HostPort | null;
+  readonly workerCount: number;
+  close(): Promise<void>;
+}
+
+export function resolveWorkerCount(workers: SluiceConfig['workers']): number {
+  return workers === 'auto' ? availableParallelism() : workers;
+}
+
+/** A free port for a listener configured with port 0, so every worker binds the same one. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+class WorkerSlot {
+  worker: Worker | null = null;
+  startedAt = 0;
+  earlyDeaths = 0;
+  lastBeat = -1;
+  lastBeatAt = 0;
+  stopping = false;
+  readonly index: number;
+
+  constructor(index: number) {
+    this.index = index;
+  }
+}
+
+export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
+  const logger = createLogger(config.logLevel).child({ supervisor: true });
+  const count = resolveWorkerCount(config.workers);
+  // Port 0 means "any free port"; all workers must agree on which one.
+  const listeners = await Promise.all(
+    config.listeners.map(async (l) => (l.address.port === 0 ? { ...l, address: { ...l.address, port: await freePort(l.address.host) } } : l)),
+  );
+  const workerConfig: SluiceConfig = { ...config, listeners };
+  const heartbeat = new SharedArrayBuffer(4 * count);
+  const pulse = new Int32Array(heartbeat);
+  const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
+  let closing = false;
+  let nextMetricsId = 1;
+  const metricsWaiters = new Map<number, (text: string) => void>();
+
+  const spawn = (slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
+    new Promise((resolve, reject) => {
+      const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat };
+      const worker = new Worker(WORKER_ENTRY, { workerData: data });
+      slot.worker = worker;
+      slot.startedAt = Date.now();
+      slot.lastBeat = Atomics.load(pulse, slot.index);
+      slot.lastBeatAt = Date.now();
+      let ready = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready = true;
+          resolve(message.listeners);
+        } else if (message.type === 'start-failed') {
+          reject(Object.assign(new Error(message.message), { code: 'SLUICE_WORKER_START' }));
+        } else if (message.type === 'metrics') {
+          metricsWaiters.get(message.id)?.(message.text);
+          metricsWaiters.delete(message.id);
+        }
+      });
+      worker.on('error', (err) => {
+        logger.error({ worker: slot.index, err: err.message }, 'worker failed');
+        if (!ready) reject(err);
+      });
+      worker.on('exit', (code) => {
+        if (slot.worker !== worker) return;
+        slot.worker = null;
+        if (closing || slot.stopping || !ready) return;
+        logger.error({ worker: slot.index, code }, 'worker exited; restarting it');
+        restart(slot);
+      });
+    });
+
+  const restart = (slot: WorkerSlot): void => {
+    slot.earlyDeaths = Date.now() - slot.startedAt < EARLY_DEATH_MS ? slot.earlyDeaths + 1 : 0;
+    const delay = RESTART_BACKOFF_MS[Math.min(slot.earlyDeaths, RESTART_BACKOFF_MS.length - 1)]!;
+    setTimeout(() => {
+      if (closing) return;
+      spawn(slot).then(
+        () => logger.info({ worker: slot.index }, 'worker restarted'),
+        (err: Error) => {
+          logger.error({ worker: slot.index, err: err.message }, 'worker restart failed');
+          if (!closing) restart(slot);
+        },
+      );
+    }, delay).unref();
+  };
+
+  // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
+  // even a guest stuck in a wasm loop) and started again.
+  const watchdog =
+    config.watchdogTimeoutMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const slot of slots) {
+            if (slot.worker === null || slot.stopping) continue;
+            const beat = Atomics.load(pulse, slot.index);
+            if (beat !== slot.lastBeat) {
+              slot.lastBeat = beat;
+              slot.lastBeatAt = now;
+            } else if (now - slot.lastBeatAt > config.watchdogTimeoutMs) {
+              logger.error(
+                { worker: slot.index, silent_ms: now - slot.lastBeatAt },
+                'worker unresponsive (a filter may be stuck in a loop); replacing it',
+              );
+              const stuck = slot.worker;
+              slot.worker = null;
+              void stuck.terminate();
+              restart(slot);
+            }
+          }
+        }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, config.watchdogTimeoutMs / 4)))
+      : null;
+  watchdog?.unref();
+
+  let bound: Array<[string, HostPort]>;
+  try {
+    const started = await Promise.all(slots.map((slot) => spawn(slot)));
+    bound = started[0]!;
+  } catch (err) {
+    closing = true;
+    if (watchdog !== null) clearInterval(watchdog);
+    await Promise.all(slots.map((s) => s.worker?.terminate()));
+    throw err;
+  }
+
+  const metrics = {
+    async render(): Promise<string> {
+      const texts = await Promise.all(
+        slots.map((slot) => {
+          const worker = slot.worker;
+          if (worker === null) return Promise.resolve('');
+          const id = nextMetricsId++;
+          return new Promise<string>((resolve) => {
+            const timer = setTimeout(() => {
+              metricsWaiters.delete(id);
+              resolve('');
+            }, 2000);
+            metricsWaiters.set(id, (text) => {
+              clearTimeout(timer);
+              resolve(withWorkerLabel(text, slot.index));
+            });
+            worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+          });
+        }),
+      );
+      return mergeFamilies(texts);
+    },
+  };
+  const adminState = { ready: true };
+  let adminServer: Server | null = null;
+  let admin: HostPort | null = null;
+  if (config.admin !== undefined) {
+    adminServer = createAdminServer(config, metrics, adminState);
+    const server = adminServer;
+    admin = await new Promise<HostPort>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.admin!.address.port, config.admin!.address.host, () => {
+        const a = server.address() as { address: string; port: number };
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+  const listenerMap = new Map(bound);
+  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count }, 'listening');
+  if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
+
+  return {
+    logger,
+    listeners: listenerMap,
+    admin,
+    workerCount: count,
+    async close() {
+      closing = true;
+      adminState.ready = false;
+      if (watchdog !== null) clearInterval(watchdog);
+      adminServer?.close();
+      adminServer?.closeAllConnections();
+      await Promise.all(
+        slots.map(
+          (slot) =>
+            new Promise<void>((resolve) => {
+              const worker = slot.worker;
+              if (worker === null) return resolve();
+              slot.stopping = true;
+              const force = setTimeout(() => void worker.terminate(), 5000);
+              worker.once('exit', () => {
+                clearTimeout(force);
+                resolve();
+              });
+              worker.postMessage({ type: 'stop' } satisfies ToWorker);
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Adds `worker="i"` to every sample of a worker's Prometheus text. */
+export function withWorkerLabel(text: string, index: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line === '' || line.startsWith('#')) return line;
+      const brace = line.indexOf('{');
+      const space = line.indexOf(' ');
+      if (brace !== -1 && brace < space) return `${line.slice(0, brace + 1)}worker="${index}",${line.slice(brace + 1)}`;
+      return `${line.slice(0, space)}{worker="${index}"}${line.slice(space)}`;
+    })
+    .join('\n');
+}
+
+/** Concatenates several workers' texts, keeping one HELP/TYPE header per metric family. */
+export function mergeFamilies(texts: readonly string[]): string {
+  const families = new Map<string, { header: string[]; samples: string[] }>();
+  for (const text of texts) {
+    let current: { header: string[]; samples: string[] } | undefined;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (meta !== null) {
+        const name = meta[2]!;
+        current = families.get(name);
+        if (current === undefined) families.set(name, (current = { header: [], samples: [] }));
+        if (!current.header.some((h) => h.startsWith(`# ${meta[1]} `))) current.header.push(line);
+        continue;
+      }
+      if (current === undefined) families.set('', (current = { header: [], samples: [] }));
+      current.samples.push(line);
+    }
+  }
+  const out: string[] = [];
+  for (const { header, samples } of families.values()) out.push(...header, ...samples);
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}

@@ -1,0 +1,33 @@
+// A worker thread: one whole proxy (listeners with SO_REUSEPORT, VMs, pools) started from the
+// configuration the supervisor validated. It beats a heartbeat from its event loop, so a filter
+// stuck in a loop shows up as silence, and answers metrics requests for the admin port.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log.ts';
+import { startSluice } from '../proxy/sluice.ts';
+import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+const post = (message: FromWorker) => port.postMessage(message);
+
+const pulse = new Int32Array(data.heartbeat);
+const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
+
+try {
+  const logger = createLogger(data.config.logLevel).child({ worker: data.index });
+  const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger });
+  post({ type: 'ready', listeners: [...sluice.listeners] });
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'metrics') {
+      post({ type: 'metrics', id: message.id, text: sluice.metrics.render() });
+    } else if (message.type === 'stop') {
+      clearInterval(beat);
+      void sluice.close().finally(() => process.exit(0));
+    }
+  });
+} catch (err) {
+  clearInterval(beat);
+  post({ type: 'start-failed', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}

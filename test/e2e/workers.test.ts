@@ -1,0 +1,110 @@
+// `workers: N`: the supervisor runs N worker threads sharing each listener's port, serves one
+// admin port for all, and replaces a worker whose event loop is stuck (here: a filter spinning
+// forever) so the proxy recovers on its own.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixtureWasm } from '../helpers/wat.ts';
+import { send } from '../helpers/proxy.ts';
+
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sluice.mjs');
+
+interface Running {
+  child: ChildProcess;
+  lines: Array<Record<string, any>>;
+  url: string;
+  admin: string;
+}
+
+let running: Running | undefined;
+
+afterEach(async () => {
+  if (running === undefined) return;
+  running.child.kill('SIGTERM');
+  await new Promise((resolve) => running!.child.once('exit', resolve));
+  running = undefined;
+});
+
+async function start(yaml: string): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
+  writeFileSync(join(dir, 'spin.wasm'), await fixtureWasm('e2e-spin'));
+  writeFileSync(join(dir, 'config.yaml'), yaml);
+  const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: Array<Record<string, any>> = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
+  });
+  const found = (msg: string) => lines.find((l) => l.supervisor === true && l.msg === msg);
+  const deadline = Date.now() + 10_000;
+  while (found('admin listening') === undefined) {
+    if (Date.now() > deadline) throw new Error('supervisor did not start');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  running = { child, lines, url: `http://${found('listening')!.address}`, admin: `http://${found('admin listening')!.address}` };
+  return running;
+}
+
+async function waitForLine(r: Running, predicate: (l: Record<string, any>) => boolean, timeoutMs = 10_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = r.lines.find(predicate);
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error('timed out waiting for a log line');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+const CONFIG = (workers: number, watchdog: string) => `
+admin: { address: 127.0.0.1:0 }
+log_level: info
+workers: ${workers}
+watchdog_timeout: ${watchdog}
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [spin]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - name: spin
+    module: spin.wasm
+`;
+
+describe('workers', () => {
+  it('spreads connections over the workers and reports every worker on /metrics', async () => {
+    const r = await start(CONFIG(2, '10s'));
+    for (let i = 0; i < 24; i++) expect((await send(`${r.url}/`)).status).toBe(200);
+    const metrics = (await send(`${r.admin}/metrics`)).body;
+    const counts = [0, 1].map((w) => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`sluice_requests_total{worker="${w}",`));
+      return Number(line?.split(' ')[1] ?? 0);
+    });
+    expect(counts[0]! + counts[1]!).toBe(24);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+    expect(metrics.match(/^# TYPE sluice_requests_total counter$/gm)).toHaveLength(1);
+  });
+
+  it('replaces a worker stuck in a filter loop, and serves again', async () => {
+    const r = await start(CONFIG(1, '400ms'));
+    const stuck = new Promise<string>((resolve) => {
+      const req = request(`${r.url}/`, { headers: { 'x-spin': '1' } }, (res) => resolve(String(res.statusCode)));
+      req.on('error', (err) => resolve((err as NodeJS.ErrnoException).code ?? 'error'));
+      req.end();
+    });
+    const alarm = await waitForLine(r, (l) => l.msg === 'worker unresponsive (a filter may be stuck in a loop); replacing it');
+    expect(alarm.silent_ms).toBeGreaterThanOrEqual(400);
+    expect(await stuck).toBe('ECONNRESET');
+    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    const res = await send(`${r.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('ok\n');
+  });
+});
