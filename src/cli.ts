@@ -10,16 +10,17 @@ const USAGE = `Usage: sluice [command] [--config FILE]
 Commands:
   run              start the proxy (default)
   validate         check the config file and exit
-  inspect FILE     describe a Proxy-Wasm module (not implemented yet)
+  inspect FILE     describe a Proxy-Wasm module: ABI, entry point, allocator, SDK, imports
 
 Options:
   -c, --config FILE  config file (default: ./config.yaml)
+      --json         inspect: print the report as JSON
   -h, --help         show this help
 `;
 
 const DEFAULT_CONFIG = './config.yaml';
 
-interface Options { command: string; config: string; rest: string[] }
+interface Options { command: string; config: string; json: boolean; rest: string[] }
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -34,8 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'validate':
       return validate(options.config);
     case 'inspect':
-      process.stderr.write('sluice: inspect is not implemented yet\n');
-      return 2;
+      return inspect(options);
     case 'help':
       process.stdout.write(USAGE);
       return 0;
@@ -55,6 +55,7 @@ function parseOptions(argv: string[]): Options | number {
       options: {
         config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
         help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -66,7 +67,16 @@ function parseOptions(argv: string[]): Options | number {
     return 0;
   }
   const [command = 'run', ...rest] = parsed.positionals;
-  return { command, config: parsed.values.config, rest };
+  return { command, config: parsed.values.config, json: parsed.values.json, rest };
+}
+
+async function inspect(options: Options): Promise<number> {
+  if (options.rest.length !== 1) {
+    process.stderr.write(`sluice: inspect takes exactly one module file\n\n${USAGE}`);
+    return 2;
+  }
+  const { inspectCommand } = await import('./inspect-command.ts');
+  return inspectCommand(options.rest[0]!, options.json);
 }
 
 /** Loads the config, printing its issues when it is invalid. */
@@ -91,21 +101,28 @@ function validate(file: string): number {
 async function run(file: string): Promise<number> {
   const config = load(file);
   if (!config) return 1;
-  // Loaded lazily: `validate` does not need the proxy.
-  const { startSupervisor } = await import('./supervisor/supervisor.ts');
-  const sluice = await startSupervisor(config);
-  let closing = false;
+  // Signals are handled from the start: one that arrives while workers are still starting
+  // stops the proxy as soon as it is up, instead of killing it half-started.
+  let stopRequested = false;
+  let stop: (() => void) | null = null;
   const shutdown = (): void => {
     // A terminal's Ctrl-C reaches both bin/sluice.mjs's re-spawned child and the parent, which forwards it: ignore repeats.
-    if (closing) return;
-    closing = true;
+    if (stopRequested) return;
+    stopRequested = true;
+    stop?.();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // Loaded lazily: `validate` and `inspect` do not need the proxy.
+  const { startSupervisor } = await import('./supervisor/supervisor.ts');
+  const sluice = await startSupervisor(config);
+  stop = () => {
     sluice.close().then(
       () => process.exit(0),
       (error: unknown) => fail(error),
     );
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  if (stopRequested) stop();
   return 0;
 }
 

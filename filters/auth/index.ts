@@ -1,19 +1,24 @@
-// auth: external authorization. Every request is paused while a GET is sent
-// to an authorization service (proxy_http_call); a 200 lets the request
-// through, anything else is answered locally with a denial.
+// auth: authorization in one of two modes.
 //
-// Configuration:
+// Service mode: every request is paused while a GET is sent to an
+// authorization service (proxy_http_call); a 200 lets the request through,
+// anything else is answered locally with a denial.
 //   {"cluster": "authz", "path": "/check",
 //    "authority": "authz",                  optional, default = cluster
 //    "timeout_ms": 1000,                    optional
 //    "forward_headers": ["authorization"],  optional
 //    "deny_status": 403, "deny_body": "forbidden\n"}  optional
+//
+// Static mode: one request header is compared with a fixed list of allowed
+// values, inside the filter, without pausing and without any call.
+//   {"allow": {"header": "authorization", "values": ["Bearer s3cret"]},
+//    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
 export * from "../lib/abi"; // the Proxy-Wasm ABI exports
 import {
   RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
   continue_request, send_local_response, stream_context,
 } from "@solo-io/proxy-runtime";
-import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import { get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
@@ -32,18 +37,33 @@ class AuthConfig {
   forwardHeaders: Array<string> = ["authorization"];
   denyStatus: u32 = 403;
   denyBody: string = "forbidden\n";
+  // Static mode (set when `allow` is configured): the lower-cased header name
+  // encoded once, and the allowed values as raw bytes.
+  allowHeader: string = "";
+  allowHeaderKey: ArrayBuffer = new ArrayBuffer(0);
+  allowValues: Array<ArrayBuffer> = [];
+
+  isStatic(): bool {
+    return this.allowHeader.length > 0;
+  }
 }
 
 // ---- configuration --------------------------------------------------------
 
+// Keys that only mean something when an authorization service is asked.
+const SERVICE_KEYS = ["cluster", "path", "authority", "timeout_ms", "forward_headers"];
+
 // Unlike the other filters, an empty configuration is refused: an auth
-// filter without a service to ask can neither allow nor deny meaningfully,
-// and silently letting everything through would be a security hole.
+// filter without a service to ask or values to allow can neither allow nor
+// deny meaningfully, and silently letting everything through would be a
+// security hole.
 function parseConfig(root: JsonValue): AuthConfig | null {
   const reader = new ConfigReader(FILTER);
   reader.allowKeys(root, "", [
-    "cluster", "path", "authority", "timeout_ms", "forward_headers", "deny_status", "deny_body",
+    "cluster", "path", "authority", "timeout_ms", "forward_headers", "deny_status", "deny_body", "allow",
   ]);
+  const allow = root.get("allow");
+  if (allow !== null && !allow.isNull()) return parseStaticConfig(reader, root);
   const config = new AuthConfig();
   config.cluster = reader.string(root, "cluster", "", "", true);
   config.path = reader.string(root, "path", "", "", true);
@@ -58,6 +78,69 @@ function parseConfig(root: JsonValue): AuthConfig | null {
   if (config.path.length == 0 && reader.ok) reader.fail("path", "must not be empty");
   if (!reader.ok) return null;
   return config;
+}
+
+// Static mode: `allow` plus the denial keys; the service keys are refused
+// rather than silently ignored, since they suggest a call that never happens.
+function parseStaticConfig(reader: ConfigReader, root: JsonValue): AuthConfig | null {
+  for (let i = 0; i < SERVICE_KEYS.length; i++) {
+    const key = SERVICE_KEYS[i];
+    if (root.get(key) !== null) reader.fail(key, "cannot be combined with allow");
+  }
+  const config = new AuthConfig();
+  config.denyStatus = <u32>reader.integer(root, "deny_status", "", 200, 599, 401);
+  config.denyBody = reader.string(root, "deny_body", "", "unauthorized\n");
+  const allow = reader.object(root, "allow", "");
+  if (allow === null) return null;
+  reader.allowKeys(allow, "allow", ["header", "values"]);
+  const header = reader.string(allow, "header", "allow", "", true).toLowerCase();
+  if (header.length == 0 && reader.ok) reader.fail("allow.header", "must not be empty");
+  const values = reader.stringList(allow, "values", "allow", []);
+  if (values.length == 0 && reader.ok) reader.fail("allow.values", "must list at least one value");
+  for (let i = 0; i < values.length; i++) {
+    // An empty value would let requests without the header through.
+    if (values[i].length == 0) reader.fail("allow.values[" + i.toString() + "]", "must not be empty");
+    config.allowValues.push(String.UTF8.encode(values[i]));
+  }
+  if (!reader.ok) return null;
+  config.allowHeader = header;
+  config.allowHeaderKey = String.UTF8.encode(header);
+  return config;
+}
+
+// ---- static mode ------------------------------------------------------------------
+
+// Compares every byte even after a difference, so the time taken does not
+// tell a client how much of a secret it guessed right.
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
+  if (a.byteLength != b.byteLength) return false;
+  const pa = changetype<usize>(a);
+  const pb = changetype<usize>(b);
+  let diff: u32 = 0;
+  for (let i = 0; i < a.byteLength; i++) {
+    diff |= <u32>(load<u8>(pa + i) ^ load<u8>(pb + i));
+  }
+  return diff == 0;
+}
+
+// The request's value of the configured header against the allow list:
+// Continue, or a local denial with `x-auth-denied: missing` / `mismatch`.
+function checkStatic(config: AuthConfig): FilterHeadersStatusValues {
+  const value = get_header_map_value(HeaderMapTypeValues.RequestHeaders, config.allowHeaderKey);
+  if (value.byteLength == 0) {
+    denyStatic(config, "missing");
+    return FilterHeadersStatusValues.StopIteration;
+  }
+  for (let i = 0; i < config.allowValues.length; i++) {
+    if (sameBytes(value, config.allowValues[i])) return FilterHeadersStatusValues.Continue;
+  }
+  denyStatic(config, "mismatch");
+  return FilterHeadersStatusValues.StopIteration;
+}
+
+function denyStatic(config: AuthConfig, verdict: string): void {
+  sendDenial(config, verdict);
+  logInfo(FILTER, "denied request with " + config.denyStatus.toString() + " (header " + config.allowHeader + " " + verdict + ")");
 }
 
 // ---- the authorization request ---------------------------------------------
@@ -85,13 +168,18 @@ function checkRequestHeaders(config: AuthConfig): Array<HeaderPair> {
 // Answers the request locally. `verdict` is the auth service's status, or
 // "error" when no usable answer arrived.
 function deny(config: AuthConfig, verdict: string): void {
+  sendDenial(config, verdict);
+  logInfo(FILTER, "denied request with " + config.denyStatus.toString() + " (auth service: " + verdict + ")");
+}
+
+// The local reply: deny_status, deny_body and `x-auth-denied: <verdict>`.
+function sendDenial(config: AuthConfig, verdict: string): void {
   const headers = [headerPair("x-auth-denied", verdict)];
   const result = send_local_response(config.denyStatus, "auth_denied", String.UTF8.encode(config.denyBody),
     headers, GrpcStatusValues.InvalidCode);
   if (result != WasmResultValues.Ok) {
     logError(FILTER, "could not send the denial (result " + result.toString() + ")");
   }
-  logInfo(FILTER, "denied request with " + config.denyStatus.toString() + " (auth service: " + verdict + ")");
 }
 
 // ---- the answer ---------------------------------------------------------------
@@ -177,6 +265,11 @@ class AuthRoot extends RootContext {
     const config = parseConfig(json);
     if (config === null) return false;
     this.config = config;
+    if (config.isStatic()) {
+      logDebug(FILTER, "configured: static, header " + config.allowHeader + ", " +
+        config.allowValues.length.toString() + " allowed values");
+      return true;
+    }
     logDebug(FILTER, "configured: cluster " + config.cluster + ", path " + config.path + ", authority " +
       config.authority + ", timeout " + config.timeoutMs.toString() + "ms, forwarding [" +
       config.forwardHeaders.join(", ") + "]");
@@ -195,10 +288,14 @@ class AuthStream extends Context {
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = changetype<AuthRoot>(this.root_context);
     const config = root.config;
+    if (config.isStatic()) {
+      // Nobody vouches for a user here, so a client-supplied value never passes.
+      removeUserHeader();
+      return checkStatic(config);
+    }
     const check = checkRequestHeaders(config);
     // Only the auth service may vouch for a user: drop any client-supplied value.
-    const removed = removeHeader(HeaderMapTypeValues.RequestHeaders, USER_HEADER);
-    if (removed != WasmResultValues.Ok) logError(FILTER, "could not remove " + USER_HEADER + " (result " + removed.toString() + ")");
+    removeUserHeader();
     const result = root.httpCall(config.cluster, check, new ArrayBuffer(0), [], config.timeoutMs, this, onCheckResponse);
     if (result != WasmResultValues.Ok) {
       logError(FILTER, "http call to cluster " + config.cluster + " failed (result " + result.toString() + ")");
@@ -218,6 +315,11 @@ class AuthStream extends Context {
     this.finished = true;
     super.onDelete();
   }
+}
+
+function removeUserHeader(): void {
+  const removed = removeHeader(HeaderMapTypeValues.RequestHeaders, USER_HEADER);
+  if (removed != WasmResultValues.Ok) logError(FILTER, "could not remove " + USER_HEADER + " (result " + removed.toString() + ")");
 }
 
 function createRoot(context_id: u32): RootContext {

@@ -69,10 +69,18 @@ export interface HttpCallResult {
   trailers: HeaderMap;
 }
 
+/** What a gRPC callback is delivering: buffer 5 during on_grpc_receive, map 4 or 5 during the metadata callbacks. */
+export interface GrpcReceived {
+  message?: Buffer;
+  initialMetadata?: HeaderMap;
+  trailingMetadata?: HeaderMap;
+}
+
 export class RootContext extends Context {
-  /** (code, message) read by proxy_get_status: set while a failed call is delivered. */
+  /** (code, message) read by proxy_get_status: set while a failed call or a gRPC close is delivered. */
   status: { code: number; message: string } = { code: 0, message: '' };
   callResult: HttpCallResult | null = null;
+  grpcReceived: GrpcReceived | null = null;
   /** True between proxy_on_done returning false and proxy_done. */
   pendingDone = false;
 }

@@ -24,12 +24,17 @@ export interface GuestExports {
   proxy_on_response_body: Fn | undefined;
   proxy_on_response_trailers: Fn | undefined;
   proxy_on_http_call_response: Fn | undefined;
+  proxy_on_grpc_receive_initial_metadata: Fn | undefined;
+  proxy_on_grpc_receive: Fn | undefined;
+  proxy_on_grpc_receive_trailing_metadata: Fn | undefined;
+  proxy_on_grpc_close: Fn | undefined;
   proxy_on_log: Fn | undefined;
   proxy_on_done: Fn | undefined;
   proxy_on_delete: Fn | undefined;
 }
 
-const CALLBACKS = [
+/** Every export sluice may call besides the allocator (also listed by `sluice inspect`). */
+export const CALLBACKS = [
   '_initialize',
   '_start',
   'main',
@@ -48,6 +53,10 @@ const CALLBACKS = [
   'proxy_on_response_body',
   'proxy_on_response_trailers',
   'proxy_on_http_call_response',
+  'proxy_on_grpc_receive_initial_metadata',
+  'proxy_on_grpc_receive',
+  'proxy_on_grpc_receive_trailing_metadata',
+  'proxy_on_grpc_close',
   'proxy_on_log',
   'proxy_on_done',
   'proxy_on_delete',

@@ -1,7 +1,7 @@
-// The live plugins of one configuration. Filters that name the same module, vm_id and VM
-// configuration share one VM (one root context each, as in Envoy). When a VM fails, the next
-// request for any of its plugins gets a fresh VM with every plugin started again; repeated
-// quick failures back off exponentially so a crash-looping filter costs little.
+// The live plugins of one configuration. Filters that name the same module, vm_id, VM
+// configuration and WASI environment share one VM (one root context each, as in Envoy). When a
+// VM fails, the next request for any of its plugins gets a fresh VM with every plugin started
+// again; repeated quick failures back off exponentially so a crash-looping filter costs little.
 
 import type { Logger } from 'pino';
 import { loadModuleFile, type CompiledModule } from './module.ts';
@@ -53,7 +53,8 @@ export class PluginSet {
       } catch (err) {
         throw new PluginStartError(spec.name, (err as Error).message);
       }
-      const key = `${module.sha256}\0${spec.vmId}\0${spec.vmConfiguration.toString('latin1')}`;
+      // The WASI environment belongs to the VM, so filters that differ in it never share one.
+      const key = JSON.stringify([module.sha256, spec.vmId, spec.vmConfiguration.toString('latin1'), spec.environ]);
       let group = byKey.get(key);
       if (group === undefined) {
         group = new VmGroup(module);

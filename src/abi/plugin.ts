@@ -8,13 +8,25 @@ import { RootContext, StreamContext, type HttpCallResult, type StreamHost } from
 import { defer } from './deferred.ts';
 import { GuestTrap, PluginStartError } from './errors.ts';
 import { HeaderMap } from './header-map.ts';
+import type { ForeignFunctionRegistry } from './foreign-functions.ts';
+import type { GrpcTransport } from './grpc.ts';
+import type { MetricsRegistry } from './metrics.ts';
+import type { SharedDataStore } from './shared-data.ts';
+import type { SharedQueues } from './shared-queues.ts';
 import { BodyBuffer } from './body-buffer.ts';
 import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
-import type { Vm } from './vm.ts';
+import { CalloutKind, type Vm } from './vm.ts';
 
 /** Root-level callbacks other ABI areas deliver through Plugin.callRoot. */
-export type RootCallback = 'proxy_on_queue_ready' | 'proxy_on_foreign_function' | 'proxy_on_http_call_response';
+export type RootCallback =
+  | 'proxy_on_queue_ready'
+  | 'proxy_on_foreign_function'
+  | 'proxy_on_http_call_response'
+  | 'proxy_on_grpc_receive_initial_metadata'
+  | 'proxy_on_grpc_receive'
+  | 'proxy_on_grpc_receive_trailing_metadata'
+  | 'proxy_on_grpc_close';
 
 export interface PluginConfig {
   readonly name: string;
@@ -53,6 +65,16 @@ export interface PluginServices {
   httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void);
   /** Properties of the proxy itself (node identity), readable from any context. */
   hostProperty?(path: readonly string[]): Buffer | undefined;
+  /** Functions reachable with proxy_call_foreign_function; absent = every name is NOT_FOUND. */
+  readonly foreignFunctions?: ForeignFunctionRegistry;
+  /** The proxy's filter metrics (proxy_define_metric & co), shared by every VM. */
+  readonly metrics: MetricsRegistry;
+  /** The key-value store of proxy_get/set_shared_data, shared by every VM (per vm_id). */
+  readonly sharedData: SharedDataStore;
+  /** The shared queues (proxy_*_shared_queue), shared by every VM. */
+  readonly queues: SharedQueues;
+  /** gRPC callouts over HTTP/2 to clusters; absent = proxy_grpc_call/stream answer INTERNAL_FAILURE. */
+  readonly grpc?: GrpcTransport;
 }
 
 export class Plugin {
@@ -92,6 +114,10 @@ export class Plugin {
       }
       this.configuring = true;
       try {
+        // The C++ SDK exports a validation hook; Envoy runs it before configuring.
+        if (e.proxy_validate_configuration && !vm.call(this.root, 'proxy_validate_configuration', e.proxy_validate_configuration, id, this.config.configuration.length)) {
+          throw new PluginStartError(this.config.name, 'proxy_validate_configuration returned false (the filter rejected its configuration)');
+        }
         if (e.proxy_on_configure && !vm.call(this.root, 'proxy_on_configure', e.proxy_on_configure, id, this.config.configuration.length)) {
           throw new PluginStartError(this.config.name, 'proxy_on_configure returned false (the filter rejected its configuration)');
         }
@@ -197,7 +223,7 @@ export class Plugin {
 
   /** Dispatches an http_call owned by the root context; writes nothing, returns status+token. */
   httpCall(request: HttpCallRequest): { status: Status; token: number; reason?: string } {
-    const token = this.vm.nextToken();
+    const token = this.vm.nextToken(CalloutKind.HTTP_CALL);
     const started = this.services.httpCall(request, (result) => {
       this.#calls.delete(token);
       // Completions arrive on a fresh tick, but defer anyway so a synchronous failure path

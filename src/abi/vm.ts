@@ -23,6 +23,13 @@ export interface VmOptions {
 /** Builds the import object for a VM; injected so this file does not depend on every ABI area. */
 export type ImportsFactory = (vm: Vm) => WebAssembly.Imports;
 
+/**
+ * What a callout token stands for, kept in its low two bits as Envoy does (reference §3.10):
+ * http_call tokens are 4, 8, 12..., grpc_call 5, 9, ..., grpc_stream 6, 10, ...
+ */
+export const CalloutKind = { HTTP_CALL: 0, GRPC_CALL: 1, GRPC_STREAM: 2 } as const;
+export type CalloutKind = (typeof CalloutKind)[keyof typeof CalloutKind];
+
 let vmSerial = 0;
 
 export class Vm {
@@ -40,7 +47,9 @@ export class Vm {
   /** Set by proxy_set_effective_context for the rest of the current guest call. */
   effective: Context | null = null;
   #nextContextId = 1;
-  #nextToken = 1;
+  #inCall = false;
+  /** The last token handed out, per CalloutKind. */
+  readonly #lastToken: number[] = [CalloutKind.HTTP_CALL, CalloutKind.GRPC_CALL, CalloutKind.GRPC_STREAM];
 
   constructor(module: CompiledModule, options: VmOptions, imports: ImportsFactory) {
     this.module = module;
@@ -67,9 +76,15 @@ export class Vm {
     return this.#nextContextId++;
   }
 
-  /** Callout tokens are unique per VM and never 0 (SDKs treat unknown tokens as fatal). */
-  nextToken(): number {
-    return this.#nextToken++;
+  /**
+   * Callout tokens are unique per VM and never 0 (SDKs treat unknown tokens as fatal); the kind
+   * is `token & 3`. They wrap after 2^30 calls of one kind, skipping 0.
+   */
+  nextToken(kind: CalloutKind): number {
+    let token = (this.#lastToken[kind]! + 4) >>> 0;
+    if (token === 0) token = 4;
+    this.#lastToken[kind] = token;
+    return token;
   }
 
   /**
@@ -94,8 +109,10 @@ export class Vm {
    */
   call(ctx: Context | null, name: string, fn: (...args: number[]) => number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     if (this.failure !== null) throw this.failure;
-    const prevCurrent = this.current;
-    const prevEffective = this.effective;
+    // Guests are not re-entrant (Go and TinyGo runtimes certainly are not): a call while another
+    // is on the stack is a host bug, and failing loudly beats corrupting the guest.
+    if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
+    this.#inCall = true;
     this.current = ctx;
     this.effective = null;
     enterStep();
@@ -106,8 +123,9 @@ export class Vm {
     } catch (err) {
       throw this.#fail(name, err);
     } finally {
-      this.current = prevCurrent;
-      this.effective = prevEffective;
+      this.#inCall = false;
+      this.current = null;
+      this.effective = null;
       leaveStep();
     }
   }

@@ -1,11 +1,10 @@
 // The proxy's own metrics, rendered in Prometheus text format on the admin port. Kept as plain
-// maps: a handful of label combinations, updated once per request.
+// maps: a handful of label combinations, updated once per request. Metrics filters define come
+// after them (see prometheus.ts).
+
+import { escapeLabelValue as escapeLabel, type FilterMetricsRenderer } from './prometheus.ts';
 
 const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
 
 class Histogram {
   readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length).fill(0);
@@ -25,6 +24,7 @@ export class ProxyMetrics {
   readonly #latency = new Map<string, Histogram>();
   /** Extra gauges sampled at render time (e.g. VM memory), name → samples. */
   readonly #gauges = new Map<string, { help: string; sample: () => Array<[labels: Record<string, string>, value: number]> }>();
+  #filterMetrics: FilterMetricsRenderer | null = null;
 
   request(listener: string, route: string, status: number): void {
     const key = `listener="${escapeLabel(listener)}",route="${escapeLabel(route)}",status="${status}"`;
@@ -43,6 +43,11 @@ export class ProxyMetrics {
 
   gauge(name: string, help: string, sample: () => Array<[Record<string, string>, number]>): void {
     this.#gauges.set(name, { help, sample });
+  }
+
+  /** Renders the metrics filters define after the proxy's own. */
+  filterMetrics(renderer: FilterMetricsRenderer): void {
+    this.#filterMetrics = renderer;
   }
 
   render(): string {
@@ -70,6 +75,13 @@ export class ProxyMetrics {
         out.push(`${name}{${l}} ${value}`);
       }
     }
+    if (this.#filterMetrics !== null) out.push(...this.#filterMetrics.render(this.#ownSampleNames()));
     return out.join('\n') + '\n';
+  }
+
+  /** Sample names the proxy's own families use; filter metrics must not reuse them. */
+  #ownSampleNames(): Set<string> {
+    const latency = 'sluice_upstream_latency_ms';
+    return new Set(['sluice_requests_total', 'sluice_filter_traps_total', latency, `${latency}_bucket`, `${latency}_sum`, `${latency}_count`, ...this.#gauges.keys()]);
   }
 }

@@ -16,7 +16,7 @@ export type Metadata = Record<string, unknown>;
 /** The proxy's identity, as Envoy's bootstrap `node` (read by filters as `xds.node`). */
 export interface NodeConfig { id: string; cluster: string; metadata: Metadata }
 
-/** Envoy `stats_tags`: group 1 is cut out of the metric name, the last group is the label value. */
+/** Envoy `stats_tags`: group 1 is cut out of the metric name, group 2 (else 1) is the label value. */
 export interface StatsTagRule { tagName: string; regex: RegExp }
 
 export interface StatsConfig { tags: StatsTagRule[] }

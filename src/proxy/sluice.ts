@@ -6,13 +6,20 @@ import type { Socket } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
+import { ForeignFunctionRegistry } from '../abi/foreign-functions.ts';
+import { MetricsRegistry } from '../abi/metrics.ts';
 import { PluginSet, type PluginSpec } from '../abi/plugin-set.ts';
+import type { PluginServices } from '../abi/plugin.ts';
+import { SharedDataStore, type NamespaceStats } from '../abi/shared-data.ts';
+import { SharedQueues } from '../abi/shared-queues.ts';
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
+import { FilterMetricsRenderer } from '../admin/prometheus.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
+import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
 import { nodeProperty } from './metadata-value.ts';
 import { Router } from './router.ts';
@@ -22,6 +29,12 @@ export interface StartOptions {
   /** Where logs go (tests capture them); default stdout. */
   logDestination?: DestinationStream;
   logger?: Logger;
+  /**
+   * Host functions filters reach with proxy_call_foreign_function. Default: a registry with the
+   * built-in `compress` / `uncompress`; pass `new ForeignFunctionRegistry().register(...)` to add
+   * your own (see docs/architecture.md, "Foreign functions").
+   */
+  foreignFunctions?: ForeignFunctionRegistry;
   /** Serve the admin port from this proxy (false in workers: the supervisor serves it). */
   admin?: boolean;
   /** Listen with SO_REUSEPORT so several workers share each listener's port. */
@@ -48,7 +61,7 @@ export function pluginSpec(filter: FilterConfig): PluginSpec {
     logLevel: LOG_LEVEL_BY_NAME[filter.logLevel],
     failOpen: filter.failurePolicy === 'fail_open',
     modulePath: filter.module,
-    environ: [],
+    environ: filter.env.map(([key, value]) => `${key}=${value}`),
   };
 }
 
@@ -70,12 +83,32 @@ function hostProperty(config: SluiceConfig, path: readonly string[]): Buffer | u
   return undefined;
 }
 
+type SharedState = Pick<PluginServices, 'sharedData' | 'queues'>;
+
+/** Gauges for shared data (per vm_id) and shared queues (per vm_id and queue). */
+function sharedStateGauges(metrics: ProxyMetrics, { sharedData, queues }: SharedState): void {
+  type Sample = [Record<string, string>, number];
+  const perVmId = (pick: (s: NamespaceStats) => number) => (): Sample[] =>
+    [...sharedData.stats().byVmId].map(([vmId, s]): Sample => [{ vm_id: vmId }, pick(s)]);
+  metrics.gauge('sluice_shared_data_keys', 'Keys in the shared data store, by vm_id.', perVmId((s) => s.keys));
+  metrics.gauge('sluice_shared_data_bytes', 'Bytes of keys and values in the shared data store, by vm_id.', perVmId((s) => s.bytes));
+  metrics.gauge('sluice_shared_data_dropped_writes', 'Shared data writes dropped since start because the store was full, by vm_id.', perVmId((s) => s.droppedWrites));
+  const perQueue = (pick: (q: { items: number; droppedItems: number }) => number) => (): Sample[] =>
+    queues.stats().map((q): Sample => [{ vm_id: q.vmId, queue: q.name }, pick(q)]);
+  metrics.gauge('sluice_shared_queue_items', 'Items waiting in each shared queue.', perQueue((q) => q.items));
+  metrics.gauge('sluice_shared_queue_dropped_items', 'Items dropped since start because their shared queue was full.', perQueue((q) => q.droppedItems));
+}
+
 /** Loads and starts every filter; a failure names the filter's place in the config file. */
-function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, logger: Logger): PluginSet {
+function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignFunctions: ForeignFunctionRegistry, filterMetrics: MetricsRegistry, shared: SharedState, logger: Logger, grpc: GrpcClient): PluginSet {
   try {
     const services = {
+      ...shared,
       httpCall: httpCalls.httpCall.bind(httpCalls),
       hostProperty: (path: readonly string[]) => hostProperty(config, path),
+      foreignFunctions,
+      metrics: filterMetrics,
+      grpc,
     };
     const plugins = new PluginSet(config.filters.map(pluginSpec), services, logger);
     plugins.start();
@@ -93,9 +126,20 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
   const metrics = new ProxyMetrics();
+  // Metrics filters define: one registry for every VM of this proxy, shown on /metrics with the stats tags applied.
+  const filterMetrics = new MetricsRegistry();
+  metrics.filterMetrics(new FilterMetricsRenderer(filterMetrics, config.stats.tags));
   const clusters = new Clusters(config.clusters);
   const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
-  const plugins = startPlugins(config, httpCalls, logger);
+  // Shared data and queues live as long as this proxy and are shared by all its VMs.
+  const shared: SharedState = {
+    sharedData: new SharedDataStore({ logger: logger.child({ component: 'shared-data' }) }),
+    queues: new SharedQueues({ logger: logger.child({ component: 'shared-queues' }) }),
+  };
+  // gRPC callouts: one HTTP/2 session per endpoint, closed with the proxy.
+  const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
+  const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), filterMetrics, shared, logger, grpc);
+  sharedStateGauges(metrics, shared);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
     const out: Array<[Record<string, string>, number]> = [];
@@ -144,7 +188,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   } catch (err) {
     for (const s of servers) s.close();
     plugins.stop();
-    await clusters.close();
+    await Promise.all([clusters.close(), grpc.close()]);
     const e = err as NodeJS.ErrnoException;
     throw Object.assign(new Error(`cannot listen: ${e.message}`), { code: 'SLUICE_LISTEN' });
   }
@@ -170,7 +214,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         ),
       );
       plugins.stop();
-      await Promise.all([clusters.close(), httpCalls.close()]);
+      await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
     },
   };
 }

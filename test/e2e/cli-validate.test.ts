@@ -102,8 +102,10 @@ describe('sluice usage', () => {
     expect(lines(option.stderr)[0]).toMatch(/^sluice: Unknown option '--bogus'/);
   });
 
-  it('says inspect is not implemented yet, with exit 2', () => {
-    expect(sluice(['inspect', 'x.wasm'])).toEqual({ status: 2, stdout: '', stderr: 'sluice: inspect is not implemented yet\n' });
+  it('inspect needs exactly one module file, else exit 2 (the command itself: cli-inspect.test.ts)', () => {
+    const result = sluice(['inspect']);
+    expect(result.status).toBe(2);
+    expect(lines(result.stderr)[0]).toBe('sluice: inspect takes exactly one module file');
   });
 
   it('fails run with the config issues before starting anything', () => {

@@ -1,11 +1,13 @@
-// Buffers: request/response bodies of the stream, the http_call response body, and the VM and
-// plugin configurations. Range semantics follow Envoy (start past the end reads as empty) and
-// writes implement the spec's full splice, a superset of what Envoy accepts.
+// Buffers: request/response bodies of the stream, the http_call response body, the gRPC message
+// being delivered, and the VM and plugin configurations. Range semantics follow Envoy (start past
+// the end reads as empty) and writes implement the spec's full splice, a superset of what Envoy
+// accepts.
 
 import type { Context } from '../context.ts';
 import { BodyBuffer } from '../body-buffer.ts';
 import { BufferType, MAX_BUFFER_TYPE, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
+import { foreignFunctionArguments } from './foreign-functions.ts';
 import { enter } from './util.ts';
 
 /** A read-only buffer or a stream body (which may be edited), or undefined when absent. */
@@ -16,12 +18,17 @@ function bufferOf(vm: Vm, ctx: Context | null, type: number): Buffer | BodyBuffe
       return ctx?.stream?.body(type);
     case BufferType.HTTP_CALL_RESPONSE_BODY:
       return ctx?.plugin.callResult?.body;
+    case BufferType.GRPC_CALL_MESSAGE:
+      return ctx?.root.grpcReceived?.message;
     case BufferType.VM_CONFIGURATION:
       return vm.options.vmConfiguration;
     case BufferType.PLUGIN_CONFIGURATION:
       // Envoy exposes it only during on_configure; we keep it readable (harmless, and filters
       // that re-read their configuration later keep working).
       return ctx?.plugin.config.configuration;
+    case BufferType.FOREIGN_FUNCTION_ARGUMENTS:
+      // Only while proxy_on_foreign_function delivers an asynchronous result.
+      return ctx === null ? undefined : foreignFunctionArguments(ctx.plugin);
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 // The header-map functions: request/response headers and trailers of the current stream, and
-// the headers/trailers of the http_call response being delivered. Keys are lower-cased; values
-// are bytes (latin1 strings), so nothing a guest writes is re-encoded.
+// the headers/trailers of the http_call response and the gRPC metadata being delivered. Keys are
+// lower-cased; values are bytes (latin1 strings), so nothing a guest writes is re-encoded.
 
 import type { Context } from '../context.ts';
 import type { HeaderMap } from '../header-map.ts';
@@ -14,6 +14,8 @@ function mapOf(ctx: Context | null, type: number, write: boolean): HeaderMap | u
   if (ctx === null) return undefined;
   if (type <= MapType.HTTP_RESPONSE_TRAILERS) return ctx.stream?.headerMap(type, write);
   if (write) return undefined; // call results and gRPC metadata are read-only
+  if (type === MapType.GRPC_CALL_INITIAL_METADATA) return ctx.root.grpcReceived?.initialMetadata;
+  if (type === MapType.GRPC_CALL_TRAILING_METADATA) return ctx.root.grpcReceived?.trailingMetadata;
   const result = ctx.plugin.callResult;
   if (result === null) return undefined;
   if (type === MapType.HTTP_CALL_RESPONSE_HEADERS) return result.headers;

@@ -1,6 +1,7 @@
 // `stats:` — how metric names defined by filters become Prometheus names and labels. Each tag
 // rule works like Envoy's `stats_tags`: the regex's first capture group is cut out of the name
-// and its last capture group becomes the value of the label `tag_name`.
+// and its second capture group (the first, if it has only one) becomes the value of the label
+// `tag_name`. See src/admin/stats-tags.ts.
 
 import type { Field, Reader } from '../reader.ts';
 import type { StatsConfig, StatsTagRule } from '../types.ts';

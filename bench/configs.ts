@@ -1,0 +1,220 @@
+// The configurations the harness compares, and how to start each one. Every server runs in its
+// own process so its CPU time and memory can be read from /proc.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REQUEST_HEADERS } from './load.ts';
+import { freePort, startServer, type RunningServer } from './servers.ts';
+
+export const ROOT = join(import.meta.dirname, '..');
+const FILTERS = join(ROOT, 'filters', 'build');
+const PEERS = join(import.meta.dirname, 'peers');
+
+/** What a configuration needs to start. */
+export interface StartContext {
+  upstream: RunningServer;
+  /** A scratch directory for config files. */
+  dir: string;
+  /** When set, Node-based proxies write V8 CPU profiles here (`--cpu-prof`). */
+  cpuProfDir?: string;
+}
+
+export interface BenchConfig {
+  name: string;
+  /** One line for the report. */
+  label: string;
+  /** Why this row is not measured on this machine, or null. */
+  skip: string | null;
+  /** Starts the server under test; `direct` measures the upstream itself. */
+  start(ctx: StartContext): Promise<RunningServer>;
+}
+
+export interface SluiceOptions {
+  port: number;
+  upstreamPort: number;
+  filters: 0 | 1 | 3;
+  logLevel: 'warn' | 'info';
+  workers?: number;
+}
+
+/** The 1-filter chain: one request header and one response header added. */
+const HEADERS_FILTER = `
+  - name: headers
+    module: ${join(FILTERS, 'headers.wasm')}
+    configuration: { request: { add: { x-bench: "1" } }, response: { add: { x-proxy: sluice } } }`;
+
+/** Header-based auth inside the filter (no http_call), accepting the harness's request. */
+const AUTH_FILTER = `
+  - name: auth
+    module: ${join(FILTERS, 'auth.wasm')}
+    configuration: { allow: { header: authorization, values: ["${REQUEST_HEADERS.authorization}"] } }`;
+
+/**
+ * Response body pass-through: body-rewrite with a replacement but a content type the upstream
+ * never sends, so every response chunk reaches the filter and it answers Continue without
+ * buffering (test/e2e/bench-smoke.test.ts checks both).
+ */
+const BODY_FILTER = `
+  - name: body
+    module: ${join(FILTERS, 'body-rewrite.wasm')}
+    configuration: { response: { replace: [["never-in-the-body", "x"]] }, content_types: [application/x-never] }`;
+
+export function sluiceYaml(o: SluiceOptions): string {
+  const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : ['headers', 'auth', 'body'];
+  const defs = o.filters === 0 ? '' : o.filters === 1 ? HEADERS_FILTER : HEADERS_FILTER + AUTH_FILTER + BODY_FILTER;
+  return `log_level: ${o.logLevel}
+${o.workers === undefined ? '' : `workers: ${o.workers}\n`}listeners:
+  - name: bench
+    address: 127.0.0.1:${o.port}
+    filters: [${chain.join(', ')}]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [127.0.0.1:${o.upstreamPort}]
+filters:${defs === '' ? ' []' : defs}
+`;
+}
+
+/** Whether sluice's configuration has a `workers` key yet (src/config/types.ts). */
+function workersSupported(): boolean {
+  return /^\s*workers\??:/m.test(readFileSync(join(ROOT, 'src', 'config', 'types.ts'), 'utf8'));
+}
+
+function onPath(command: string): string | null {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : null;
+}
+
+function nodeArgs(ctx: StartContext): string[] {
+  // http-proxy uses util._extend, deprecated since Node 22; the warning is noise here.
+  const args = ['--no-deprecation'];
+  if (ctx.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`);
+  return args;
+}
+
+function peer(name: string, label: string, file: string): BenchConfig {
+  return {
+    name,
+    label,
+    skip: null,
+    async start(ctx) {
+      const port = await freePort();
+      return startServer({
+        name,
+        command: process.execPath,
+        args: [...nodeArgs(ctx), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)],
+        port,
+        headers: REQUEST_HEADERS,
+      });
+    },
+  };
+}
+
+function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port' | 'upstreamPort'>, skip: string | null = null): BenchConfig {
+  return {
+    name,
+    label,
+    skip,
+    async start(ctx) {
+      const port = await freePort();
+      const file = join(ctx.dir, `${name}.yaml`);
+      writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port }));
+      const profDir = ctx.cpuProfDir === undefined ? undefined : join(ctx.cpuProfDir, name);
+      if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
+      return startServer({
+        name,
+        command: process.execPath,
+        args: [...nodeArgs({ ...ctx, cpuProfDir: profDir }), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file],
+        port,
+        headers: REQUEST_HEADERS,
+      });
+    },
+  };
+}
+
+function nginxConf(dir: string, port: number, upstreamPort: number): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream app {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
+function nginx(): BenchConfig {
+  const bin = onPath('nginx');
+  return {
+    name: 'nginx',
+    label: 'nginx reverse proxy, 1 worker process, upstream keepalive',
+    skip: bin === null ? 'nginx not on PATH' : null,
+    async start(ctx) {
+      const port = await freePort();
+      const dir = join(ctx.dir, 'nginx');
+      mkdirSync(dir, { recursive: true });
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, nginxConf(dir, port, ctx.upstream.port));
+      return startServer({ name: 'nginx', command: bin!, args: ['-p', dir, '-e', 'stderr', '-c', conf], port, headers: REQUEST_HEADERS });
+    },
+  };
+}
+
+/** Every configuration, in report order. */
+export function allConfigs(): BenchConfig[] {
+  const workers = workersSupported();
+  return [
+    {
+      name: 'direct',
+      label: 'no proxy: the load goes straight to the upstream (CPU is the upstream\'s)',
+      skip: null,
+      start: async (ctx) => ctx.upstream,
+    },
+    peer('http-proxy', 'http-proxy reverse proxy (keep-alive agent, no filters)', 'http-proxy.ts'),
+    peer('undici', 'minimal node:http + undici Pool proxy (the floor)', 'undici-proxy.ts'),
+    sluice('sluice-0', 'sluice, no filters', { filters: 0, logLevel: 'warn' }),
+    sluice('sluice-0-info', 'sluice, no filters, log_level info (access log on)', { filters: 0, logLevel: 'info' }),
+    sluice('sluice-1', 'sluice, 1 filter (headers: +1 request, +1 response header)', { filters: 1, logLevel: 'warn' }),
+    sluice('sluice-3', 'sluice, 3 filters (headers, static auth, body pass-through)', { filters: 3, logLevel: 'warn' }),
+    sluice(
+      'sluice-3-w2',
+      'sluice, 3 filters, workers: 2',
+      { filters: 3, logLevel: 'warn', workers: 2 },
+      workers ? null : 'workers not implemented',
+    ),
+    nginx(),
+  ];
+}
+
+/** The bundled filters the sluice rows need; an error names the build command when missing. */
+export function checkFiltersBuilt(): void {
+  const missing = ['headers', 'auth', 'body-rewrite'].filter((f) => !existsSync(join(FILTERS, `${f}.wasm`)));
+  if (missing.length > 0) throw new Error(`missing ${missing.map((f) => `filters/build/${f}.wasm`).join(', ')}: run npm run build:filters`);
+}
+
+export async function startUpstream(): Promise<RunningServer> {
+  const port = await freePort();
+  return startServer({ name: 'upstream', command: process.execPath, args: [join(PEERS, 'upstream.ts'), '--port', String(port)], port });
+}

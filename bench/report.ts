@@ -1,0 +1,190 @@
+// The harness's results: their JSON shape, the text table with ratios, the targets from the
+// issue checked against the numbers, and a small SVG bar chart.
+
+export interface Measured {
+  /** Per round, in order. */
+  rounds: Array<{ rps: number; cpuUsPerReq: number; upstreamCpuUsPerReq: number; ok: number; failed: number }>;
+  /** Medians over the rounds. */
+  rps: number;
+  cpuUsPerReq: number;
+  upstreamCpuUsPerReq: number;
+}
+
+export interface ConfigResult {
+  name: string;
+  label: string;
+  /** Why the row was not measured (not available here, or it failed to start). */
+  skipped: string | null;
+  readyMs: number | null;
+  autocannon: Measured | null;
+  wrk: Measured | null;
+  latency: { rateRps: number; sentRps: number; p50Us: number; p99Us: number; cpuUsPerReq: number; failed: number } | null;
+  peakRssMiB: number | null;
+}
+
+export interface Target {
+  name: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+  detail: string;
+}
+
+export interface BenchReport {
+  version: 1;
+  date: string;
+  command: string;
+  machine: { nproc: number; cpu: string; node: string; kernel: string; wrk: boolean; nginx: boolean };
+  options: Record<string, unknown>;
+  /** The fixed rate of the latency rounds. */
+  rateRps: number | null;
+  results: ConfigResult[];
+  targets: Target[];
+}
+
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+const byName = (results: readonly ConfigResult[], name: string) => results.find((r) => r.name === name && r.skipped === null);
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return 'n/a';
+  return n.toFixed(digits);
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '';
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/** A Markdown table (also readable as plain text). */
+export function table(results: readonly ConfigResult[], rateRps: number | null): string {
+  const s0 = byName(results, 'sluice-0');
+  const hp = byName(results, 'http-proxy');
+  const withWrk = results.some((r) => r.wrk !== null);
+  const head = [
+    'config',
+    'rps',
+    '÷ sluice-0',
+    '÷ http-proxy',
+    ...(withWrk ? ['wrk rps'] : []),
+    'CPU µs/req',
+    '÷ sluice-0',
+    '÷ http-proxy',
+    `CPU µs/req @${fmt(rateRps)} rps`,
+    'p50 µs',
+    'p99 µs',
+    'peak RSS MiB',
+    'ready ms',
+  ];
+  const rows = results.map((r) => {
+    if (r.skipped !== null) return [r.name, `skipped: ${r.skipped}`, ...head.slice(2).map(() => '')];
+    const ac = r.autocannon;
+    return [
+      r.name,
+      fmt(ac?.rps),
+      ratio(ac?.rps, s0?.autocannon?.rps),
+      ratio(ac?.rps, hp?.autocannon?.rps),
+      ...(withWrk ? [fmt(r.wrk?.rps)] : []),
+      fmt(ac?.cpuUsPerReq, 1),
+      ratio(ac?.cpuUsPerReq, s0?.autocannon?.cpuUsPerReq),
+      ratio(ac?.cpuUsPerReq, hp?.autocannon?.cpuUsPerReq),
+      fmt(r.latency?.cpuUsPerReq, 1),
+      fmt(r.latency?.p50Us),
+      fmt(r.latency?.p99Us),
+      fmt(r.peakRssMiB, 1),
+      fmt(r.readyMs),
+    ];
+  });
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+/** The issue's targets, each met / missed / not measured, with the numbers behind it. */
+export function checkTargets(results: readonly ConfigResult[]): Target[] {
+  const get = (name: string) => byName(results, name);
+  const s0 = get('sluice-0');
+  const s1 = get('sluice-1');
+  const s3 = get('sluice-3');
+  const und = get('undici');
+  const hp = get('http-proxy');
+  const cpu = (r: ConfigResult | undefined) => r?.autocannon?.cpuUsPerReq;
+  const targets: Target[] = [];
+  const add = (name: string, values: Array<number | undefined>, test: () => boolean, detail: () => string) => {
+    const measured = values.every((v) => v !== undefined && Number.isFinite(v));
+    targets.push({ name, met: measured ? test() : null, detail: measured ? detail() : 'not measured in this run' });
+  };
+
+  add('sluice-0 CPU ≤ 1.1× minimal undici proxy', [cpu(s0), cpu(und)], () => cpu(s0)! <= 1.1 * cpu(und)!, () =>
+    `${fmt(cpu(s0), 1)} vs ${fmt(cpu(und), 1)} µs/req = ${(cpu(s0)! / cpu(und)!).toFixed(2)}×`);
+  add('1 filter adds ≤ 1.5 µs CPU/req', [cpu(s1), cpu(s0)], () => cpu(s1)! - cpu(s0)! <= 1.5, () =>
+    `sluice-1 − sluice-0 = ${fmt(cpu(s1)! - cpu(s0)!, 1)} µs/req`);
+  add('3 filters add ≤ 1.5 µs CPU/req each', [cpu(s3), cpu(s0)], () => (cpu(s3)! - cpu(s0)!) / 3 <= 1.5, () =>
+    `sluice-3 − sluice-0 = ${fmt(cpu(s3)! - cpu(s0)!, 1)} µs/req = ${fmt((cpu(s3)! - cpu(s0)!) / 3, 1)} per filter`);
+
+  // Throughput targets are checked with every load generator that ran; all must agree.
+  const rpsTarget = (name: string, a: ConfigResult | undefined, b: ConfigResult | undefined, factor: number) => {
+    const pairs = (['autocannon', 'wrk'] as const)
+      .map((tool) => ({ tool, x: a?.[tool]?.rps, y: b?.[tool]?.rps }))
+      .filter((p) => p.x !== undefined && p.y !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y));
+    if (pairs.length === 0) return targets.push({ name, met: null, detail: 'not measured in this run' });
+    targets.push({
+      name,
+      met: pairs.every((p) => p.x! >= factor * p.y!),
+      detail: pairs.map((p) => `${p.tool}: ${fmt(p.x)} vs ${fmt(p.y)} rps = ${(p.x! / p.y!).toFixed(2)}×`).join('; '),
+    });
+  };
+  rpsTarget('sluice-3 ≥ 0.9× sluice-0 throughput', s3, s0, 0.9);
+  rpsTarget('sluice-3 ≥ 1.5× http-proxy throughput', s3, hp, 1.5);
+  add('sluice-3 ready ≤ 300 ms after start', [s3?.readyMs ?? undefined], () => s3!.readyMs! <= 300, () =>
+    `${fmt(s3!.readyMs)} ms from spawn to the first proxied 200`);
+  return targets;
+}
+
+export function targetLines(targets: readonly Target[]): string {
+  return targets.map((t) => `- ${t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED'}: ${t.name} — ${t.detail}`).join('\n');
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Two horizontal bar panels: CPU µs per request, and requests per second. */
+export function svgChart(report: BenchReport): string {
+  const rows = report.results.filter((r) => r.skipped === null && r.autocannon !== null);
+  const labelWidth = 130;
+  const barWidth = 520;
+  const rowHeight = 22;
+  const panelHeight = 40 + rows.length * rowHeight;
+  const width = labelWidth + barWidth + 90;
+  const height = 2 * panelHeight + 30;
+  const panels = [
+    { title: 'proxy CPU µs per request (lower is better)', value: (r: ConfigResult) => r.autocannon!.cpuUsPerReq, digits: 1, color: '#d9822b' },
+    { title: 'requests per second, autocannon (higher is better)', value: (r: ConfigResult) => r.autocannon!.rps, digits: 0, color: '#2b7bb9' },
+  ];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="18" font-size="13" font-weight="bold">${escape(`sluice benchmark ${report.date} (${report.machine.nproc} CPUs, Node ${report.machine.node})`)}</text>`,
+  ];
+  panels.forEach((panel, p) => {
+    const top = 30 + p * panelHeight;
+    const max = Math.max(...rows.map((r) => panel.value(r)).filter(Number.isFinite), 1);
+    parts.push(`<text x="10" y="${top + 16}" font-weight="bold">${escape(panel.title)}</text>`);
+    rows.forEach((r, i) => {
+      const y = top + 28 + i * rowHeight;
+      const v = panel.value(r);
+      const w = Number.isFinite(v) ? Math.max(1, (v / max) * barWidth) : 0;
+      parts.push(
+        `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${escape(r.name)}</text>`,
+        `<rect x="${labelWidth}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${r.name.startsWith('sluice') ? panel.color : '#999'}"/>`,
+        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 14}">${fmt(v, panel.digits)}</text>`,
+      );
+    });
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,117 @@
+// Starting the servers under test as child processes and knowing when they serve: each is
+// polled with a real request until it answers 200, and the time from spawn to that first
+// answer is its start-up time.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { processTree } from './proc.ts';
+
+export interface ServerSpec {
+  name: string;
+  command: string;
+  args: string[];
+  /** The port the server will listen on (127.0.0.1). */
+  port: number;
+  env?: NodeJS.ProcessEnv;
+  /** Headers of the readiness request (e.g. the credentials a filter checks). */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Spawn to first 200 answer, in milliseconds. */
+  readonly readyMs: number;
+  /** The server's process and its children (filled once it serves). */
+  readonly pids: number[];
+  /** The last lines the server wrote to stderr (for error messages). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (the kernel picks it; the race is harmless on loopback). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** One GET; resolves with the status, or 0 when the connection failed. */
+export function probe(port: number, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  const startedAt = performance.now();
+  const child: ChildProcess = spawn(spec.command, spec.args, {
+    env: spec.env ?? process.env,
+    // stdout is not read: a server that logs (sluice at info) writes to /dev/null, as cheap as it gets.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+  });
+  let exited: string | null = null;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = signal ?? `exit code ${code}`;
+      resolve();
+    });
+  });
+  child.once('error', (err) => {
+    exited = err.message;
+  });
+
+  const deadline = startedAt + (spec.timeoutMs ?? 15_000);
+  let readyMs = -1;
+  while (readyMs < 0) {
+    if (exited !== null) throw new Error(`${spec.name} exited before serving (${exited}): ${stderr.trim()}`);
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${spec.name} did not answer 200 on port ${spec.port} in time: ${stderr.trim()}`);
+    }
+    const status = await probe(spec.port, spec.headers);
+    if (status === 200) readyMs = performance.now() - startedAt;
+    else if (status !== 0) throw new Error(`${spec.name} answered ${status} instead of 200: ${stderr.trim()}`);
+    else await sleep(2);
+  }
+
+  const pid = child.pid!;
+  return {
+    name: spec.name,
+    port: spec.port,
+    pid,
+    readyMs,
+    pids: processTree(pid),
+    stderr: () => stderr,
+    async stop() {
+      if (exited !== null) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exit.then(() => true), sleep(5000).then(() => false)]);
+      if (!killed) {
+        child.kill('SIGKILL');
+        await exit;
+      }
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// Traps: a trapping callback kills the VM for every later call, and PluginSet replaces it with a
+// fresh VM whose root context is started again (reference §7.15, §10 item 30).
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { GuestTrap } from '../../src/abi/errors.ts';
+import { PluginSet } from '../../src/abi/plugin-set.ts';
+import { LogLevel } from '../../src/abi/types.ts';
+import { CallServices, fixtureFile, GuestView, harness, MemoryHost, memoryLogger, PINO } from './helpers.ts';
+
+const REQUEST_HEADERS = 4;
+
+function trap(fn: () => unknown): GuestTrap {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GuestTrap);
+    return err as GuestTrap;
+  }
+  throw new Error('expected a GuestTrap');
+}
+
+describe('a trapping callback', () => {
+  it('throws GuestTrap naming the callback and marks the VM failed', async () => {
+    const h = await harness('abi-trap');
+    const { ctx } = h.stream();
+    const onHeaders = h.vm.exports.proxy_on_request_headers!;
+    const err = trap(() => h.vm.call(ctx, 'proxy_on_request_headers', onHeaders, ctx.id, 3, 1));
+    expect(err.code).toBe('SLUICE_WASM_TRAP');
+    expect(err.callback).toBe('proxy_on_request_headers');
+    expect(err.message).toMatch(/^proxy_on_request_headers failed: .*unreachable/);
+    expect(err.cause).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(h.vm.failure).toBe(err);
+    // The VM's context pointers are restored even though the guest trapped.
+    expect([h.vm.current, h.vm.effective]).toEqual([null, null]);
+    const failed = h.lines.filter((l) => l.level === PINO.error && l.msg === 'filter VM failed; it will be replaced');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!['callback']).toBe('proxy_on_request_headers');
+  });
+
+  it('later calls throw the same GuestTrap at once without entering the guest', async () => {
+    const h = await harness('abi-trap');
+    const { ctx } = h.stream();
+    const e = h.vm.exports;
+    const first = trap(() => h.vm.call(ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, ctx.id, 0, 0));
+    const traceLength = h.mem.trace().length;
+    expect(trap(() => h.vm.call(ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, ctx.id, 0, 0))).toBe(first);
+    expect(() => h.stream()).toThrow(first);
+    expect(h.mem.trace().length).toBe(traceLength);
+    // Only one "VM failed" line, however many calls bounce off the dead VM.
+    expect(h.lines.filter((l) => l.msg === 'filter VM failed; it will be replaced')).toHaveLength(1);
+  });
+
+  it('finishStream on a dead VM does not call the guest or throw', async () => {
+    const h = await harness('abi-trap');
+    const { ctx } = h.stream();
+    trap(() => h.vm.call(ctx, 'proxy_on_request_headers', h.vm.exports.proxy_on_request_headers!, ctx.id, 0, 0));
+    const traceLength = h.mem.trace().length;
+    h.plugin.finishStream(ctx);
+    expect(h.mem.trace().length).toBe(traceLength);
+    expect(h.vm.contexts.has(ctx.id)).toBe(false);
+    expect(h.plugin.alive).toBe(false);
+  });
+});
+
+describe('PluginSet after a trap', () => {
+  const sets: PluginSet[] = [];
+  afterEach(() => {
+    for (const s of sets.splice(0)) s.stop();
+  });
+
+  it('get() returns the plugin on a new VM with its root context started again', async () => {
+    const modulePath = await fixtureFile('abi-trap');
+    const { logger } = memoryLogger();
+    const set = new PluginSet(
+      [{ modulePath, name: 'crashy', rootId: 'r', vmId: 'v', environ: [], configuration: Buffer.alloc(0), vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.INFO, failOpen: false }],
+      new CallServices(),
+      logger,
+    );
+    sets.push(set);
+    set.start();
+    const first = set.get('crashy')!;
+    expect(set.get('crashy')).toBe(first); // healthy: same plugin every time
+    const ctx = first.createStream(new MemoryHost());
+    trap(() => first.vm.call(ctx, 'proxy_on_request_headers', first.vm.exports.proxy_on_request_headers!, ctx.id, 0, 0));
+    expect(new GuestView(first.vm).trace(2)).toEqual([[1, 1], [2, 1], [3, 1], [1, 2], [REQUEST_HEADERS, 2]]);
+
+    const second = set.get('crashy')!;
+    expect(second).not.toBe(first);
+    expect(second.vm).not.toBe(first.vm);
+    expect(second.vm.serial).not.toBe(first.vm.serial);
+    expect(second.vm.failure).toBeNull();
+    expect(second.alive).toBe(true);
+    expect(second.root.id).toBe(1);
+    // A fresh instance: fresh memory, start-up ran again on it.
+    expect(new GuestView(second.vm).trace(2)).toEqual([[1, 1], [2, 1], [3, 1]]);
+    // The new VM serves streams; ids start over on the new instance.
+    expect(second.createStream(new MemoryHost()).id).toBe(2);
+    // The old VM stays dead.
+    expect(first.vm.failure).not.toBeNull();
+    expect(set.get('crashy')).toBe(second);
+  });
+});
