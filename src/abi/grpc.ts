@@ -137,11 +137,6 @@ export class GrpcCallouts {
     return table;
   }
 
-  /** Calls and streams in flight (or remotely closed but not yet closed by the guest). */
-  get size(): number {
-    return this.#entries.size;
-  }
-
   call(request: GrpcCallRequest): GrpcStart {
     const refused = this.#refuse(request.cluster);
     if (refused !== null) return refused;

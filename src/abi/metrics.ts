@@ -1,7 +1,7 @@
 // Metrics filters define with proxy_define_metric. One registry per proxy holds the values,
 // keyed by (name, type) and shared by every VM and plugin, like Envoy's stats store; each VM
 // knows them by its own ids (MetricIds). Values are u64 as in Envoy: arithmetic wraps mod 2^64.
-// The interface is synchronous on purpose: a later worker-thread version keeps the same shape.
+// Values live in SharedArrayBuffer slots so worker threads share them (see MetricStorage).
 
 import { MetricType, Status } from './types.ts';
 
@@ -19,79 +19,164 @@ export const HISTOGRAM_BUCKETS: readonly number[] = [
 export const MAX_FILTER_METRICS = 10_000;
 
 const u64 = (value: bigint): bigint => BigInt.asUintN(64, value);
+const i64 = (value: bigint): bigint => BigInt.asIntN(64, value);
 
-export class Counter {
-  readonly type = MetricType.COUNTER;
-  readonly name: string;
-  value = 0n;
-  constructor(name: string) {
-    this.name = name;
+/** 64-bit slots per metric type: one value, or the buckets (+ overflow), the count and the sum. */
+const HISTOGRAM_SLOTS = HISTOGRAM_BUCKETS.length + 3;
+export function slotsFor(type: MetricKind): number {
+  return type === MetricType.HISTOGRAM ? HISTOGRAM_SLOTS : 1;
+}
+
+/** Slots for every filter metric, enough for MAX_FILTER_METRICS histograms. */
+const DEFAULT_STORAGE_SLOTS = MAX_FILTER_METRICS * HISTOGRAM_SLOTS;
+
+/**
+ * Where metric values live: 64-bit slots in a SharedArrayBuffer, updated with Atomics, so the
+ * supervisor and every worker thread read and write the same values without messages. Only
+ * the owner of a storage allocates slots (workers ask the supervisor, see src/supervisor).
+ */
+export class MetricStorage {
+  readonly buffer: SharedArrayBuffer;
+  readonly slots: BigInt64Array;
+  #next = 0;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(DEFAULT_STORAGE_SLOTS * 8)) {
+    this.buffer = buffer;
+    this.slots = new BigInt64Array(buffer);
   }
-  add(amount: bigint): void {
-    this.value = u64(this.value + amount);
+
+  /** The first of `count` fresh slots, or null when the storage is full. */
+  allocate(count: number): number | null {
+    if (this.#next + count > this.slots.length) return null;
+    const offset = this.#next;
+    this.#next += count;
+    return offset;
   }
 }
 
-export class Gauge {
-  readonly type = MetricType.GAUGE;
+abstract class MetricBase {
   readonly name: string;
-  value = 0n;
-  constructor(name: string) {
+  /** First slot of this metric in `slots`. */
+  readonly offset: number;
+  protected readonly slots: BigInt64Array;
+
+  constructor(name: string, storage: MetricStorage, offset: number) {
     this.name = name;
+    this.slots = storage.slots;
+    this.offset = offset;
+  }
+}
+
+/** Storage for a metric that lives on its own (tests, or a define past the registry's cap). */
+function privateStorage(type: MetricKind): MetricStorage {
+  return new MetricStorage(new SharedArrayBuffer(slotsFor(type) * 8));
+}
+
+export class Counter extends MetricBase {
+  readonly type = MetricType.COUNTER;
+  constructor(name: string, storage = privateStorage(MetricType.COUNTER), offset = 0) {
+    super(name, storage, offset);
+  }
+  get value(): bigint {
+    return u64(Atomics.load(this.slots, this.offset));
+  }
+  add(amount: bigint): void {
+    Atomics.add(this.slots, this.offset, i64(amount));
+  }
+}
+
+export class Gauge extends MetricBase {
+  readonly type = MetricType.GAUGE;
+  constructor(name: string, storage = privateStorage(MetricType.GAUGE), offset = 0) {
+    super(name, storage, offset);
+  }
+  get value(): bigint {
+    return u64(Atomics.load(this.slots, this.offset));
   }
   /** Adds a signed delta; going below zero wraps, as Envoy's u64 gauges do. */
   add(delta: bigint): void {
-    this.value = u64(this.value + delta);
+    Atomics.add(this.slots, this.offset, i64(delta));
   }
   set(value: bigint): void {
-    this.value = u64(value);
+    Atomics.store(this.slots, this.offset, i64(value));
   }
 }
 
-export class Histogram {
+export class Histogram extends MetricBase {
   readonly type = MetricType.HISTOGRAM;
-  readonly name: string;
-  /** Samples per bucket (not cumulative); the extra last slot counts samples above every bound. */
-  readonly counts: number[] = new Array<number>(HISTOGRAM_BUCKETS.length + 1).fill(0);
-  count = 0;
-  sum = 0n;
-  constructor(name: string) {
-    this.name = name;
+  constructor(name: string, storage = privateStorage(MetricType.HISTOGRAM), offset = 0) {
+    super(name, storage, offset);
+  }
+  /** Samples per bucket (not cumulative); the extra last entry counts samples above every bound. */
+  get counts(): number[] {
+    const out = new Array<number>(HISTOGRAM_BUCKETS.length + 1);
+    for (let i = 0; i <= HISTOGRAM_BUCKETS.length; i++) out[i] = Number(Atomics.load(this.slots, this.offset + i));
+    return out;
+  }
+  get count(): number {
+    return Number(Atomics.load(this.slots, this.offset + HISTOGRAM_BUCKETS.length + 1));
+  }
+  get sum(): bigint {
+    return u64(Atomics.load(this.slots, this.offset + HISTOGRAM_BUCKETS.length + 2));
   }
   record(sample: bigint): void {
     const v = Number(sample);
     let i = 0;
     while (i < HISTOGRAM_BUCKETS.length && v > HISTOGRAM_BUCKETS[i]!) i++;
-    this.counts[i]!++;
-    this.count++;
-    this.sum += sample;
+    Atomics.add(this.slots, this.offset + i, 1n);
+    Atomics.add(this.slots, this.offset + HISTOGRAM_BUCKETS.length + 1, 1n);
+    Atomics.add(this.slots, this.offset + HISTOGRAM_BUCKETS.length + 2, i64(sample));
   }
 }
 
 export type Metric = Counter | Gauge | Histogram;
 
-function createMetric(type: MetricKind, name: string): Metric {
-  if (type === MetricType.COUNTER) return new Counter(name);
-  if (type === MetricType.GAUGE) return new Gauge(name);
-  return new Histogram(name);
+function createMetric(type: MetricKind, name: string, storage?: MetricStorage, offset?: number): Metric {
+  if (type === MetricType.COUNTER) return new Counter(name, storage, offset);
+  if (type === MetricType.GAUGE) return new Gauge(name, storage, offset);
+  return new Histogram(name, storage, offset);
+}
+
+/**
+ * Asks the owner of the storage for a metric's slots (a worker asking its supervisor); null when
+ * the owner's registry is full.
+ */
+export type RemoteDefine = (type: MetricKind, name: string) => number | null;
+
+export interface MetricsRegistryOptions {
+  limit?: number;
+  storage?: MetricStorage;
+  /** Set in workers: slots come from the supervisor's registry, which alone renders them. */
+  remoteDefine?: RemoteDefine;
 }
 
 /** Every metric filters defined in one proxy, in definition order. */
 export class MetricsRegistry {
   readonly #byKey = new Map<string, Metric>();
   readonly #limit: number;
+  readonly storage: MetricStorage;
+  readonly #remoteDefine: RemoteDefine | undefined;
 
-  constructor(limit = MAX_FILTER_METRICS) {
-    this.#limit = limit;
+  constructor(options: number | MetricsRegistryOptions = {}) {
+    const o = typeof options === 'number' ? { limit: options } : options;
+    this.#limit = o.limit ?? MAX_FILTER_METRICS;
+    this.storage = o.storage ?? new MetricStorage();
+    this.#remoteDefine = o.remoteDefine;
   }
 
-  /** Finds or creates the metric; null when it is new and the registry is full. */
+  /** Finds or creates the metric; null when it is new and the registry (or storage) is full. */
   define(type: MetricKind, name: string): Metric | null {
     const key = `${type}\0${name}`;
     const existing = this.#byKey.get(key);
     if (existing !== undefined) return existing;
-    if (this.#byKey.size >= this.#limit) return null;
-    const metric = createMetric(type, name);
+    let offset: number | null;
+    if (this.#remoteDefine !== undefined) {
+      offset = this.#remoteDefine(type, name);
+    } else {
+      offset = this.#byKey.size >= this.#limit ? null : this.storage.allocate(slotsFor(type));
+    }
+    if (offset === null) return null;
+    const metric = createMetric(type, name, this.storage, offset);
     this.#byKey.set(key, metric);
     return metric;
   }

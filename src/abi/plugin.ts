@@ -11,8 +11,8 @@ import { HeaderMap } from './header-map.ts';
 import type { ForeignFunctionRegistry } from './foreign-functions.ts';
 import type { GrpcTransport } from './grpc.ts';
 import type { MetricsRegistry } from './metrics.ts';
-import type { SharedDataStore } from './shared-data.ts';
-import type { SharedQueues } from './shared-queues.ts';
+import type { SharedDataAccess } from './shared-data.ts';
+import type { SharedQueuesAccess } from './shared-queues.ts';
 import { BodyBuffer } from './body-buffer.ts';
 import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
@@ -70,9 +70,9 @@ export interface PluginServices {
   /** The proxy's filter metrics (proxy_define_metric & co), shared by every VM. */
   readonly metrics: MetricsRegistry;
   /** The key-value store of proxy_get/set_shared_data, shared by every VM (per vm_id). */
-  readonly sharedData: SharedDataStore;
+  readonly sharedData: SharedDataAccess;
   /** The shared queues (proxy_*_shared_queue), shared by every VM. */
-  readonly queues: SharedQueues;
+  readonly queues: SharedQueuesAccess;
   /** gRPC callouts over HTTP/2 to clusters; absent = proxy_grpc_call/stream answer INTERNAL_FAILURE. */
   readonly grpc?: GrpcTransport;
 }

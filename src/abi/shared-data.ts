@@ -46,6 +46,9 @@ interface Namespace {
   droppedWrites: number;
 }
 
+/** What host functions use: the in-process store, or a worker's view of the supervisor's. */
+export type SharedDataAccess = Pick<SharedDataStore, 'get' | 'set'>;
+
 export class SharedDataStore {
   readonly #namespaces = new Map<string, Namespace>();
   readonly #maxBytes: number;

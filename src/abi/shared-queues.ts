@@ -71,6 +71,9 @@ class Queue {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What host functions use: the in-process queues, or a worker's view of the supervisor's. */
+export type SharedQueuesAccess = Pick<SharedQueues, 'register' | 'resolve' | 'enqueue' | 'dequeue'>;
+
 export class SharedQueues {
   readonly #byToken = new Map<number, Queue>();
   /** vm_id → name → queue (nested, so no separator can make two pairs collide). */

@@ -198,11 +198,6 @@ export class GrpcClient implements GrpcTransport {
     return this.#open(target, events, null, 0);
   }
 
-  /** Sessions currently open, by "host:port" (for tests and diagnostics). */
-  get sessions(): ReadonlyMap<string, ClientHttp2Session> {
-    return this.#sessions;
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     const sessions = [...this.#sessions.values()];

@@ -7,15 +7,10 @@ import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
 import { ForeignFunctionRegistry } from '../abi/foreign-functions.ts';
-import { MetricsRegistry } from '../abi/metrics.ts';
 import { PluginSet, type PluginSpec } from '../abi/plugin-set.ts';
-import type { PluginServices } from '../abi/plugin.ts';
-import { SharedDataStore, type NamespaceStats } from '../abi/shared-data.ts';
-import { SharedQueues } from '../abi/shared-queues.ts';
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
-import { FilterMetricsRenderer } from '../admin/prometheus.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
@@ -23,6 +18,7 @@ import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
 import { nodeProperty } from './metadata-value.ts';
 import { Router } from './router.ts';
+import { exposeSharedState, ownedSharedState, type SharedState } from './shared-state.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
 
 export interface StartOptions {
@@ -39,6 +35,8 @@ export interface StartOptions {
   admin?: boolean;
   /** Listen with SO_REUSEPORT so several workers share each listener's port. */
   reusePort?: boolean;
+  /** State shared with other proxies (a worker's view of its supervisor's); default: this proxy's own. */
+  sharedState?: SharedState;
 }
 
 export interface RunningSluice {
@@ -83,31 +81,16 @@ function hostProperty(config: SluiceConfig, path: readonly string[]): Buffer | u
   return undefined;
 }
 
-type SharedState = Pick<PluginServices, 'sharedData' | 'queues'>;
-
-/** Gauges for shared data (per vm_id) and shared queues (per vm_id and queue). */
-function sharedStateGauges(metrics: ProxyMetrics, { sharedData, queues }: SharedState): void {
-  type Sample = [Record<string, string>, number];
-  const perVmId = (pick: (s: NamespaceStats) => number) => (): Sample[] =>
-    [...sharedData.stats().byVmId].map(([vmId, s]): Sample => [{ vm_id: vmId }, pick(s)]);
-  metrics.gauge('sluice_shared_data_keys', 'Keys in the shared data store, by vm_id.', perVmId((s) => s.keys));
-  metrics.gauge('sluice_shared_data_bytes', 'Bytes of keys and values in the shared data store, by vm_id.', perVmId((s) => s.bytes));
-  metrics.gauge('sluice_shared_data_dropped_writes', 'Shared data writes dropped since start because the store was full, by vm_id.', perVmId((s) => s.droppedWrites));
-  const perQueue = (pick: (q: { items: number; droppedItems: number }) => number) => (): Sample[] =>
-    queues.stats().map((q): Sample => [{ vm_id: q.vmId, queue: q.name }, pick(q)]);
-  metrics.gauge('sluice_shared_queue_items', 'Items waiting in each shared queue.', perQueue((q) => q.items));
-  metrics.gauge('sluice_shared_queue_dropped_items', 'Items dropped since start because their shared queue was full.', perQueue((q) => q.droppedItems));
-}
-
 /** Loads and starts every filter; a failure names the filter's place in the config file. */
-function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignFunctions: ForeignFunctionRegistry, filterMetrics: MetricsRegistry, shared: SharedState, logger: Logger, grpc: GrpcClient): PluginSet {
+function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignFunctions: ForeignFunctionRegistry, shared: SharedState, logger: Logger, grpc: GrpcClient): PluginSet {
   try {
     const services = {
-      ...shared,
+      sharedData: shared.sharedData,
+      queues: shared.queues,
+      metrics: shared.filterMetrics,
       httpCall: httpCalls.httpCall.bind(httpCalls),
       hostProperty: (path: readonly string[]) => hostProperty(config, path),
       foreignFunctions,
-      metrics: filterMetrics,
       grpc,
     };
     const plugins = new PluginSet(config.filters.map(pluginSpec), services, logger);
@@ -126,20 +109,21 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
   const metrics = new ProxyMetrics();
-  // Metrics filters define: one registry for every VM of this proxy, shown on /metrics with the stats tags applied.
-  const filterMetrics = new MetricsRegistry();
-  metrics.filterMetrics(new FilterMetricsRenderer(filterMetrics, config.stats.tags));
   const clusters = new Clusters(config.clusters);
   const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
-  // Shared data and queues live as long as this proxy and are shared by all its VMs.
-  const shared: SharedState = {
-    sharedData: new SharedDataStore({ logger: logger.child({ component: 'shared-data' }) }),
-    queues: new SharedQueues({ logger: logger.child({ component: 'shared-queues' }) }),
-  };
+  // Shared data, queues and filter metrics: this proxy's own, or (in a worker) the supervisor's,
+  // which then also shows them on /metrics.
+  let shared: SharedState;
+  if (options.sharedState !== undefined) {
+    shared = options.sharedState;
+  } else {
+    const owned = ownedSharedState(logger);
+    exposeSharedState(metrics, owned, config.stats.tags);
+    shared = owned;
+  }
   // gRPC callouts: one HTTP/2 session per endpoint, closed with the proxy.
   const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
-  const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), filterMetrics, shared, logger, grpc);
-  sharedStateGauges(metrics, shared);
+  const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), shared, logger, grpc);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
     const out: Array<[Record<string, string>, number]> = [];

@@ -1,15 +1,20 @@
 // Messages between the supervisor and its workers (structured-cloned over worker_threads).
 
 import type { HostPort, SluiceConfig } from '../config/types.ts';
+import type { QueueReadyMessage } from './shared-state-rpc.ts';
 
 export interface WorkerData {
   config: SluiceConfig;
   index: number;
   /** One Int32 per worker, bumped by the worker's event loop: the watchdog's pulse. */
   heartbeat: SharedArrayBuffer;
+  /** This worker's synchronous channel to the supervisor's shared state (sync-rpc.ts). */
+  stateChannel: SharedArrayBuffer;
+  /** Filter metric values, shared by every worker and the supervisor (MetricStorage). */
+  metricSlots: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'stop' } | { type: 'metrics'; id: number };
+export type ToWorker = { type: 'stop' } | { type: 'metrics'; id: number } | QueueReadyMessage;
 
 export type FromWorker =
   | { type: 'ready'; listeners: Array<[string, HostPort]> }

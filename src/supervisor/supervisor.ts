@@ -11,7 +11,11 @@ import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
+import { ProxyMetrics } from '../admin/metrics.ts';
+import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
+import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
+import { createRpcChannel, serveRpc } from './sync-rpc.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -64,6 +68,10 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     config.listeners.map(async (l) => (l.address.port === 0 ? { ...l, address: { ...l.address, port: await freePort(l.address.host) } } : l)),
   );
   const workerConfig: SluiceConfig = { ...config, listeners };
+  // Shared data, queues and filter metrics are process-wide: owned here, reached by the workers.
+  const state = ownedSharedState(logger);
+  const ownMetrics = new ProxyMetrics();
+  exposeSharedState(ownMetrics, state, config.stats.tags);
   const heartbeat = new SharedArrayBuffer(4 * count);
   const pulse = new Int32Array(heartbeat);
   const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
@@ -73,9 +81,16 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
 
   const spawn = (slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
     new Promise((resolve, reject) => {
-      const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat };
+      const stateChannel = createRpcChannel();
+      const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat, stateChannel, metricSlots: state.filterMetrics.storage.buffer };
       const worker = new Worker(WORKER_ENTRY, { workerData: data });
       slot.worker = worker;
+      const handler = new WorkerStateHandler(state, logger.child({ worker: slot.index }), (message) => worker.postMessage(message satisfies ToWorker));
+      const rpc = serveRpc(stateChannel, (request) => handler.handle(request as StateRequest));
+      worker.once('exit', () => {
+        rpc.stop();
+        handler.releaseAll();
+      });
       slot.startedAt = Date.now();
       slot.lastBeat = Atomics.load(pulse, slot.index);
       slot.lastBeatAt = Date.now();
@@ -177,7 +192,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           });
         }),
       );
-      return mergeFamilies(texts);
+      return mergeFamilies([...texts, ownMetrics.render()]);
     },
   };
   const adminState = { ready: true };

@@ -5,6 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { startSluice } from '../proxy/sluice.ts';
+import { remoteSharedState } from './remote-shared-state.ts';
+import { SyncRpcClient } from './sync-rpc.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 
 const data = workerData as WorkerData;
@@ -16,10 +18,13 @@ const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTE
 
 try {
   const logger = createLogger(data.config.logLevel).child({ worker: data.index });
-  const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger });
+  const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
+  const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
   post({ type: 'ready', listeners: [...sluice.listeners] });
   port.on('message', (message: ToWorker) => {
-    if (message.type === 'metrics') {
+    if (message.type === 'queue-ready') {
+      sharedState.queueReady(message);
+    } else if (message.type === 'metrics') {
       post({ type: 'metrics', id: message.id, text: sluice.metrics.render() });
     } else if (message.type === 'stop') {
       clearInterval(beat);

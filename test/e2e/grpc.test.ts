@@ -281,8 +281,8 @@ describe('HTTP/2 sessions', () => {
 });
 
 describe('gRPC local replies', () => {
-  it('proxy_send_local_response with a grpc_status answers trailers-only: HTTP 200, grpc-status, grpc-message', async () => {
-    const res = await send(`${proxy.url()}/local`, { headers: [['x-local-grpc', '1']] });
+  it('proxy_send_local_response with a grpc_status answers a gRPC request trailers-only: HTTP 200, grpc-status, grpc-message', async () => {
+    const res = await send(`${proxy.url()}/local`, { method: 'POST', body: '', headers: [['x-local-grpc', '1'], ['content-type', 'application/grpc']] });
     expect(res.status).toBe(200);
     expect(res.header('content-type')).toBe('application/grpc');
     expect(res.header('grpc-status')).toBe('7');

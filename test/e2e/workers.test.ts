@@ -31,7 +31,9 @@ afterEach(async () => {
 
 async function start(yaml: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
-  writeFileSync(join(dir, 'spin.wasm'), await fixtureWasm('e2e-spin'));
+  for (const [file, fixture] of [['spin.wasm', 'e2e-spin'], ['counter.wasm', 'abi-shared-data'], ['reader.wasm', 'e2e-shared-reader'], ['metrics.wasm', 'e2e-metrics']]) {
+    writeFileSync(join(dir, file!), await fixtureWasm(fixture!));
+  }
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Array<Record<string, any>> = [];
@@ -90,6 +92,37 @@ describe('workers', () => {
     expect(counts[0]).toBeGreaterThan(0);
     expect(counts[1]).toBeGreaterThan(0);
     expect(metrics.match(/^# TYPE sluice_requests_total counter$/gm)).toHaveLength(1);
+  });
+
+  it('shares shared data and filter metrics across workers (process-wide, as in Envoy)', async () => {
+    const r = await start(`
+admin: { address: 127.0.0.1:0 }
+workers: 2
+stats:
+  tags:
+    - { tag_name: value, regex: "(_value=([a-zA-Z]+))" }
+    - { tag_name: reporter, regex: "(_reporter=([a-zA-Z]+))" }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [counter, reader, metrics]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - { name: counter, module: counter.wasm, vm_id: shared }
+  - { name: reader, module: reader.wasm, vm_id: shared }
+  - { name: metrics, module: metrics.wasm }
+`);
+    const seen: string[] = [];
+    for (let i = 0; i < 20; i++) seen.push((await send(`${r.url}/`, { headers: [['my-custom-header', 'foo']] })).header('x-shared-value')!);
+    // Every request incremented the one process-wide value, whichever worker served it.
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
+    const metrics = (await send(`${r.admin}/metrics`)).body;
+    const served = [0, 1].map((w) => metrics.includes(`sluice_requests_total{worker="${w}",`));
+    expect(served).toEqual([true, true]);
+    // One series for the whole process, not one per worker.
+    expect(metrics.split('\n').filter((l) => l.startsWith('custom_header_value_counts'))).toEqual([
+      'custom_header_value_counts{value="foo",reporter="wasmgosdk"} 20',
+    ]);
   });
 
   it('replaces a worker stuck in a filter loop, and serves again', async () => {
