@@ -105,7 +105,10 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
     if (finished) return;
     finished = true;
     if (timer !== null) clearTimeout(timer);
-    done(result);
+    // On a turn of its own: undici calls onComplete from inside its HTTP/1 parser, and a guest
+    // that resumes a stream from the callback would resume another connection's parser there
+    // (undici asserts that no parser is running).
+    setImmediate(() => done(result));
   };
   const timer =
     request.timeoutMs > 0

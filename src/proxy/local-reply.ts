@@ -8,6 +8,21 @@ export function localReply(status: number, details: string, body = ''): LocalRep
   return { status, details, body: Buffer.from(body), headers: [], grpcStatus: -1 };
 }
 
+/**
+ * Envoy answers in gRPC form (trailers-only) only when the request was gRPC; otherwise the
+ * status a filter gave is ignored (the Go SDK's properties example sends 401 with status 16).
+ */
+export function plainUnlessGrpcRequest(reply: LocalReply, requestHeaders: HeaderMap): LocalReply {
+  if (reply.grpcStatus < 0 || isGrpcRequest(requestHeaders)) return reply;
+  return { ...reply, grpcStatus: -1 };
+}
+
+/** Envoy's hasGrpcContentType: `application/grpc`, or `application/grpc+<codec>` (not grpc-web). */
+function isGrpcRequest(headers: HeaderMap): boolean {
+  const type = headers.get('content-type') ?? '';
+  return type === 'application/grpc' || type.startsWith('application/grpc+');
+}
+
 export function localReplyHeaders(reply: LocalReply): { headers: HeaderMap; body: Buffer } {
   const headers = new HeaderMap([':status'], [String(reply.status)]);
   for (const [name, value] of reply.headers) headers.add(name, value);

@@ -77,13 +77,15 @@ export class Stage {
   resume(): void {
     const p = this.pipeline;
     if (p.stopped) return;
+    // The held frame goes on before the hold is released: releasing resumes the source, and
+    // undici delivers buffered response data synchronously on resume, which must not overtake it.
     if (this.#hold === HOLD_HEADERS) {
-      this.#setHold(HOLD_NONE);
       p.forward(this, { kind: FrameKind.HEADERS, eos: p.headersEos });
-    } else if (this.#hold === HOLD_TRAILERS) {
       this.#setHold(HOLD_NONE);
+    } else if (this.#hold === HOLD_TRAILERS) {
       this.#releaseBuffered(false);
       p.forward(this, { kind: FrameKind.TRAILERS });
+      this.#setHold(HOLD_NONE);
     } else if (this.#buffering) {
       this.#releaseBuffered(this.#eosBuffered);
     }

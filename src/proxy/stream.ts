@@ -15,7 +15,7 @@ import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { requestHeaderMap, responseHeaderMap, toRawList } from './headers.ts';
-import { localReply, localReplyHeaders } from './local-reply.ts';
+import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type Sink } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
@@ -341,7 +341,7 @@ export class HttpStream {
       this.reset(reply.details || 'local_reply_after_response_started');
       return;
     }
-    const response = localReplyHeaders(reply);
+    const response = localReplyHeaders(plainUnlessGrpcRequest(reply, this.requestHeaders));
     this.codeDetails = reply.details !== '' ? reply.details : 'wasm_local_reply';
     if (this.#responseStarted || failure) {
       // Already in the response phase (or a filter just failed there): replace the response and

@@ -43,11 +43,13 @@ describe('validation', () => {
     expect(warn.map((l) => [l.msg, l['upstream']])).toEqual([[`http_call refused: the ${missing} header is required`, 'cluster']]);
   });
 
-  it('refuses an empty :authority value', async () => {
+  it('accepts an empty :authority value (Envoy requires the header, not a value), but not an empty :path', async () => {
     const h = await harness('abi-http-call');
     const r = dispatch(h, h.plugin.root, [[':method', 'GET'], [':path', '/'], [':authority', '']]);
-    expect(r.status).toBe(Status.BAD_ARGUMENT);
-    expect(h.services.requests).toEqual([]);
+    expect(r.status).toBe(Status.OK);
+    expect(h.services.requests).toHaveLength(1);
+    expect(dispatch(h, h.plugin.root, [[':method', 'GET'], [':path', ''], [':authority', 'a']]).status).toBe(Status.BAD_ARGUMENT);
+    expect(h.services.requests).toHaveLength(1);
   });
 
   it('refuses a negative timeout', async () => {

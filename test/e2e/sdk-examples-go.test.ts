@@ -19,8 +19,6 @@ function filter(name: string, rootId: string, extra = ''): string {
 
 const isGuestLog = (msg: string) => (r: LogRecord) => r.wasm !== undefined && r.msg === msg;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** FNV-1a 32 (Go's hash/fnv New32a), the decision function of http_auth_random. */
 function fnv32a(text: string): number {
   let hash = 0x811c9dc5;
@@ -121,10 +119,16 @@ filters:${filter('http_headers', 'http_headers', `
 describe('http_body', () => {
   // As in the example's envoy.yaml: the "body-set" filter in front of an "echo" filter that
   // answers every request with its body (here a second proxy, so no port has to be guessed).
+  // Behind the echo filter, an upstream that must never answer first.
+  let admin: TestUpstream;
   let echo: TestProxy;
   let proxy: TestProxy;
 
   beforeAll(async () => {
+    admin = await startUpstream((_req, res) => {
+      res.writeHead(500);
+      res.end('the echo filter did not answer\n');
+    });
     echo = await startProxy(`
 listeners:
   - name: echo
@@ -132,7 +136,10 @@ listeners:
     filters: [http_body]
     routes:
       - match: { prefix: / }
-        direct_response: { status: 500, body: "the echo filter did not answer\\n" }
+        cluster: admin
+clusters:
+  - name: admin
+    endpoints: [${admin.address}]
 filters:${filter('http_body', 'http_body', `
     configuration: echo`)}
 `);
@@ -155,6 +162,7 @@ filters:${filter('http_body', 'http_body', `
   afterAll(async () => {
     await proxy?.close();
     await echo?.close();
+    await admin?.close();
   });
 
   const cases = [
@@ -273,16 +281,16 @@ filters:${filter('postpone_requests', 'postpone_requests')}
   afterAll(() => proxy?.close());
 
   it('holds the first request (context 2) until the root ticks, then resumes it from on_tick', async () => {
-    let done = false;
-    const pending = send(proxy.url()).then((r) => ((done = true), r));
-    await proxy.waitFor(isGuestLog('postpone request with contextID=2'));
-    await sleep(100);
-    expect(done).toBe(false);
-    expect(proxy.wasmLogs()).toEqual(['postpone request with contextID=2']);
-    const res = await pending;
+    const res = await send(proxy.url());
     expect(res.status).toBe(200);
     expect(res.body).toBe('example body\n');
     expect(proxy.wasmLogs()).toEqual(['postpone request with contextID=2', 'resume request with contextID=2']);
+    // The request was answered (its access-log line) only after the tick resumed it.
+    const resumed = proxy.logs.findIndex(isGuestLog('resume request with contextID=2'));
+    const answered = proxy.logs.findIndex((r) => r.access !== undefined);
+    expect(resumed).toBeGreaterThan(-1);
+    expect(answered).toBeGreaterThan(resumed);
+    expect(proxy.logs[resumed]!.wasm.context_id).toBe(1); // logged by the root, from on_tick
   });
 });
 

@@ -42,7 +42,10 @@ export function httpCallImports(vm: Vm) {
     if (headers === null || trailers === null) return refuse('malformed headers or trailers');
     for (const pair of headers) pair[0] = pair[0].toLowerCase();
     for (const name of REQUIRED) {
-      if (!headers.some((p) => p[0] === name && p[1] !== '')) return refuse(`the ${name} header is required`);
+      // Envoy checks that :authority exists, not its value: the Go SDK's multiple_dispatches
+      // example dispatches with an empty one (sent as an empty Host).
+      const usable = (p: [string, string]) => p[0] === name && (p[1] !== '' || name === ':authority');
+      if (!headers.some(usable)) return refuse(`the ${name} header is required`);
     }
     if ((timeoutMs | 0) < 0) return refuse('negative timeout');
     const result = ctx.plugin.httpCall({ plugin: ctx.plugin.config.name, upstream, headers, body, trailers, timeoutMs: timeoutMs >>> 0 });
