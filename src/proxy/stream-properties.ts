@@ -89,6 +89,15 @@ function responseProperty(s: HttpStream, field: string | undefined, path: readon
     }
     case 'code_details':
       return s.responseHeaders === null ? undefined : stringValue(s.codeDetails);
+    case 'flags':
+      // Envoy's response-flags bit set; sluice has no such flags, so it is always empty.
+      return h === null ? undefined : int64Value(0);
+    case 'grpc_status': {
+      const status = s.responseTrailers?.get('grpc-status') ?? h?.get('grpc-status');
+      return status === undefined || !/^\d+$/.test(status) ? undefined : int64Value(Number(status));
+    }
+    case 'backend_latency':
+      return s.upstreamLatencyMs < 0 ? undefined : durationValue(s.upstreamLatencyMs);
     case 'size':
       return h === null ? undefined : int64Value(s.bytesSent);
     case 'total_size':
@@ -105,6 +114,28 @@ function addressProperty(ip: string, port: number, field: string | undefined, le
   if (field === 'address') return stringValue(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
   if (field === 'port') return int64Value(port);
   return undefined;
+}
+
+/** The endpoint the request went to, once one was chosen. */
+function upstreamProperty(s: HttpStream, field: string | undefined, length: number): Buffer | undefined {
+  const endpoint = s.upstreamEndpoint;
+  if (endpoint === null || length !== 2) return undefined;
+  switch (field) {
+    case 'address':
+    case 'port': {
+      const i = endpoint.lastIndexOf(':');
+      return addressProperty(endpoint.slice(0, i).replace(/^\[|\]$/g, ''), Number(endpoint.slice(i + 1)), field, 2);
+    }
+    case 'request_attempt_count':
+      return uint64Value(1); // sluice does not retry
+    case 'num_endpoints': {
+      const cluster = s.route?.config.cluster;
+      const config = cluster === undefined ? undefined : s.listener.clusters.get(cluster)?.config;
+      return config === undefined ? undefined : uint64Value(config.endpoints.length);
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** `xds.<field>` (or its legacy top-level spelling) followed by `rest`. */
@@ -147,15 +178,13 @@ export function streamProperty(s: HttpStream, path: readonly string[]): Buffer |
     case 'connection':
       if (path.length === 2 && field === 'id') return uint64Value(s.connectionId);
       if (path.length === 2 && field === 'mtls') return Buffer.from([0]);
+      // Plain-text listeners: no SNI (empty, as Envoy reports it); TLS attributes stay NOT_FOUND.
+      if (path.length === 2 && field === 'requested_server_name') return stringValue('');
       return undefined;
     case 'connection_id':
       return path.length === 1 ? uint64Value(s.connectionId) : undefined;
     case 'upstream':
-      if (s.upstreamEndpoint === null) return undefined;
-      {
-        const i = s.upstreamEndpoint.lastIndexOf(':');
-        return addressProperty(s.upstreamEndpoint.slice(0, i), Number(s.upstreamEndpoint.slice(i + 1)), field, path.length);
-      }
+      return upstreamProperty(s, field, path.length);
     case 'xds':
       return xdsProperty(s, path[1], path.slice(2));
     // Top-level spellings Envoy removed in favour of xds.*; the Go SDK still reads them.

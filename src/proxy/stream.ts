@@ -65,6 +65,8 @@ export class HttpStream {
   readonly #writer: ResponseWriter;
   upstream: UpstreamExchange | null = null;
   upstreamEndpoint: string | null = null;
+  /** From sending the request upstream to its response headers; -1 until then. */
+  upstreamLatencyMs = -1;
 
   statusCode = 0;
   codeDetails = '';
@@ -270,7 +272,8 @@ export class HttpStream {
   }
 
   #upstreamHeaders(status: number, raw: Buffer[]): void {
-    this.listener.metrics.upstreamLatency(this.route!.config.cluster!, performance.now() - this.#upstreamStartedAt);
+    this.upstreamLatencyMs = performance.now() - this.#upstreamStartedAt;
+    this.listener.metrics.upstreamLatency(this.route!.config.cluster!, this.upstreamLatencyMs);
     const headers = responseHeaderMap(status, raw);
     const declared = headers.get('content-length');
     this.#upstreamRemaining = declared === undefined ? -1 : Number(declared);

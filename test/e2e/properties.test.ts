@@ -5,11 +5,40 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePairs } from '../../src/abi/pairs.ts';
 import { fixtureWasm } from '../helpers/wat.ts';
-import { send, startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let proxy: TestProxy;
+let chained: TestProxy;
+let app: TestUpstream;
 
 beforeAll(async () => {
+  app = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'grpc-status': '7', 'content-type': 'text/plain' });
+    res.end('upstream body');
+  });
+  // A setter, the request-phase probe and the response-phase probe in one chain.
+  chained = await startProxy(
+    `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes:
+      - { match: { prefix: /set }, direct_response: { status: 200, body: "" }, filters: [setter, probe] }
+      - { match: { prefix: / }, cluster: app, filters: [response-probe] }
+clusters:
+  - name: app
+    endpoints: [${app.address}, ${app.address}]
+filters:
+  - { name: setter, module: setter.wasm }
+  - { name: probe, module: probe.wasm }
+  - { name: response-probe, module: response-probe.wasm }
+`,
+    {
+      'setter.wasm': await fixtureWasm('e2e-property-setter'),
+      'probe.wasm': await fixtureWasm('e2e-property-probe'),
+      'response-probe.wasm': await fixtureWasm('e2e-property-probe-response'),
+    },
+  );
   proxy = await startProxy(
     `
 node:
@@ -42,7 +71,11 @@ filters:
   );
 });
 
-afterAll(() => proxy.close());
+afterAll(async () => {
+  await proxy.close();
+  await chained.close();
+  await app.close();
+});
 
 async function property(path: string, headers: [string, string][] = []): Promise<{ status: number; bytes: Buffer }> {
   const res = await send(`${proxy.url()}/shop/items?color=red&size=9`, { headers: [['x-prop', path], ...headers] });
@@ -129,5 +162,46 @@ describe('plugin and xds attributes', () => {
     const whole = (await property('xds|node')).bytes;
     expect([...whole.subarray(0, 2)]).toEqual([0x0a, 'sidecar-7'.length]);
     expect(whole.subarray(2, 11).toString()).toBe('sidecar-7');
+  });
+});
+
+describe('values set by filters', () => {
+  it('a value set with proxy_set_property is readable by a later filter of the same request', async () => {
+    const res = await send(`${chained.url()}/set`, { headers: [['x-set', 'from the first filter'], ['x-prop', 'x_custom']] });
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('from the first filter');
+    // ...and only for that request.
+    const next = await send(`${chained.url()}/set`, { headers: [['x-prop', 'x_custom']] });
+    expect(next.status).toBe(404);
+  });
+});
+
+describe('response attributes, read in on_response_headers', () => {
+  const responseProperty = async (path: string): Promise<Buffer | null> => {
+    const value = (await send(`${chained.url()}/r`, { headers: [['x-prop-response', path]] })).header('x-prop-value');
+    return value === undefined || value === 'none' ? null : Buffer.from(value, 'hex');
+  };
+
+  it('code, code_details, grpc_status, flags and headers', async () => {
+    expect((await responseProperty('response|code'))!.readBigInt64LE()).toBe(200n);
+    expect((await responseProperty('response|code_details'))!.toString()).toBe('via_upstream');
+    expect((await responseProperty('response|grpc_status'))!.readBigInt64LE()).toBe(7n);
+    expect((await responseProperty('response|flags'))!.readBigInt64LE()).toBe(0n);
+    expect((await responseProperty('response|headers|content-type'))!.toString()).toBe('text/plain');
+  });
+
+  it('backend latency as a duration and the upstream endpoint', async () => {
+    const latency = (await responseProperty('response|backend_latency'))!.readBigInt64LE();
+    expect(latency).toBeGreaterThan(0n);
+    expect(latency).toBeLessThan(5_000_000_000n);
+    expect((await responseProperty('upstream|address'))!.toString()).toBe(app.address);
+    expect((await responseProperty('upstream|port'))!.readBigInt64LE()).toBe(BigInt(app.port));
+    expect((await responseProperty('upstream|num_endpoints'))!.readBigUInt64LE()).toBe(2n);
+    expect((await responseProperty('upstream|request_attempt_count'))!.readBigUInt64LE()).toBe(1n);
+  });
+
+  it('TLS attributes are absent on plain-text connections', async () => {
+    expect((await responseProperty('connection|requested_server_name'))!.length).toBe(0);
+    expect(await responseProperty('connection|tls_version')).toBeNull();
   });
 });
