@@ -38,6 +38,8 @@ export function requestHeaderMap(req: IncomingMessage, scheme: string): HeaderMa
       continue;
     }
     if (skip.has(name)) continue;
+    // Node's server already answered `100 Continue`; like Envoy, the expectation ends here.
+    if (name === 'expect' && raw[i + 1]!.toLowerCase() === '100-continue') continue;
     names.push(name);
     values.push(raw[i + 1]!);
   }

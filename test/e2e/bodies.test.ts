@@ -81,3 +81,13 @@ describe('body rewriting', () => {
     expect(upstream.requests.length).toBe(before);
   });
 });
+
+describe('uploads', () => {
+  it('forwards a chunked upload sent with Expect: 100-continue (the proxy answers the 100 itself)', async () => {
+    const res = await send(`${proxy.url()}/x`, { headers: [['expect', '100-continue']], chunks: ['an ', 'apple'] });
+    expect(res.status).toBe(200);
+    const got = upstream.requests.at(-1)!;
+    expect(got.body).toBe('an pineapple');
+    expect(got.headers.expect).toBeUndefined();
+  });
+});
