@@ -35,6 +35,12 @@ export interface StreamHost {
   continueStream(type: StreamType): void;
   closeStream(type: StreamType): void;
   sendLocalResponse(reply: LocalReply): void;
+  /**
+   * The VM of this stream's context failed (called after the failing step). A stream the filter
+   * was holding, e.g. until an http_call answer the trapping callback should have handled,
+   * would otherwise wait forever.
+   */
+  vmFailed?(): void;
 }
 
 export class Context {

@@ -8,12 +8,24 @@ import { loadModuleFile, type CompiledModule } from './module.ts';
 import { Plugin, type PluginConfig, type PluginServices } from './plugin.ts';
 import { PluginStartError } from './errors.ts';
 import { buildImports } from './imports.ts';
+import type { LogLevel } from './types.ts';
 import { Vm } from './vm.ts';
 
 export interface PluginSpec extends PluginConfig {
   readonly modulePath: string;
   /** "KEY=VALUE" entries for WASI environ_get. */
   readonly environ: readonly string[];
+}
+
+const PINO_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/**
+ * A filter's `log_level` below the proxy's: its logger gets that level, or pino would drop the
+ * messages the filter was configured to log (a child inherits its parent's level).
+ */
+function verboserLevel(parent: Logger, level: LogLevel): { level: string } | undefined {
+  const name = PINO_LEVEL_NAMES[level];
+  return parent.levels.values[name]! < parent.levelVal ? { level: name } : undefined;
 }
 
 /** A VM lifetime shorter than this counts as a quick failure for crash-loop backoff. */
@@ -127,7 +139,7 @@ export class PluginSet {
     }
     const plugins = new Map<string, Plugin>();
     for (const spec of group.specs) {
-      const pluginLogger = this.#logger.child({ plugin: spec.name, root_id: spec.rootId, vm_id: spec.vmId });
+      const pluginLogger = this.#logger.child({ plugin: spec.name, root_id: spec.rootId, vm_id: spec.vmId }, verboserLevel(this.#logger, spec.logLevel));
       const plugin = new Plugin(vm, spec, this.#services, pluginLogger);
       plugin.start();
       plugins.set(spec.name, plugin);

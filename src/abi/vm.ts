@@ -4,7 +4,7 @@
 // current/effective context pair tells host functions whom a call acts on.
 
 import type { Logger } from 'pino';
-import { enterStep, leaveStep } from './deferred.ts';
+import { defer, enterStep, leaveStep } from './deferred.ts';
 import { GuestTrap } from './errors.ts';
 import { readExports, type GuestExports } from './exports.ts';
 import { GuestMemory } from './memory.ts';
@@ -142,6 +142,12 @@ export class Vm {
       this.failure = trap;
       const stack = err instanceof Error ? err.stack : undefined;
       this.logger.error({ err: { message: trap.message, stack }, callback: name }, 'filter VM failed; it will be replaced');
+      // A stream one of its contexts was holding (say, until an http_call answer) would wait
+      // forever: its host decides, once the failing step is over.
+      for (const ctx of this.contexts.values()) {
+        const host = ctx.stream;
+        if (host?.vmFailed !== undefined) defer(() => host.vmFailed!());
+      }
     }
     return this.failure;
   }

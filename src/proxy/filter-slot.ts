@@ -26,6 +26,8 @@ export class FilterSlot implements StreamHost {
   out = false;
   /** Whether any callback ran (for the access log's list of filters run). */
   ran = false;
+  /** The filter asked to close the stream: nothing goes on before the reset. */
+  #closing = false;
   requestStage: Stage | null = null;
   responseStage: Stage | null = null;
   readonly request: StageFilter;
@@ -63,8 +65,8 @@ export class FilterSlot implements StreamHost {
     } catch (err) {
       return this.#failed(err, name);
     }
-    // A local reply asked for during the callback overrides what the callback answered.
-    if (this.stream.localReplyPending) return Action.PAUSE;
+    // A local reply or close asked for during the callback overrides what the callback answered.
+    if (this.stream.localReplyPending || this.#closing) return Action.PAUSE;
     // Headers may answer 2 (ContinueAndEndStream): treat as continue; every other non-zero stops.
     return result === 0 || (result === 2 && (name === 'proxy_on_request_headers' || name === 'proxy_on_response_headers'))
       ? Action.CONTINUE
@@ -158,7 +160,18 @@ export class FilterSlot implements StreamHost {
   }
 
   closeStream(_type: StreamType): void {
+    this.#closing = true;
     defer(() => this.stream.reset('wasm_close_stream'));
+  }
+
+  vmFailed(): void {
+    if (this.out || this.ctx === null) return;
+    const waiting = this.requestStage?.waitingForFilter === true || this.responseStage?.waitingForFilter === true;
+    if (!waiting) return; // its next callback meets the failure and applies the policy then
+    if (this.#failed(this.ctx.vm.failure, 'vm') === Action.CONTINUE) {
+      this.requestStage?.resume();
+      this.responseStage?.resume();
+    }
   }
 
   sendLocalResponse(reply: LocalReply): void {

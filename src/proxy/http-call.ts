@@ -92,7 +92,9 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
     if (name === ':method') method = value;
     else if (name === ':path') path = value;
     else if (name === ':authority') headers.push('host', value);
-    else if (!name.startsWith(':') && !isHopByHop(name) && name !== 'content-length') headers.push(name, value);
+    // `:authority` (required) is the Host; a guest's own `host` pair would make a second one,
+    // which undici refuses, failing the whole call (Kong's hostcalls filter sends `Host: ignoreme`).
+    else if (!name.startsWith(':') && !isHopByHop(name) && name !== 'content-length' && name !== 'host') headers.push(name, value);
   }
   if (request.body.length > 0) headers.push('content-length', String(request.body.length));
   let abort: ((err?: Error) => void) | null = null;

@@ -64,6 +64,11 @@ export class Stage {
     return this.#hold !== HOLD_NONE;
   }
 
+  /** Nothing moves until the filter continues: a held frame, or a paused body that has ended. */
+  get waitingForFilter(): boolean {
+    return this.#hold !== HOLD_NONE || (this.#buffering && this.#eosBuffered);
+  }
+
   receive(frame: Frame): void {
     if (this.pipeline.stopped) return;
     if (this.#hold !== HOLD_NONE || this.#queue.length > 0) {
