@@ -88,6 +88,14 @@ function onPath(command: string): string | null {
   return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : null;
 }
 
+/** The context with profiles going to <cpuProfDir>/<name>/ (created), when profiling. */
+function profileDir(ctx: StartContext, name: string): StartContext {
+  if (ctx.cpuProfDir === undefined) return ctx;
+  const dir = join(ctx.cpuProfDir, name);
+  mkdirSync(dir, { recursive: true });
+  return { ...ctx, cpuProfDir: dir };
+}
+
 function nodeArgs(ctx: StartContext): string[] {
   // http-proxy uses util._extend, deprecated since Node 22; the warning is noise here.
   const args = ['--no-deprecation'];
@@ -105,7 +113,7 @@ function peer(name: string, label: string, file: string): BenchConfig {
       return startServer({
         name,
         command: process.execPath,
-        args: [...nodeArgs(ctx), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)],
+        args: [...nodeArgs(profileDir(ctx, name)), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)],
         port,
         headers: REQUEST_HEADERS,
       });
@@ -122,12 +130,10 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
       const port = await freePort();
       const file = join(ctx.dir, `${name}.yaml`);
       writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port }));
-      const profDir = ctx.cpuProfDir === undefined ? undefined : join(ctx.cpuProfDir, name);
-      if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
       return startServer({
         name,
         command: process.execPath,
-        args: [...nodeArgs({ ...ctx, cpuProfDir: profDir }), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file],
+        args: [...nodeArgs(profileDir(ctx, name)), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file],
         port,
         headers: REQUEST_HEADERS,
       });

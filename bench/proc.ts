@@ -66,6 +66,29 @@ export function cpuNs(pids: readonly number[]): number {
   return total;
 }
 
+/**
+ * CPU time (ns) per thread name (/proc/.../comm) of these processes: Node names its V8 platform
+ * threads (concurrent GC, background compilation) `V8Worker`, a worker thread `WorkerThread`.
+ */
+export function cpuNsByThread(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const name = read(`/proc/${pid}/task/${tid}/comm`)?.trim();
+      const stat = read(`/proc/${pid}/task/${tid}/schedstat`);
+      if (name === undefined || stat === null) continue;
+      out.set(name, (out.get(name) ?? 0) + Number(stat.split(' ')[0]));
+    }
+  }
+  return out;
+}
+
 /** Peak resident set (VmHWM) of these processes added up, in KiB; NaN when unknown. */
 export function peakRssKiB(pids: readonly number[]): number {
   let total = 0;

@@ -3,10 +3,13 @@
 
 export interface Measured {
   /** Per round, in order. */
-  rounds: Array<{ rps: number; cpuUsPerReq: number; upstreamCpuUsPerReq: number; ok: number; failed: number }>;
+  rounds: Array<{ rps: number; cpuUsPerReq: number; v8HelperUsPerReq: number; upstreamCpuUsPerReq: number; ok: number; failed: number }>;
   /** Medians over the rounds. */
   rps: number;
+  /** CPU of every thread of the server under test, per 2xx-or-failed request. */
   cpuUsPerReq: number;
+  /** The part of cpuUsPerReq spent in V8's helper threads (concurrent GC, compilation). */
+  v8HelperUsPerReq: number;
   upstreamCpuUsPerReq: number;
 }
 
@@ -33,7 +36,16 @@ export interface BenchReport {
   version: 1;
   date: string;
   command: string;
-  machine: { nproc: number; cpu: string; node: string; kernel: string; wrk: boolean; nginx: boolean };
+  machine: {
+    nproc: number;
+    cpu: string;
+    node: string;
+    kernel: string;
+    wrk: boolean;
+    nginx: boolean;
+    /** 1-minute load average when the run started and ended: other work on the machine skews results. */
+    loadAvg1m?: { before: number; after: number };
+  };
   options: Record<string, unknown>;
   /** The fixed rate of the latency rounds. */
   rateRps: number | null;
@@ -74,6 +86,7 @@ export function table(results: readonly ConfigResult[], rateRps: number | null):
     'CPU µs/req',
     '÷ sluice-0',
     '÷ http-proxy',
+    'of which GC/JIT threads',
     `CPU µs/req @${fmt(rateRps)} rps`,
     'p50 µs',
     'p99 µs',
@@ -92,6 +105,7 @@ export function table(results: readonly ConfigResult[], rateRps: number | null):
       fmt(ac?.cpuUsPerReq, 1),
       ratio(ac?.cpuUsPerReq, s0?.autocannon?.cpuUsPerReq),
       ratio(ac?.cpuUsPerReq, hp?.autocannon?.cpuUsPerReq),
+      fmt(ac?.v8HelperUsPerReq, 1),
       fmt(r.latency?.cpuUsPerReq, 1),
       fmt(r.latency?.p50Us),
       fmt(r.latency?.p99Us),
@@ -155,7 +169,7 @@ function escape(text: string): string {
 /** Two horizontal bar panels: CPU µs per request, and requests per second. */
 export function svgChart(report: BenchReport): string {
   const rows = report.results.filter((r) => r.skipped === null && r.autocannon !== null);
-  const labelWidth = 130;
+  const labelWidth = 140;
   const barWidth = 520;
   const rowHeight = 22;
   const panelHeight = 40 + rows.length * rowHeight;
@@ -179,7 +193,7 @@ export function svgChart(report: BenchReport): string {
       const v = panel.value(r);
       const w = Number.isFinite(v) ? Math.max(1, (v / max) * barWidth) : 0;
       parts.push(
-        `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${escape(r.name)}</text>`,
+        `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${escape(r.name === 'direct' ? 'direct (upstream)' : r.name)}</text>`,
         `<rect x="${labelWidth}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${r.name.startsWith('sluice') ? panel.color : '#999'}"/>`,
         `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 14}">${fmt(v, panel.digits)}</text>`,
       );

@@ -107,11 +107,10 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     async stop() {
       if (exited !== null) return;
       child.kill('SIGTERM');
-      const killed = await Promise.race([exit.then(() => true), sleep(5000).then(() => false)]);
-      if (!killed) {
-        child.kill('SIGKILL');
-        await exit;
-      }
+      // Profiles (--cpu-prof) are written on the way out: give the server time, then insist.
+      const insist = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(insist);
     },
   };
 }

@@ -1,0 +1,252 @@
+// `npm run bench`: starts an upstream and every configuration in bench/configs.ts as child
+// processes, drives load at each, and reports requests/s (median of the rounds), p50/p99 latency
+// at a fixed rate below saturation, the proxy's CPU µs per request and peak RSS, with ratios
+// against sluice-0 and http-proxy. Writes bench/results/<timestamp>.json and latest.svg.
+//
+// Rounds are interleaved (round 1 of every configuration, then round 2, ...), so a machine that
+// gets slower or faster during the run shifts every configuration alike.
+//
+// Flags: --rounds N --duration S --warmup S --connections N --latency-duration S --rate RPS
+//        --wrk-duration S --no-wrk --only a,b --quick --out DIR --cpu-prof DIR
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { autocannonRound, findWrk, paced, wrkRound, type ThroughputRound } from './load.ts';
+import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
+import { checkTargets, median, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured } from './report.ts';
+import type { RunningServer } from './servers.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    'latency-duration': { type: 'string' },
+    rate: { type: 'string' },
+    'wrk-duration': { type: 'string' },
+    'no-wrk': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (flags.help) {
+  process.stdout.write(`Usage: npm run bench -- [flags]
+  --rounds N             measured rounds per configuration (default 3; --quick 1)
+  --duration S           seconds per autocannon round (default 3; --quick 1; autocannon
+                         rounds it up to whole seconds)
+  --warmup S             seconds of unmeasured load first, 0 for none (default 2; --quick 1)
+  --connections N        concurrent connections (default 32)
+  --latency-duration S   seconds of the fixed-rate latency round (default 3; --quick 1)
+  --rate RPS             rate of the latency round (default: half the slowest configuration's rps)
+  --wrk-duration S       seconds per wrk round when wrk is on PATH (default 2)
+  --no-wrk               do not use wrk even if it is installed (--quick implies it)
+  --only a,b             only these configurations (${allConfigs().map((c) => c.name).join(', ')})
+  --out DIR              where the JSON and SVG go (default bench/results)
+  --cpu-prof DIR         run the Node.js servers with --cpu-prof, writing profiles under DIR
+`);
+  process.exit(0);
+}
+
+function num(text: string | undefined, fallback: number, name: string, min = Number.MIN_VALUE): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (Number.isFinite(n) && n >= min) return n;
+  process.stderr.write(`bench: --${name} expects a number ${min === Number.MIN_VALUE ? '> 0' : `≥ ${min}`}, got ${text}\n`);
+  process.exit(2);
+}
+
+const quick = flags.quick;
+const options = {
+  rounds: Math.round(num(flags.rounds, quick ? 1 : 3, 'rounds', 1)),
+  duration: num(flags.duration, quick ? 1 : 3, 'duration'),
+  warmup: num(flags.warmup, quick ? 1 : 2, 'warmup', 0),
+  connections: Math.round(num(flags.connections, 32, 'connections', 1)),
+  latencyDuration: num(flags['latency-duration'], quick ? 1 : 3, 'latency-duration'),
+  rate: flags.rate === undefined ? null : num(flags.rate, 0, 'rate'),
+  wrkDuration: num(flags['wrk-duration'], 2, 'wrk-duration'),
+  wrk: !flags['no-wrk'] && !quick && findWrk() !== null,
+  only: flags.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? null,
+  out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
+  cpuProf: flags['cpu-prof'] === undefined ? null : resolve(flags['cpu-prof']),
+};
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+interface Live {
+  config: BenchConfig;
+  server: RunningServer;
+  result: ConfigResult;
+  autocannon: Measured['rounds'];
+  wrk: Measured['rounds'];
+}
+
+/** Runs `drive` while reading the CPU of the server and of the upstream before and after. */
+async function measure(live: Live, upstream: RunningServer, drive: () => Promise<ThroughputRound>) {
+  const s0 = cpuNs(live.server.pids);
+  const h0 = helperNs(live.server.pids);
+  const u0 = cpuNs(upstream.pids);
+  const round = await drive();
+  const s1 = cpuNs(live.server.pids);
+  const h1 = helperNs(live.server.pids);
+  const u1 = cpuNs(upstream.pids);
+  const completed = round.ok + round.failed;
+  if (round.failed > 0) log(`  ${live.config.name}: ${round.failed} requests failed in this round`);
+  return {
+    ...round,
+    cpuUsPerReq: (s1 - s0) / 1000 / completed,
+    v8HelperUsPerReq: (h1 - h0) / 1000 / completed,
+    upstreamCpuUsPerReq: (u1 - u0) / 1000 / completed,
+  };
+}
+
+/** CPU of V8's helper threads (concurrent GC and compilation): a measure of allocation pressure. */
+function helperNs(pids: readonly number[]): number {
+  return cpuNsByThread(pids).get('V8Worker') ?? 0;
+}
+
+function summarize(rounds: Measured['rounds']): Measured | null {
+  if (rounds.length === 0) return null;
+  return {
+    rounds,
+    rps: median(rounds.map((r) => r.rps)),
+    cpuUsPerReq: median(rounds.map((r) => r.cpuUsPerReq)),
+    v8HelperUsPerReq: median(rounds.map((r) => r.v8HelperUsPerReq)),
+    upstreamCpuUsPerReq: median(rounds.map((r) => r.upstreamCpuUsPerReq)),
+  };
+}
+
+function emptyResult(config: BenchConfig, skipped: string | null): ConfigResult {
+  return { name: config.name, label: config.label, skipped, readyMs: null, autocannon: null, wrk: null, latency: null, peakRssMiB: null };
+}
+
+async function main(): Promise<void> {
+  checkFiltersBuilt();
+  const configs = allConfigs();
+  if (options.only !== null) {
+    const unknown = options.only.filter((n) => !configs.some((c) => c.name === n));
+    if (unknown.length > 0) throw new Error(`unknown configuration ${unknown.join(', ')} (known: ${configs.map((c) => c.name).join(', ')})`);
+  }
+  const chosen = configs.filter((c) => options.only === null || options.only.includes(c.name));
+  const loadBefore = loadavg()[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  if (options.cpuProf !== null) mkdirSync(options.cpuProf, { recursive: true });
+  const upstream = await startUpstream();
+  const results: ConfigResult[] = [];
+  const live: Live[] = [];
+  try {
+    // Start one at a time, so each start-up time is measured on an otherwise idle machine.
+    for (const config of chosen) {
+      if (config.skip !== null) {
+        log(`${config.name}: skipped (${config.skip})`);
+        results.push(emptyResult(config, config.skip));
+        continue;
+      }
+      let server: RunningServer;
+      try {
+        server = await config.start({ upstream, dir, ...(options.cpuProf === null ? {} : { cpuProfDir: options.cpuProf }) });
+      } catch (err) {
+        log(`${config.name}: failed to start: ${(err as Error).message}`);
+        results.push(emptyResult(config, `failed to start: ${(err as Error).message.split('\n')[0]}`));
+        continue;
+      }
+      const result = emptyResult(config, null);
+      result.readyMs = config.name === 'direct' ? null : server.readyMs;
+      results.push(result);
+      live.push({ config, server, result, autocannon: [], wrk: [] });
+      log(`${config.name}: serving after ${server.readyMs.toFixed(0)} ms`);
+    }
+
+    for (const l of live) {
+      if (options.warmup === 0) break;
+      log(`${l.config.name}: warm-up ${options.warmup} s`);
+      await autocannonRound(l.server.port, options.connections, options.warmup);
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const l of live) {
+        const r = await measure(l, upstream, () => autocannonRound(l.server.port, options.connections, options.duration));
+        l.autocannon.push(r);
+        log(`${l.config.name}: autocannon round ${round}: ${r.rps.toFixed(0)} rps, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`);
+      }
+    }
+    if (options.wrk) {
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const l of live) {
+          const r = await measure(l, upstream, () => wrkRound(l.server.port, options.connections, options.wrkDuration));
+          l.wrk.push(r);
+          log(`${l.config.name}: wrk round ${round}: ${r.rps.toFixed(0)} rps, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`);
+        }
+      }
+    }
+    for (const l of live) {
+      l.result.autocannon = summarize(l.autocannon);
+      l.result.wrk = summarize(l.wrk);
+    }
+
+    // The latency rate: half of what the slowest configuration managed, unless given.
+    const slowest = Math.min(...live.map((l) => l.result.autocannon?.rps ?? Number.POSITIVE_INFINITY));
+    const rate = options.rate ?? (Number.isFinite(slowest) ? Math.max(100, Math.floor(slowest / 2 / 100) * 100) : null);
+    if (rate !== null) {
+      for (const l of live) {
+        const before = cpuNs(l.server.pids);
+        const lat = await paced(l.server.port, rate, options.latencyDuration, options.connections);
+        const cpu = (cpuNs(l.server.pids) - before) / 1000 / Math.max(1, lat.completed);
+        l.result.latency = { rateRps: rate, sentRps: lat.sentRps, p50Us: lat.p50Us, p99Us: lat.p99Us, cpuUsPerReq: cpu, failed: lat.failed };
+        log(`${l.config.name}: at ${rate} rps: p50 ${lat.p50Us.toFixed(0)} µs, p99 ${lat.p99Us.toFixed(0)} µs, ${cpu.toFixed(1)} µs CPU/req`);
+      }
+    }
+    for (const l of live) l.result.peakRssMiB = peakRssKiB(l.server.pids) / 1024;
+
+    const report: BenchReport = {
+      version: 1,
+      date: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: { ...machine(), loadAvg1m: { before: loadBefore, after: loadavg()[0]! } },
+      options,
+      rateRps: rate,
+      results,
+      targets: checkTargets(results),
+    };
+    mkdirSync(options.out, { recursive: true });
+    const stamp = report.date.replace(/[:.]/g, '-');
+    const jsonFile = join(options.out, `${stamp}.json`);
+    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(options.out, 'latest.svg'), svgChart(report));
+    process.stdout.write(`\n${table(results, rate)}\n\nTargets:\n${targetLines(report.targets)}\n\n`);
+    process.stdout.write(`wrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), join(options.out, 'latest.svg'))}\n`);
+  } finally {
+    for (const l of live) if (l.server !== upstream) await l.server.stop();
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function machine(): BenchReport['machine'] {
+  let kernel = release();
+  try {
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    // not Linux: os.release() it is
+  }
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    kernel,
+    wrk: findWrk() !== null,
+    nginx: allConfigs().some((c) => c.name === 'nginx' && c.skip === null),
+  };
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
