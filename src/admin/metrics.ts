@@ -19,16 +19,20 @@ class Histogram {
 }
 
 export class ProxyMetrics {
-  readonly #requests = new Map<string, number>();
+  readonly #requests = new Map<string, Map<string, Map<number, number>>>();
   readonly #traps = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
   /** Extra gauges sampled at render time (e.g. VM memory), name → samples. */
   readonly #gauges = new Map<string, { help: string; sample: () => Array<[labels: Record<string, string>, value: number]> }>();
   #filterMetrics: FilterMetricsRenderer | null = null;
 
+  /** Counts a request; nested maps so the hot path builds no label string (render does). */
   request(listener: string, route: string, status: number): void {
-    const key = `listener="${escapeLabel(listener)}",route="${escapeLabel(route)}",status="${status}"`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let routes = this.#requests.get(listener);
+    if (routes === undefined) this.#requests.set(listener, (routes = new Map()));
+    let statuses = routes.get(route);
+    if (statuses === undefined) routes.set(route, (statuses = new Map()));
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
 
   filterTrap(filter: string): void {
@@ -54,7 +58,12 @@ export class ProxyMetrics {
     const out: string[] = [];
     out.push('# HELP sluice_requests_total Requests served, by listener, route and status (0 = client went away).');
     out.push('# TYPE sluice_requests_total counter');
-    for (const [labels, value] of this.#requests) out.push(`sluice_requests_total{${labels}} ${value}`);
+    for (const [listener, routes] of this.#requests) {
+      for (const [route, statuses] of routes) {
+        const prefix = `listener="${escapeLabel(listener)}",route="${escapeLabel(route)}"`;
+        for (const [status, value] of statuses) out.push(`sluice_requests_total{${prefix},status="${status}"} ${value}`);
+      }
+    }
     out.push('# HELP sluice_filter_traps_total Filter failures (traps) by filter.');
     out.push('# TYPE sluice_filter_traps_total counter');
     for (const [filter, value] of this.#traps) out.push(`sluice_filter_traps_total{filter="${escapeLabel(filter)}"} ${value}`);

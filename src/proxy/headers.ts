@@ -18,55 +18,85 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
-/** Hop-by-hop names for this message: the fixed set plus any named in `Connection`. */
-function hopByHopFor(connection: string | undefined): ReadonlySet<string> {
-  if (connection === undefined || connection === '') return HOP_BY_HOP;
-  const extra = connection.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
-  return extra.length === 0 ? HOP_BY_HOP : new Set([...HOP_BY_HOP, ...extra]);
+/** Names listed in Connection values (beyond keep-alive/close), which are hop-by-hop too. */
+function connectionTokens(connection: string): string[] {
+  const out: string[] = [];
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t !== '' && t !== 'keep-alive' && t !== 'close') out.push(t);
+  }
+  return out;
 }
 
-/** Builds the request map from rawHeaders (order and duplicates kept, names lower-cased). */
-export function requestHeaderMap(req: IncomingMessage, scheme: string): HeaderMap {
+/** Removes every entry whose name is in `names` (rare: only when Connection lists extra names). */
+function dropNamed(map: HeaderMap, names: readonly string[]): void {
+  for (const name of names) if (map.has(name)) map.remove(name);
+  map.version = 0;
+}
+
+/** What the request line and headers say about the body, read in the same pass. */
+export interface RequestHead {
+  headers: HeaderMap;
+  /** Content-Length, or -1 when absent (chunked or no body). */
+  contentLength: number;
+  hasBody: boolean;
+}
+
+/**
+ * Builds the request map from rawHeaders in one pass (order and duplicates kept, names
+ * lower-cased). Reads no `req.headers`: Node would build a second header object for it.
+ */
+export function readRequestHead(req: IncomingMessage, scheme: string): RequestHead {
   const raw = req.rawHeaders;
   const names: string[] = [':authority', ':path', ':method', ':scheme'];
   const values: string[] = ['', req.url ?? '/', req.method ?? 'GET', scheme];
-  const skip = hopByHopFor(req.headers.connection);
+  let connection: string | undefined;
+  let contentLength = -1;
+  let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
     if (name === 'host') {
-      if (values[0] === '') values[0] = raw[i + 1]!;
+      if (values[0] === '') values[0] = value;
       continue;
     }
-    if (skip.has(name)) continue;
+    if (name === 'content-length') contentLength = Number(value);
+    else if (name === 'transfer-encoding') chunked = true;
+    else if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
+    if (HOP_BY_HOP.has(name)) continue;
     // Node's server already answered `100 Continue`; like Envoy, the expectation ends here.
-    if (name === 'expect' && raw[i + 1]!.toLowerCase() === '100-continue') continue;
+    if (name === 'expect' && value.toLowerCase() === '100-continue') continue;
     names.push(name);
-    values.push(raw[i + 1]!);
+    values.push(value);
   }
-  return new HeaderMap(names, values);
+  const headers = new HeaderMap(names, values);
+  if (connection !== undefined) dropNamed(headers, connectionTokens(connection));
+  return { headers, contentLength, hasBody: chunked || contentLength > 0 };
 }
 
-/** Builds a response map from undici's raw header buffers. */
+/** Builds a response map from undici's raw header buffers, decoding each name once. */
 export function responseHeaderMap(status: number, rawHeaders: Buffer[] | string[] | null): HeaderMap {
   const names: string[] = [':status'];
   const values: string[] = [String(status)];
+  let connection: string | undefined;
   if (rawHeaders !== null) {
-    let connection: string | undefined;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i]!.toString().toLowerCase() !== 'connection') continue;
-      // Every Connection header counts (as Node joins them for requests), not just the last.
-      const value = rawHeaders[i + 1]!.toString();
-      connection = connection === undefined ? value : `${connection}, ${value}`;
-    }
-    const skip = hopByHopFor(connection);
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString('latin1').toLowerCase();
-      if (skip.has(name)) continue;
+      if (HOP_BY_HOP.has(name)) {
+        // Every Connection header counts (as Node joins them for requests), not just the last.
+        if (name === 'connection') {
+          const value = rawHeaders[i + 1]!.toString('latin1');
+          connection = connection === undefined ? value : `${connection}, ${value}`;
+        }
+        continue;
+      }
       names.push(name);
       values.push(rawHeaders[i + 1]!.toString('latin1'));
     }
   }
-  return new HeaderMap(names, values);
+  const headers = new HeaderMap(names, values);
+  if (connection !== undefined) dropNamed(headers, connectionTokens(connection));
+  return headers;
 }
 
 /** Flat [name, value, ...] list without pseudo-headers, for undici and res.writeHead. */

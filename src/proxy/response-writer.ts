@@ -35,6 +35,8 @@ export class ResponseWriter implements Sink {
     if (chunk.length > 0) {
       this.#sent += chunk.length;
       this.#stream.bytesSent += chunk.length;
+      // The last chunk goes out with end(): headers, body and end in one write.
+      if (eos) return this.#end(chunk);
       if (!this.#res.write(chunk)) {
         const flow = this.#stream.responsePipeline;
         flow.hold();
@@ -77,7 +79,7 @@ export class ResponseWriter implements Sink {
     this.#res.writeHead(status, toRawList(headers, HOP_BY_HOP_OMIT));
   }
 
-  #end(): void {
+  #end(lastChunk?: Buffer): void {
     const res = this.#res;
     if (res.writableEnded) return;
     this.#stream.responseEnded = true;
@@ -89,6 +91,7 @@ export class ResponseWriter implements Sink {
       res.destroy();
       return;
     }
-    res.end();
+    if (lastChunk === undefined) res.end();
+    else res.end(lastChunk);
   }
 }

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { LocalReply } from '../abi/context.ts';
-import { defer, step } from '../abi/deferred.ts';
+import { defer, enterStep, leaveStep, step } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { FilterSlot } from './filter-slot.ts';
-import { requestHeaderMap, responseHeaderMap, toRawList } from './headers.ts';
+import { readRequestHead, responseHeaderMap, toRawList } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type Sink } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -80,6 +80,9 @@ export class HttpStream {
   #responseStarted = false;
   #completed = false;
   #requestEosSent = false;
+  #requestHasBody: boolean;
+  /** Request body bytes still expected per Content-Length (-1: chunked). */
+  #requestContentLength: number;
   #responseEosSent = false;
   #upstreamStartedAt = 0;
   /** Response body bytes still expected per Content-Length (-1: unknown, chunked). */
@@ -99,7 +102,10 @@ export class HttpStream {
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
-    this.requestHeaders = requestHeaderMap(req, 'http');
+    const head = readRequestHead(req, 'http');
+    this.requestHeaders = head.headers;
+    this.#requestHasBody = head.hasBody;
+    this.#requestContentLength = head.contentLength;
     this.#writer = new ResponseWriter(this, res);
   }
 
@@ -137,7 +143,7 @@ export class HttpStream {
     this.responsePipeline.onOverflow = (stage) =>
       this.#limitExceeded(502, 'response_payload_too_large', this.slots[n - 1 - stage.index]!.name);
 
-    res.once('close', () => this.#safely(() => this.#complete()));
+    res.once('close', () => this.#run(this.#complete, undefined));
     req.on('error', () => {}); // a client reset surfaces as res 'close'
 
     if (this.route === undefined) {
@@ -146,8 +152,8 @@ export class HttpStream {
       req.resume();
       return;
     }
-    const eos = !hasRequestBody(req);
-    this.#safely(() => step(() => this.requestPipeline.push({ kind: FrameKind.HEADERS, eos })));
+    const eos = !this.#requestHasBody;
+    this.#run(this.#pushRequestHeaders, eos);
     if (eos) {
       req.resume(); // let Node read to the end of the (empty) message
       return;
@@ -155,36 +161,37 @@ export class HttpStream {
     this.#readRequestBody();
   }
 
+  #pushRequestHeaders(eos: boolean): void {
+    this.requestPipeline.push({ kind: FrameKind.HEADERS, eos });
+  }
+
   #readRequestBody(): void {
-    const req = this.req;
-    const declared = req.headers['content-length'];
-    let remaining = declared === undefined ? -1 : Number(declared);
-    req.on('data', (chunk: Buffer) =>
-      this.#safely(() => {
-        this.bytesReceived += chunk.length;
-        let eos = false;
-        if (remaining >= 0) {
-          remaining -= chunk.length;
-          eos = remaining <= 0;
-        }
-        if (eos) this.#requestEosSent = true;
-        step(() => this.requestPipeline.push({ kind: FrameKind.DATA, chunk, eos }));
-      }),
-    );
-    req.on('end', () =>
-      this.#safely(() => {
-        if (this.#requestEosSent) return;
-        this.#requestEosSent = true;
-        const raw = req.rawTrailers;
-        if (raw.length > 0) {
-          this.requestTrailers = responseHeaderMap(0, raw);
-          this.requestTrailers.remove(':status');
-          step(() => this.requestPipeline.push({ kind: FrameKind.TRAILERS }));
-        } else {
-          step(() => this.requestPipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true }));
-        }
-      }),
-    );
+    this.req.on('data', (chunk: Buffer) => this.#run(this.#requestData, chunk));
+    this.req.on('end', () => this.#run(this.#requestEnd, undefined));
+  }
+
+  #requestData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    let eos = false;
+    if (this.#requestContentLength >= 0) {
+      this.#requestContentLength -= chunk.length;
+      eos = this.#requestContentLength <= 0;
+    }
+    if (eos) this.#requestEosSent = true;
+    this.requestPipeline.push({ kind: FrameKind.DATA, chunk, eos });
+  }
+
+  #requestEnd(): void {
+    if (this.#requestEosSent) return;
+    this.#requestEosSent = true;
+    const raw = this.req.rawTrailers;
+    if (raw.length > 0) {
+      this.requestTrailers = responseHeaderMap(0, raw);
+      this.requestTrailers.remove(':status');
+      this.requestPipeline.push({ kind: FrameKind.TRAILERS });
+    } else {
+      this.requestPipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true });
+    }
   }
 
   // ---- what filters reach through their slots --------------------------------------------
@@ -253,22 +260,29 @@ export class HttpStream {
     const headers = toRawList(h);
     headers.push('host', h.get(':authority') ?? '');
     this.#upstreamStartedAt = performance.now();
-    const exchange = new UpstreamExchange(
-      cluster,
-      { method: h.get(':method') ?? 'GET', path: h.get(':path') ?? '/', headers, body },
-      {
-        onHeaders: (status, raw) => this.#safely(() => this.#upstreamHeaders(status, raw)),
-        onData: (chunk) => {
-          this.#safely(() => this.#upstreamData(chunk));
-          return true;
-        },
-        onEnd: (raw) => this.#safely(() => this.#upstreamEnd(raw)),
-        onError: (err) => this.#safely(() => this.#upstreamError(err)),
-      },
-    );
+    const exchange = new UpstreamExchange(cluster, { method: h.get(':method') ?? 'GET', path: h.get(':path') ?? '/', headers, body }, this);
     this.upstream = exchange;
     this.upstreamEndpoint = exchange.endpoint;
     this.responsePipeline.setSource(exchange);
+  }
+
+  // ---- UpstreamEvents: what the upstream exchange reports (each a guarded driver step) ------
+
+  upstreamHeaders(status: number, raw: Buffer[]): void {
+    this.#run(this.#upstreamHeaders, status, raw);
+  }
+
+  upstreamData(chunk: Buffer): boolean {
+    this.#run(this.#upstreamData, chunk);
+    return true;
+  }
+
+  upstreamEnd(raw: Buffer[] | null): void {
+    this.#run(this.#upstreamEnd, raw);
+  }
+
+  upstreamError(err: Error): void {
+    this.#run(this.#upstreamError, err);
   }
 
   #upstreamHeaders(status: number, raw: Buffer[]): void {
@@ -291,7 +305,7 @@ export class HttpStream {
       eos = this.#upstreamRemaining <= 0;
     }
     if (eos) this.#responseEosSent = true;
-    step(() => this.responsePipeline.push({ kind: FrameKind.DATA, chunk, eos }));
+    this.responsePipeline.push({ kind: FrameKind.DATA, chunk, eos });
   }
 
   #upstreamEnd(raw: Buffer[] | null): void {
@@ -300,9 +314,9 @@ export class HttpStream {
     if (raw !== null && raw.length > 0) {
       this.responseTrailers = responseHeaderMap(0, raw);
       this.responseTrailers.remove(':status');
-      step(() => this.responsePipeline.push({ kind: FrameKind.TRAILERS }));
+      this.responsePipeline.push({ kind: FrameKind.TRAILERS });
     } else {
-      step(() => this.responsePipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true }));
+      this.responsePipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true });
     }
   }
 
@@ -382,9 +396,10 @@ export class HttpStream {
       for (const slot of this.slots) slot.finish();
     });
     const status = aborted ? 0 : this.res.statusCode;
-    const durationMs = Math.round((this.endedAt - this.startedAt) * 1000) / 1000;
     const route = this.route?.config;
     this.listener.metrics.request(this.listener.config.name, route?.name ?? '', status);
+    if (!this.logger.isLevelEnabled('info')) return;
+    const durationMs = Math.round((this.endedAt - this.startedAt) * 1000) / 1000;
     this.logger.info(
       {
         access: {
@@ -405,31 +420,37 @@ export class HttpStream {
     );
   }
 
-  /** Runs an event handler; a host bug fails this stream, never the process. */
-  #safely(fn: () => void): void {
+  /**
+   * Runs a socket or upstream event handler as one driver step (deferred guest actions run when
+   * it returns). A host bug fails this stream, never the process. Takes the handler and its
+   * arguments rather than a closure: this runs for every chunk.
+   */
+  #run<A, B>(handler: (this: HttpStream, a: A, b: B) => void, a: A, b?: B): void {
+    enterStep();
     try {
-      fn();
+      handler.call(this, a, b as B);
     } catch (err) {
-      this.logger.error({ err }, 'internal error in the stream driver; resetting the stream');
-      try {
-        if (!this.#writer.headSent && !this.#completed) {
-          this.res.writeHead(500, { 'content-type': 'text/plain' });
-          this.res.end('internal error\n');
-        } else {
-          this.res.destroy();
-        }
-      } catch {
+      this.#internalError(err);
+    } finally {
+      leaveStep();
+    }
+  }
+
+  #internalError(err: unknown): void {
+    this.logger.error({ err }, 'internal error in the stream driver; resetting the stream');
+    try {
+      if (!this.#writer.headSent && !this.#completed) {
+        this.res.writeHead(500, { 'content-type': 'text/plain' });
+        this.res.end('internal error\n');
+      } else {
         this.res.destroy();
       }
+    } catch {
+      this.res.destroy();
     }
   }
 }
 
-function hasRequestBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  if (cl !== undefined) return cl !== '0';
-  return req.headers['transfer-encoding'] !== undefined;
-}
 
 /** The request pipeline's sink: hands the request to the route's action. */
 class RequestForwarder implements Sink {

@@ -4,13 +4,14 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Cluster } from './cluster.ts';
+import { upstreamDeadlines, type Expiring } from './deadlines.ts';
 
 export interface UpstreamEvents {
-  onHeaders(status: number, rawHeaders: Buffer[]): void;
+  upstreamHeaders(status: number, rawHeaders: Buffer[]): void;
   /** Return false to pause the response body until resume(). */
-  onData(chunk: Buffer): boolean;
-  onEnd(rawTrailers: Buffer[] | null): void;
-  onError(err: Error): void;
+  upstreamData(chunk: Buffer): boolean;
+  upstreamEnd(rawTrailers: Buffer[] | null): void;
+  upstreamError(err: Error): void;
 }
 
 export interface UpstreamRequest {
@@ -28,60 +29,41 @@ export class RequestBodyStream extends Readable {
   }
 }
 
-export class UpstreamExchange {
+/** Timeouts shorter than this get a timer of their own; longer ones share the deadline check. */
+const PRECISE_TIMER_BELOW_MS = 1000;
+
+/**
+ * One upstream request. It is its own undici handler (no closures per request), and its
+ * timeout — until the response headers, then between body chunks — is a deadline in the shared
+ * check of deadlines.ts.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   readonly cluster: Cluster;
   readonly endpoint: string;
+  readonly #events: UpstreamEvents;
+  readonly #timeoutMs: number;
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #paused = false;
   #done = false;
+  #headersReceived = false;
   #timer: NodeJS.Timeout | null = null;
+  deadline = Infinity;
   /** Set when the exchange finished or failed; later events are ignored. */
   aborted = false;
 
   constructor(cluster: Cluster, request: UpstreamRequest, events: UpstreamEvents) {
     this.cluster = cluster;
+    this.#events = events;
     const pool = cluster.pick();
     this.endpoint = cluster.endpointOf(pool);
-    const timeout = cluster.config.timeoutMs;
-    // undici's own timeouts tick at a coarse (~0.5 s) resolution; the wait for response headers
-    // gets a precise timer so `timeout: 200ms` means 200 ms.
-    if (timeout > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        if (this.#done || this.aborted) return;
-        this.aborted = true;
-        this.#abort?.();
-        events.onError(Object.assign(new Error(`no response within ${timeout} ms`), { code: 'SLUICE_UPSTREAM_TIMEOUT' }));
-      }, timeout);
+    const timeout = (this.#timeoutMs = cluster.config.timeoutMs);
+    if (timeout > 0 && timeout < PRECISE_TIMER_BELOW_MS) {
+      this.#timer = setTimeout(() => this.expire(), timeout);
+    } else if (timeout > 0) {
+      this.deadline = performance.now() + timeout;
+      upstreamDeadlines.track(this);
     }
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect: (abort) => {
-        this.#abort = abort;
-        if (this.aborted) abort();
-      },
-      onHeaders: (status, rawHeaders, resume) => {
-        this.#clearTimer();
-        if (this.aborted) return false;
-        this.#resume = resume;
-        events.onHeaders(status, rawHeaders as unknown as Buffer[]);
-        return !this.#paused;
-      },
-      onData: (chunk) => {
-        if (this.aborted) return false;
-        return events.onData(chunk) && !this.#paused;
-      },
-      onComplete: (trailers) => {
-        this.#done = true;
-        this.#clearTimer();
-        if (!this.aborted) events.onEnd(trailers as unknown as Buffer[] | null);
-      },
-      onError: (err) => {
-        this.#done = true;
-        this.#clearTimer();
-        if (!this.aborted) events.onError(err);
-      },
-    };
     pool.dispatch(
       {
         method: request.method as Dispatcher.HttpMethod,
@@ -89,15 +71,69 @@ export class UpstreamExchange {
         headers: request.headers,
         body: request.body,
         headersTimeout: 0,
-        bodyTimeout: timeout,
+        bodyTimeout: 0,
       },
-      handler,
+      this,
     );
   }
 
-  #clearTimer(): void {
+  // ---- undici's handler interface ---------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.aborted) abort();
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.#headersReceived = true;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      // From here on the timeout bounds the wait between body chunks.
+      this.deadline = performance.now() + this.#timeoutMs;
+      upstreamDeadlines.track(this);
+    }
+    if (this.aborted) return false;
+    this.#resume = resume;
+    this.#events.upstreamHeaders(status, rawHeaders);
+    return !this.#paused;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.aborted) return false;
+    if (this.deadline !== Infinity) this.deadline = performance.now() + this.#timeoutMs;
+    return this.#events.upstreamData(chunk) && !this.#paused;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.#finish();
+    if (!this.aborted) this.#events.upstreamEnd(trailers as unknown as Buffer[] | null);
+  }
+
+  onError(err: Error): void {
+    this.#finish();
+    if (!this.aborted) this.#events.upstreamError(err);
+  }
+
+  // ---- deadlines -----------------------------------------------------------------------------
+
+  /** The timeout ran out: no response headers (504), or the body stalled (a reset). */
+  expire(): void {
+    this.#timer = null;
+    if (this.#done || this.aborted) return;
+    this.aborted = true;
+    this.#finish();
+    this.#abort?.();
+    const what = this.#headersReceived ? 'no response body data' : 'no response';
+    const code = this.#headersReceived ? 'UND_ERR_BODY_TIMEOUT' : 'SLUICE_UPSTREAM_TIMEOUT';
+    this.#events.upstreamError(Object.assign(new Error(`${what} within ${this.#timeoutMs} ms`), { code }));
+  }
+
+  #finish(): void {
+    this.#done = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    upstreamDeadlines.untrack(this);
   }
 
   pause(): void {
@@ -113,7 +149,7 @@ export class UpstreamExchange {
   abort(): void {
     if (this.aborted || this.#done) return;
     this.aborted = true;
-    this.#clearTimer();
+    this.#finish();
     this.#abort?.();
   }
 }

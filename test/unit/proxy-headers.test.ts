@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { isHopByHop, requestHeaderMap, responseHeaderMap, toRawList, toTrailerObject } from '../../src/proxy/headers.ts';
+import { isHopByHop, readRequestHead, responseHeaderMap, toRawList, toTrailerObject } from '../../src/proxy/headers.ts';
+
+const requestHeaderMap = (req: IncomingMessage, scheme: string) => readRequestHead(req, scheme).headers;
 
 /** Mimics what Node's HTTP parser gives us: rawHeaders as sent, `headers` with joined values. */
 function fakeRequest(rawHeaders: string[], url = '/', method = 'GET'): IncomingMessage {
@@ -12,6 +14,22 @@ function fakeRequest(rawHeaders: string[], url = '/', method = 'GET'): IncomingM
   }
   return { rawHeaders, url, method, headers } as unknown as IncomingMessage;
 }
+
+describe('readRequestHead', () => {
+  it('reads the body framing in the same pass, without req.headers', () => {
+    const req = (raw: string[]) => ({ rawHeaders: raw, url: '/', method: 'POST' }) as unknown as IncomingMessage;
+    expect(readRequestHead(req(['Host', 'h', 'Content-Length', '12']), 'http')).toMatchObject({ contentLength: 12, hasBody: true });
+    expect(readRequestHead(req(['Host', 'h', 'Content-Length', '0']), 'http')).toMatchObject({ contentLength: 0, hasBody: false });
+    expect(readRequestHead(req(['Host', 'h', 'Transfer-Encoding', 'chunked']), 'http')).toMatchObject({ contentLength: -1, hasBody: true });
+    expect(readRequestHead(req(['Host', 'h']), 'http')).toMatchObject({ contentLength: -1, hasBody: false });
+  });
+
+  it('drops names listed in Connection, from every Connection header', () => {
+    const head = readRequestHead({ rawHeaders: ['Connection', 'x-a', 'X-A', '1', 'Connection', 'X-B', 'x-b', '2', 'x-c', '3'], url: '/' } as unknown as IncomingMessage, 'http');
+    expect(head.headers.pairs().slice(4)).toEqual([['x-c', '3']]);
+    expect(head.headers.version).toBe(0);
+  });
+});
 
 describe('requestHeaderMap', () => {
   it('puts the pseudo-headers first, maps Host to :authority and drops host', () => {
