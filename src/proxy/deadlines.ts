@@ -7,6 +7,8 @@
 /** Something with a deadline (ms, performance.now() clock) to act on when it passes. */
 export interface Expiring {
   deadline: number;
+  /** Position in the tracking array (-1 when not tracked); owned by Deadlines. */
+  deadlineSlot: number;
   expire(): void;
 }
 
@@ -14,11 +16,15 @@ export interface Expiring {
 export const DEADLINE_TICK_MS = 100;
 
 export class Deadlines {
-  readonly #items = new Set<Expiring>();
+  // A plain array with swap-remove: a finished request's slot is overwritten at once. (A Set
+  // kept deleted entries reachable long enough for every request to reach the old generation.)
+  readonly #items: Expiring[] = [];
   #timer: NodeJS.Timeout | null = null;
 
   track(item: Expiring): void {
-    this.#items.add(item);
+    if (item.deadlineSlot !== -1) return;
+    item.deadlineSlot = this.#items.length;
+    this.#items.push(item);
     if (this.#timer === null) {
       this.#timer = setInterval(() => this.#check(), DEADLINE_TICK_MS);
       this.#timer.unref();
@@ -26,23 +32,31 @@ export class Deadlines {
   }
 
   untrack(item: Expiring): void {
-    this.#items.delete(item);
+    const slot = item.deadlineSlot;
+    if (slot === -1) return;
+    const last = this.#items.pop()!;
+    if (last !== item) {
+      this.#items[slot] = last;
+      last.deadlineSlot = slot;
+    }
+    item.deadlineSlot = -1;
   }
 
   get size(): number {
-    return this.#items.size;
+    return this.#items.length;
   }
 
   #check(): void {
-    if (this.#items.size === 0) {
+    if (this.#items.length === 0) {
       clearInterval(this.#timer!);
       this.#timer = null;
       return;
     }
     const now = performance.now();
-    for (const item of this.#items) {
-      if (now < item.deadline) continue;
-      this.#items.delete(item);
+    const due: Expiring[] = [];
+    for (const item of this.#items) if (now >= item.deadline) due.push(item);
+    for (const item of due) {
+      this.untrack(item);
       item.expire();
     }
   }

@@ -184,7 +184,9 @@ export class Pipeline {
   headersEos = false;
   /** Set once any filter edited a body chunk: the sink must not trust Content-Length. */
   bodyEdited = false;
-  /** Called when a buffering filter exceeds the limit. */
+  /** Told when a buffering filter exceeds the limit (the stream); see also onOverflow. */
+  overflowHandler: { bufferLimitExceeded(pipeline: Pipeline, stage: Stage): void } | null = null;
+  /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
   onOverflow: (stage: Stage) => void = () => {};
 
   constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number) {
@@ -222,7 +224,8 @@ export class Pipeline {
   }
 
   overflow(stage: Stage): void {
-    this.onOverflow(stage);
+    if (this.overflowHandler !== null) this.overflowHandler.bufferLimitExceeded(this, stage);
+    else this.onOverflow(stage);
   }
 
   /** Pauses the source until a matching release (a held stage or a full sink). */

@@ -49,6 +49,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   #headersReceived = false;
   #timer: NodeJS.Timeout | null = null;
   deadline = Infinity;
+  deadlineSlot = -1;
   /** Set when the exchange finished or failed; later events are ignored. */
   aborted = false;
 
