@@ -259,7 +259,7 @@ function hostCalls(file: string): AbiResult[] {
 /** One more call of a few loops, checking they did what they claim (a broken loop would time nothing). */
 function checkEffects(plugin: Plugin, host: BenchHost): void {
   const vm = plugin.vm;
-  const ctx = [...vm.contexts.values()].find((c) => c.stream === host)!;
+  const ctx = [...vm.contexts.all()].find((c) => c.stream === host)!;
   const run = (name: string): Buffer => {
     vm.memory.refresh();
     vm.memory.view.setUint32(0x80, LOOPS.findIndex(([n]) => n === name), true);

@@ -45,6 +45,8 @@ export interface StreamHost {
 
 export class Context {
   readonly id: number;
+  /** Position among the VM's live stream contexts (ContextTable); -1 when not there. */
+  tableSlot = -1;
   readonly vm: Vm;
   readonly plugin: Plugin;
 

@@ -105,7 +105,7 @@ export class Plugin {
     const vm = this.vm;
     const e = vm.exports;
     this.root = new RootContext(vm, this, vm.nextContextId());
-    vm.contexts.set(this.root.id, this.root);
+    vm.contexts.addRoot(this.root);
     const id = this.root.id;
     try {
       if (e.proxy_on_context_create) vm.call(this.root, 'proxy_on_context_create', e.proxy_on_context_create, id, 0);
@@ -138,7 +138,7 @@ export class Plugin {
   createStream(host: StreamHost): StreamContext {
     const vm = this.vm;
     const ctx = new StreamContext(vm, this, vm.nextContextId(), host);
-    vm.contexts.set(ctx.id, ctx);
+    vm.contexts.addStream(ctx);
     const create = vm.exports.proxy_on_context_create;
     if (create) vm.call(ctx, 'proxy_on_context_create', create, ctx.id, this.root.id);
     return ctx;
@@ -163,7 +163,7 @@ export class Plugin {
       if (!(err instanceof GuestTrap)) throw err;
       // The VM is now failed and logged; later requests get a fresh one.
     } finally {
-      vm.contexts.delete(ctx.id);
+      vm.contexts.delete(ctx);
     }
   }
 
@@ -299,7 +299,7 @@ export class Plugin {
     } catch (err) {
       if (!(err instanceof GuestTrap)) throw err;
     } finally {
-      this.vm.contexts.delete(this.root.id);
+      this.vm.contexts.delete(this.root);
     }
   }
 }

@@ -10,6 +10,7 @@ import { readExports, type GuestExports } from './exports.ts';
 import { GuestMemory } from './memory.ts';
 import type { CompiledModule } from './module.ts';
 import type { Context } from './context.ts';
+import { ContextTable } from './context-table.ts';
 import { MAX_WASM_MEMORY_BYTES } from './limits.ts';
 
 export interface VmOptions {
@@ -41,7 +42,7 @@ export class Vm {
   exports!: GuestExports;
   /** Set once a guest call trapped; the VM is never called again. */
   failure: GuestTrap | null = null;
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new ContextTable();
   /** The context whose callback is running. */
   current: Context | null = null;
   /** Set by proxy_set_effective_context for the rest of the current guest call. */
@@ -144,7 +145,7 @@ export class Vm {
       this.logger.error({ err: { message: trap.message, stack }, callback: name }, 'filter VM failed; it will be replaced');
       // A stream one of its contexts was holding (say, until an http_call answer) would wait
       // forever: its host decides, once the failing step is over.
-      for (const ctx of this.contexts.values()) {
+      for (const ctx of this.contexts.all()) {
         const host = ctx.stream;
         if (host?.vmFailed !== undefined) defer(() => host.vmFailed!());
       }

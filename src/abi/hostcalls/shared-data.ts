@@ -14,7 +14,7 @@ import { enter, loggerOf } from './util.ts';
  */
 export function servicesFor(vm: Vm, ctx: Context | null): PluginServices | undefined {
   if (ctx !== null) return ctx.plugin.services;
-  for (const any of vm.contexts.values()) return any.plugin.services;
+  for (const any of vm.contexts.all()) return any.plugin.services;
   return undefined;
 }
 

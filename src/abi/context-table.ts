@@ -1,0 +1,57 @@
+// The contexts a VM knows, by id. Root contexts are few and long-lived; stream contexts come and
+// go with every request, so they live in an array with swap-remove: measured, a Map with that
+// churn kept every finished request's objects reachable long enough to be promoted to the old
+// generation (~4 KB per request per filter). Lookups by id (proxy_set_effective_context, rare)
+// scan the live streams.
+
+import type { Context } from './context.ts';
+
+export class ContextTable {
+  readonly #roots = new Map<number, Context>();
+  readonly #streams: Context[] = [];
+
+  addRoot(ctx: Context): void {
+    this.#roots.set(ctx.id, ctx);
+  }
+
+  addStream(ctx: Context): void {
+    ctx.tableSlot = this.#streams.length;
+    this.#streams.push(ctx);
+  }
+
+  delete(ctx: Context): void {
+    if (this.#roots.get(ctx.id) === ctx) {
+      this.#roots.delete(ctx.id);
+      return;
+    }
+    const slot = ctx.tableSlot;
+    if (slot === -1 || this.#streams[slot] !== ctx) return;
+    ctx.tableSlot = -1;
+    const last = this.#streams.pop()!;
+    if (last !== ctx) {
+      this.#streams[slot] = last;
+      last.tableSlot = slot;
+    }
+  }
+
+  get(id: number): Context | undefined {
+    const root = this.#roots.get(id);
+    if (root !== undefined) return root;
+    for (const ctx of this.#streams) if (ctx.id === id) return ctx;
+    return undefined;
+  }
+
+  /** Every live context, roots first. */
+  *all(): IterableIterator<Context> {
+    yield* this.#roots.values();
+    yield* this.#streams;
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  get size(): number {
+    return this.#roots.size + this.#streams.length;
+  }
+}
