@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REQUEST_HEADERS } from './load.ts';
+import { watToWasm } from '../test/helpers/wat.ts';
 import { freePort, startServer, type RunningServer } from './servers.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -33,7 +34,8 @@ export interface BenchConfig {
 export interface SluiceOptions {
   port: number;
   upstreamPort: number;
-  filters: 0 | 1 | 3;
+  /** 'wat': the 1-filter edit in a hand-written module (host cost without an SDK). */
+  filters: 0 | 1 | 3 | 'wat';
   logLevel: 'warn' | 'info';
   workers?: number;
 }
@@ -60,9 +62,16 @@ const BODY_FILTER = `
     module: ${join(FILTERS, 'body-rewrite.wasm')}
     configuration: { response: { replace: [["never-in-the-body", "x"]] }, content_types: [application/x-never] }`;
 
-export function sluiceYaml(o: SluiceOptions): string {
-  const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : ['headers', 'auth', 'body'];
-  const defs = o.filters === 0 ? '' : o.filters === 1 ? HEADERS_FILTER : HEADERS_FILTER + AUTH_FILTER + BODY_FILTER;
+export function sluiceYaml(o: SluiceOptions & { watModule?: string }): string {
+  const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : o.filters === 'wat' ? ['minimal'] : ['headers', 'auth', 'body'];
+  const defs =
+    o.filters === 0
+      ? ''
+      : o.filters === 1
+        ? HEADERS_FILTER
+        : o.filters === 'wat'
+          ? `\n  - name: minimal\n    module: ${o.watModule}`
+          : HEADERS_FILTER + AUTH_FILTER + BODY_FILTER;
   return `log_level: ${o.logLevel}
 ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}listeners:
   - name: bench
@@ -129,7 +138,13 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
     async start(ctx) {
       const port = await freePort();
       const file = join(ctx.dir, `${name}.yaml`);
-      writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port }));
+      let watModule: string | undefined;
+      if (options.filters === 'wat') {
+        watModule = join(ctx.dir, 'minimal-headers.wasm');
+        const source = readFileSync(join(import.meta.dirname, 'filters', 'minimal-headers.wat'), 'utf8');
+        writeFileSync(watModule, await watToWasm(source, 'minimal-headers.wat'));
+      }
+      writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port, watModule }));
       return startServer({
         name,
         command: process.execPath,
@@ -202,6 +217,7 @@ export function allConfigs(): BenchConfig[] {
     peer('undici', 'minimal node:http + undici Pool proxy (the floor)', 'undici-proxy.ts'),
     sluice('sluice-0', 'sluice, no filters', { filters: 0, logLevel: 'warn' }),
     sluice('sluice-0-info', 'sluice, no filters, log_level info (access log on)', { filters: 0, logLevel: 'info' }),
+    sluice('sluice-1-wat', 'sluice, 1 hand-written WAT filter doing the same edit (no SDK runtime)', { filters: 'wat', logLevel: 'warn' }),
     sluice('sluice-1', 'sluice, 1 filter (headers: +1 request, +1 response header)', { filters: 1, logLevel: 'warn' }),
     sluice('sluice-3', 'sluice, 3 filters (headers, static auth, body pass-through)', { filters: 3, logLevel: 'warn' }),
     sluice(
