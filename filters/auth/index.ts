@@ -14,6 +14,7 @@
 //   {"allow": {"header": "authorization", "values": ["Bearer s3cret"]},
 //    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
 export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+import { QuietContext } from "../lib/stream";
 import {
   RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
   continue_request, send_local_response, stream_context,
@@ -277,7 +278,7 @@ class AuthRoot extends RootContext {
   }
 }
 
-class AuthStream extends Context {
+class AuthStream extends QuietContext {
   // Set once the host is done with the stream, so a late answer is ignored.
   finished: bool = false;
 

@@ -8,6 +8,7 @@
 // With content_types, only bodies whose content-type starts with one of the
 // prefixes (case-insensitively) are touched.
 export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
 import { BufferTypeValues, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
@@ -150,7 +151,7 @@ class RewriteRoot extends RootContext {
   }
 }
 
-class RewriteStream extends Context {
+class RewriteStream extends QuietContext {
   // Decided from the headers: whether each body is buffered and rewritten.
   rewriteRequest: bool = false;
   rewriteResponse: bool = false;

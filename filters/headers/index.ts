@@ -5,6 +5,7 @@
 //    "response": {"add": {...},      "set": {...},      "remove": [...]}}
 // Edits apply in the order remove, set (replace), add (append a value).
 export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues } from "@solo-io/proxy-runtime";
 import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
@@ -104,8 +105,6 @@ function applyEdits(map: HeaderMapTypeValues, edits: HeaderEdits, label: string)
   for (let i = 0; i < edits.addNames.length; i++) {
     check(addHeader(map, edits.addNames[i], edits.addValues[i]), "add", label, edits.addNames[i]);
   }
-  logDebug(FILTER, "removed " + edits.remove.length.toString() + ", set " + edits.setNames.length.toString() +
-    ", added " + edits.addNames.length.toString() + " " + label + " headers");
 }
 
 function check(result: WasmResultValues, op: string, label: string, name: string): void {
@@ -141,7 +140,7 @@ function describe(edits: HeaderEdits): string {
     edits.addNames.length.toString() + " add";
 }
 
-class HeadersStream extends Context {
+class HeadersStream extends QuietContext {
   constructor(context_id: u32, root: HeadersRoot) {
     super(context_id, root);
   }

@@ -9,7 +9,13 @@
 // The callbacks that run per request are re-implemented here with a lookup
 // that keeps the reference count balanced; the rest are the SDK's own.
 import { Context, RootContext } from "@solo-io/proxy-runtime";
-import { ensureContext, ensureRootContext, getBaseContext } from "@solo-io/proxy-runtime/runtime";
+import { ensureRootContext, getBaseContext } from "@solo-io/proxy-runtime/runtime";
+import { proxy_on_done as sdk_on_done, proxy_on_delete as sdk_on_delete } from "@solo-io/proxy-runtime/exports";
+
+// Stream contexts live here, not in the SDK's context map: the SDK's ensureContext builds a
+// dozen debug strings per stream (three of them joining every live context id) even when
+// debug logging is off, which was most of what a bundled filter cost per request.
+const streams = new Map<u32, Context>();
 
 // Keep this the first function in the file. AssemblyScript 0.17 builds each
 // virtual-dispatch stub (onRequestHeaders, ...) only from the classes it has
@@ -19,8 +25,12 @@ import { ensureContext, ensureRootContext, getBaseContext } from "@solo-io/proxy
 // stream callbacks below were compiled first, their stubs would silently
 // dispatch to the no-op base Context methods.
 export function proxy_on_context_create(context_id: u32, root_context_id: u32): void {
-  if (root_context_id == 0) ensureRootContext(context_id);
-  else ensureContext(context_id, root_context_id);
+  if (root_context_id == 0) {
+    ensureRootContext(context_id);
+    return;
+  }
+  const root = changetype<RootContext>(getBaseContext(root_context_id));
+  streams.set(context_id, root.createContext(context_id));
 }
 
 export { malloc, free } from "@solo-io/proxy-runtime/malloc";
@@ -36,15 +46,11 @@ export {
   proxy_on_grpc_trailing_metadata,
   proxy_on_grpc_receive,
   proxy_on_grpc_close,
-  proxy_on_done,
-  proxy_on_delete,
 } from "@solo-io/proxy-runtime/exports";
 
-// Unchecked downcasts: the host only sends stream callbacks for stream
-// contexts and http-call answers to root contexts.
+// The host only sends stream callbacks for stream contexts it created.
 function stream(context_id: u32): Context {
-  const base = getBaseContext(context_id);
-  return changetype<Context>(base);
+  return streams.get(context_id);
 }
 
 function root(context_id: u32): RootContext {
@@ -90,4 +96,18 @@ export function proxy_on_log(context_id: u32): void {
 
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
   root(context_id).onHttpCallResponse(token, headers, body_size, trailers);
+}
+
+export function proxy_on_done(context_id: u32): u32 {
+  if (streams.has(context_id)) return streams.get(context_id).onDone() ? 1 : 0;
+  return sdk_on_done(context_id);
+}
+
+export function proxy_on_delete(context_id: u32): void {
+  if (streams.has(context_id)) {
+    streams.get(context_id).onDelete();
+    streams.delete(context_id);
+    return;
+  }
+  sdk_on_delete(context_id);
 }
