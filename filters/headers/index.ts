@@ -10,7 +10,7 @@ import { RootContext, Context, FilterHeadersStatusValues } from "@solo-io/proxy-
 import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
-import { addHeader, removeHeader, replaceHeader } from "../lib/headers";
+import { addHeaderRaw, removeHeaderRaw, replaceHeaderRaw } from "../lib/headers";
 import { logDebug, logError } from "../lib/log";
 import { registerFilter } from "../lib/register";
 
@@ -24,6 +24,24 @@ class HeaderEdits {
   setValues: Array<string> = [];
   addNames: Array<string> = [];
   addValues: Array<string> = [];
+  // The same, UTF-8 encoded once at load time: applying edits then allocates nothing.
+  removeBytes: Array<ArrayBuffer> = [];
+  setNameBytes: Array<ArrayBuffer> = [];
+  setValueBytes: Array<ArrayBuffer> = [];
+  addNameBytes: Array<ArrayBuffer> = [];
+  addValueBytes: Array<ArrayBuffer> = [];
+
+  encode(): void {
+    for (let i = 0; i < this.remove.length; i++) this.removeBytes.push(String.UTF8.encode(this.remove[i]));
+    for (let i = 0; i < this.setNames.length; i++) {
+      this.setNameBytes.push(String.UTF8.encode(this.setNames[i]));
+      this.setValueBytes.push(String.UTF8.encode(this.setValues[i]));
+    }
+    for (let i = 0; i < this.addNames.length; i++) {
+      this.addNameBytes.push(String.UTF8.encode(this.addNames[i]));
+      this.addValueBytes.push(String.UTF8.encode(this.addValues[i]));
+    }
+  }
 
   isEmpty(): bool {
     return this.remove.length == 0 && this.setNames.length == 0 && this.addNames.length == 0;
@@ -58,6 +76,7 @@ function parseEdits(reader: ConfigReader, root: JsonValue, section: string): Hea
   for (let i = 0; i < remove.length; i++) edits.remove.push(remove[i].toLowerCase());
   readHeaderMap(reader, obj, "set", section, edits.setNames, edits.setValues, false);
   readHeaderMap(reader, obj, "add", section, edits.addNames, edits.addValues, true);
+  edits.encode();
   return edits;
 }
 
@@ -96,14 +115,14 @@ function pushScalar(reader: ConfigReader, path: string, value: JsonValue, name: 
 
 // Applies remove, set, add in that order and returns a summary for the log.
 function applyEdits(map: HeaderMapTypeValues, edits: HeaderEdits, label: string): void {
-  for (let i = 0; i < edits.remove.length; i++) {
-    check(removeHeader(map, edits.remove[i]), "remove", label, edits.remove[i]);
+  for (let i = 0; i < edits.removeBytes.length; i++) {
+    check(removeHeaderRaw(map, edits.removeBytes[i]), "remove", label, edits.remove[i]);
   }
-  for (let i = 0; i < edits.setNames.length; i++) {
-    check(replaceHeader(map, edits.setNames[i], edits.setValues[i]), "set", label, edits.setNames[i]);
+  for (let i = 0; i < edits.setNameBytes.length; i++) {
+    check(replaceHeaderRaw(map, edits.setNameBytes[i], edits.setValueBytes[i]), "set", label, edits.setNames[i]);
   }
-  for (let i = 0; i < edits.addNames.length; i++) {
-    check(addHeader(map, edits.addNames[i], edits.addValues[i]), "add", label, edits.addNames[i]);
+  for (let i = 0; i < edits.addNameBytes.length; i++) {
+    check(addHeaderRaw(map, edits.addNameBytes[i], edits.addValueBytes[i]), "add", label, edits.addNames[i]);
   }
 }
 
