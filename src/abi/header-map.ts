@@ -70,7 +70,8 @@ export class HeaderMap {
       this.values.push(value);
     } else {
       this.values[first] = value;
-      this.#removeFrom(key, first + 1);
+      // Repeated names are rare: look before compacting the whole map.
+      if (this.names.indexOf(key, first + 1) !== -1) this.#removeFrom(key, first + 1);
     }
     this.#changed();
   }

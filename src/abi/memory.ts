@@ -11,6 +11,8 @@ import { Status } from './types.ts';
 export class GuestMemory {
   #memory: WebAssembly.Memory | null = null;
   #buffer: ArrayBufferLike | null = null;
+  /** Shared memories grow in place without detaching, so their views must always be checked. */
+  #shared = false;
   /** Byte view over the whole memory; valid until the next refresh that sees growth. */
   bytes: Buffer = Buffer.alloc(0);
   view: DataView = new DataView(new ArrayBuffer(0));
@@ -20,10 +22,14 @@ export class GuestMemory {
   attach(memory: WebAssembly.Memory): void {
     this.#memory = memory;
     this.#buffer = null;
+    this.#shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     this.refresh();
   }
 
   refresh(): void {
+    // Growth detaches the old ArrayBuffer, and views over a detached buffer have length 0: a
+    // non-empty view is therefore current, without calling the (slower) memory.buffer getter.
+    if (this.bytes.length !== 0 && !this.#shared) return;
     const memory = this.#memory;
     if (memory === null || memory.buffer === this.#buffer) return;
     this.#buffer = memory.buffer;

@@ -75,7 +75,9 @@ export function decodePairs(bytes: Uint8Array): Pair[] | null {
 export function decodePropertyPath(bytes: Uint8Array): string[] {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0) end--;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, end).latin1Slice(0, end).split('\0');
+  // Guest memory arrives as a Buffer view already; only wrap other Uint8Arrays.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.latin1Slice(0, end).split('\0');
 }
 
 export function encodePropertyPath(segments: readonly string[]): Buffer {
