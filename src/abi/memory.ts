@@ -107,32 +107,30 @@ export class GuestMemory {
    * pointers. A zero-length value never calls the allocator: it is reported as (0, 0).
    */
   copyOut(data: Uint8Array, dataPtrPtr: number, sizePtr: number): Status {
-    if (!this.inBounds(dataPtrPtr, 4) || !this.inBounds(sizePtr, 4)) return Status.INVALID_MEMORY_ACCESS;
-    const len = data.length;
-    if (len === 0) {
-      this.writeU32(dataPtrPtr, 0);
-      this.writeU32(sizePtr, 0);
-      return Status.OK;
-    }
-    const ptr = this.#allocateFor(len);
-    if (ptr === 0) return Status.INVALID_MEMORY_ACCESS;
-    this.bytes.set(data, ptr);
-    return this.#writeOut(dataPtrPtr, ptr, sizePtr, len);
+    const ptr = this.#reserveOut(data.length, dataPtrPtr, sizePtr);
+    if (ptr > 0) this.bytes.set(data, ptr);
+    return ptr < 0 ? Status.INVALID_MEMORY_ACCESS : Status.OK;
   }
 
   /** `copyOut` for a latin1 string, encoded straight into guest memory. */
   copyOutLatin1(value: string, dataPtrPtr: number, sizePtr: number): Status {
-    if (!this.inBounds(dataPtrPtr, 4) || !this.inBounds(sizePtr, 4)) return Status.INVALID_MEMORY_ACCESS;
-    const len = value.length;
-    if (len === 0) {
-      this.writeU32(dataPtrPtr, 0);
-      this.writeU32(sizePtr, 0);
-      return Status.OK;
-    }
-    const ptr = this.#allocateFor(len);
-    if (ptr === 0) return Status.INVALID_MEMORY_ACCESS;
-    this.bytes.latin1Write(value, ptr, len);
-    return this.#writeOut(dataPtrPtr, ptr, sizePtr, len);
+    const ptr = this.#reserveOut(value.length, dataPtrPtr, sizePtr);
+    if (ptr > 0) this.bytes.latin1Write(value, ptr, value.length);
+    return ptr < 0 ? Status.INVALID_MEMORY_ACCESS : Status.OK;
+  }
+
+  /**
+   * The guest address to copy `len` bytes to, already written to the out pointers: 0 for an
+   * empty value (nothing allocated, (0, 0) written), -1 when a pointer is bad or allocation failed.
+   */
+  #reserveOut(len: number, dataPtrPtr: number, sizePtr: number): number {
+    if (!this.inBounds(dataPtrPtr, 4) || !this.inBounds(sizePtr, 4)) return -1;
+    const ptr = len === 0 ? 0 : this.#allocateFor(len);
+    if (len !== 0 && ptr === 0) return -1;
+    // The out pointers were checked before the allocator ran, and memory only grows.
+    this.writeU32(dataPtrPtr, ptr);
+    this.writeU32(sizePtr, len);
+    return ptr;
   }
 
   /** Allocates `len` bytes in the guest; 0 when the allocator fails or answers out of bounds. */
@@ -141,12 +139,5 @@ export class GuestMemory {
     this.refresh(); // the allocator may have grown memory
     if (ptr === 0 || ptr + len > this.bytes.length) return 0;
     return ptr;
-  }
-
-  #writeOut(dataPtrPtr: number, ptr: number, sizePtr: number, len: number): Status {
-    // The out pointers were checked before the allocator ran, and memory only grows.
-    this.writeU32(dataPtrPtr, ptr);
-    this.writeU32(sizePtr, len);
-    return Status.OK;
   }
 }
