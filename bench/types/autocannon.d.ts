@@ -6,6 +6,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Total requests to send instead of a duration. */
+    amount?: number;
     headers?: Record<string, string>;
   }
   interface Result {

@@ -1,0 +1,163 @@
+// `npm run bench:streaming`: large bodies and many requests through sluice (one filter that
+// returns Continue, so bodies stream), against the upstream directly. Reports seconds per GiB
+// each way, the proxy's RSS before, at its peak during the transfers and after, and its RSS
+// over a long run of small requests (issue 4: growth under 64 MiB; flat over a million).
+// Flags: --gib N (default 1) --requests N (default 1000000) --quick (64 MiB, 20000 requests)
+
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { processTree } from './proc.ts';
+import { freePort, startServer, type RunningServer } from './servers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const { values: flags } = parseArgs({
+  options: { gib: { type: 'string' }, requests: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  strict: true,
+});
+const bytes = Math.round(Number(flags.gib ?? (flags.quick ? 1 / 16 : 1)) * 1024 ** 3);
+const requests = Number(flags.requests ?? (flags.quick ? 20_000 : 1_000_000));
+
+/** Current resident set of a process tree, in MiB. */
+function rssMiB(pids: readonly number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    kib += match === null ? 0 : Number(match[1]);
+  }
+  return kib / 1024;
+}
+
+/** Runs `work` while sampling RSS every 100 ms; returns its duration and the peak RSS. */
+async function sampled(pids: readonly number[], work: () => Promise<void>): Promise<{ seconds: number; peakMiB: number }> {
+  let peak = rssMiB(pids);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 100);
+  const started = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  return { seconds: (performance.now() - started) / 1000, peakMiB: Math.max(peak, rssMiB(pids)) };
+}
+
+function download(port: number, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: `/bytes/${n}`, agent: false }, (res) => {
+      let got = 0;
+      res.on('data', (c: Buffer) => (got += c.length));
+      res.on('end', () => (got === n ? resolve() : reject(new Error(`download got ${got} of ${n} bytes`))));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function upload(port: number, n: number): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024);
+  let left = n;
+  const body = new Readable({
+    read() {
+      if (left === 0) return void this.push(null);
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      this.push(piece);
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => (Number(text) === n ? resolve() : reject(new Error(`upstream counted ${text} of ${n} bytes`))));
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+}
+
+async function soak(port: number, amount: number): Promise<void> {
+  await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 20, amount });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-streaming-'));
+  const upstreamPort = await freePort();
+  const upstream = await startServer({
+    name: 'stream-upstream',
+    command: process.execPath,
+    args: [join(import.meta.dirname, 'peers', 'stream-upstream.ts'), '--port', String(upstreamPort)],
+    port: upstreamPort,
+  });
+  const port = await freePort();
+  const config = join(dir, 'sluice.yaml');
+  writeFileSync(
+    config,
+    `log_level: warn
+listeners:
+  - name: bench
+    address: 127.0.0.1:${port}
+    filters: [headers]
+    routes: [{ match: { prefix: / }, cluster: app }]
+clusters:
+  - { name: app, endpoints: [127.0.0.1:${upstreamPort}], timeout: 60s }
+filters:
+  - name: headers
+    module: ${join(ROOT, 'filters', 'build', 'headers.wasm')}
+    configuration: { request: { add: { x-bench: "1" } }, response: { add: { x-proxy: sluice } } }
+`,
+  );
+  let sluice: RunningServer | null = null;
+  try {
+    sluice = await startServer({ name: 'sluice', command: process.execPath, args: [join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', config], port });
+    const pids = processTree(sluice.pid);
+    await soak(port, 2000); // warm up: JIT, pools
+    const idle = rssMiB(pids);
+    const gib = bytes / 1024 ** 3;
+    const rows: Record<string, unknown>[] = [];
+    const transfer = async (name: string, target: number, work: (p: number, n: number) => Promise<void>, measured: readonly number[]) => {
+      const r = await sampled(measured, () => work(target, bytes));
+      rows.push({ name, secondsPerGiB: r.seconds / gib, peakRssMiB: measured.length === 0 ? null : r.peakMiB });
+    };
+    await transfer('download direct', upstreamPort, download, []);
+    await transfer('download via sluice', port, download, pids);
+    await transfer('upload direct', upstreamPort, upload, []);
+    await transfer('upload via sluice', port, upload, pids);
+    const afterTransfers = rssMiB(pids);
+    const beforeSoak = rssMiB(pids);
+    const soakRun = await sampled(pids, () => soak(port, requests));
+    const afterSoak = rssMiB(pids);
+    const result = {
+      date: new Date().toISOString(),
+      command: `node bench/streaming.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      bytes,
+      requests,
+      rssIdleMiB: idle,
+      transfers: rows,
+      rssAfterTransfersMiB: afterTransfers,
+      soak: { seconds: soakRun.seconds, rssBeforeMiB: beforeSoak, rssPeakMiB: soakRun.peakMiB, rssAfterMiB: afterSoak },
+    };
+    console.log(`\n${(bytes / 1024 ** 2).toFixed(0)} MiB each way; sluice with one Continue filter; RSS of the whole sluice process\n`);
+    console.log('| transfer | s/GiB | peak RSS MiB |\n| --- | ---: | ---: |');
+    for (const row of rows) {
+      console.log(`| ${row.name} | ${(row.secondsPerGiB as number).toFixed(2)} | ${row.peakRssMiB === null ? '' : (row.peakRssMiB as number).toFixed(0)} |`);
+    }
+    const peak = Math.max(...rows.map((r) => (r.peakRssMiB as number | null) ?? 0));
+    console.log(`\nRSS: idle ${idle.toFixed(0)} MiB, peak during transfers ${peak.toFixed(0)} MiB (growth ${(peak - idle).toFixed(0)} MiB; target < 64), after ${afterTransfers.toFixed(0)} MiB`);
+    console.log(`${requests} requests in ${soakRun.seconds.toFixed(1)} s: RSS ${beforeSoak.toFixed(0)} → peak ${soakRun.peakMiB.toFixed(0)} → ${afterSoak.toFixed(0)} MiB`);
+    const out = join(ROOT, 'bench', 'results');
+    mkdirSync(out, { recursive: true });
+    const file = join(out, `streaming-${result.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(result, null, 2));
+    console.log(`\nwrote ${file}`);
+  } finally {
+    await sluice?.stop();
+    await upstream.stop();
+  }
+}
+
+await main();
