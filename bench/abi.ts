@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { BodyBuffer } from '../src/abi/body-buffer.ts';
-import type { LocalReply, StreamContext, StreamHost } from '../src/abi/context.ts';
+import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../src/abi/context.ts';
 import { HeaderMap } from '../src/abi/header-map.ts';
 import { MetricsRegistry } from '../src/abi/metrics.ts';
 import { PluginSet, type PluginSpec } from '../src/abi/plugin-set.ts';
@@ -137,7 +137,8 @@ const FILTER10_WAT = String.raw`
 class BenchHost implements StreamHost {
   headers = HeaderMap.fromPairs(REQUEST_HEADERS);
   readonly requestBody = new BodyBuffer(Buffer.alloc(1024, 0x61));
-  readonly path = Buffer.from('/v1/orders?limit=20', 'latin1');
+  // A string, as the real stream host answers string attributes (src/proxy/stream-properties.ts).
+  readonly path = '/v1/orders?limit=20';
 
   headerMap(type: number): HeaderMap | undefined {
     return type === MapType.HTTP_REQUEST_HEADERS ? this.headers : undefined;
@@ -145,7 +146,7 @@ class BenchHost implements StreamHost {
   body(type: number): BodyBuffer | undefined {
     return type === 0 ? this.requestBody : undefined;
   }
-  property(path: readonly string[]): Buffer | undefined {
+  property(path: readonly string[]): PropertyValue | undefined {
     return path.length === 2 && path[0] === 'request' && path[1] === 'path' ? this.path : undefined;
   }
   setProperty(): void {}

@@ -10,6 +10,12 @@ import type { StreamType } from './types.ts';
 import type { Vm } from './vm.ts';
 import type { Plugin } from './plugin.ts';
 
+/**
+ * A property's bytes: a Buffer, or a string standing for its latin1 bytes (written straight
+ * into guest memory, without building a Buffer first; most attributes are strings).
+ */
+export type PropertyValue = Buffer | string;
+
 export interface LocalReply {
   status: number;
   details: string;
@@ -29,7 +35,7 @@ export interface StreamHost {
   /** The body currently exposed to this filter (HTTP_REQUEST_BODY / HTTP_RESPONSE_BODY). */
   body(type: number): BodyBuffer | undefined;
   /** Stream attributes (request.*, response.*, source.*, ...); undefined = not found. */
-  property(path: readonly string[]): Buffer | undefined;
+  property(path: readonly string[]): PropertyValue | undefined;
   /** Values written with proxy_set_property, visible to later filters of the same request. */
   setProperty(path: readonly string[], value: Buffer): void;
   continueStream(type: StreamType): void;

@@ -4,7 +4,7 @@
 // VM takes this filter out of the stream and applies its failure policy.
 
 import type { BodyBuffer } from '../abi/body-buffer.ts';
-import type { LocalReply, StreamContext, StreamHost } from '../abi/context.ts';
+import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../abi/context.ts';
 import { defer } from '../abi/deferred.ts';
 import { GuestTrap } from '../abi/errors.ts';
 import type { GuestExports } from '../abi/exports.ts';
@@ -146,7 +146,7 @@ export class FilterSlot implements StreamHost {
     return stage?.body ?? undefined;
   }
 
-  property(path: readonly string[]): Buffer | undefined {
+  property(path: readonly string[]): PropertyValue | undefined {
     return this.stream.property(path);
   }
 

@@ -3,7 +3,8 @@
 // maps as serialized pairs.
 
 import { HeaderMap } from '../abi/header-map.ts';
-import { durationValue, int64Value, mapValue, stringValue, timestampValue, uint64Value } from '../abi/property-encoding.ts';
+import { durationValue, int64Value, mapValue, timestampValue, uint64Value } from '../abi/property-encoding.ts';
+import type { PropertyValue } from '../abi/context.ts';
 import { metadataProperty } from './metadata-value.ts';
 import type { HttpStream } from './stream.ts';
 
@@ -17,49 +18,49 @@ function joinedHeaders(map: HeaderMap): Buffer {
   return mapValue(names, values);
 }
 
-function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): Buffer | undefined {
+function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): PropertyValue | undefined {
   if (map === null || rest > 1) return undefined;
   if (key === undefined) return joinedHeaders(map);
   const value = map.getJoined(key.toLowerCase());
-  return value === undefined ? undefined : stringValue(value);
+  return value === undefined ? undefined : (value);
 }
 
-function requestProperty(s: HttpStream, field: string | undefined, path: readonly string[]): Buffer | undefined {
+function requestProperty(s: HttpStream, field: string | undefined, path: readonly string[]): PropertyValue | undefined {
   const h = s.requestHeaders;
   if (field === 'headers') return headersProperty(h, path[2], path.length - 2);
   if (path.length !== 2) return undefined;
   switch (field) {
     case 'path':
-      return stringValue(h.get(':path') ?? '');
+      return (h.get(':path') ?? '');
     case 'url_path': {
       const p = h.get(':path') ?? '';
       const q = p.indexOf('?');
-      return stringValue(q === -1 ? p : p.slice(0, q));
+      return (q === -1 ? p : p.slice(0, q));
     }
     case 'query': {
       const p = h.get(':path') ?? '';
       const q = p.indexOf('?');
-      if (q === -1) return stringValue('');
+      if (q === -1) return ('');
       const hash = p.indexOf('#', q);
-      return stringValue(p.slice(q + 1, hash === -1 ? undefined : hash));
+      return (p.slice(q + 1, hash === -1 ? undefined : hash));
     }
     case 'host':
-      return stringValue(h.get(':authority') ?? '');
+      return (h.get(':authority') ?? '');
     case 'scheme':
-      return stringValue(h.get(':scheme') ?? 'http');
+      return (h.get(':scheme') ?? 'http');
     case 'method':
-      return stringValue(h.get(':method') ?? '');
+      return (h.get(':method') ?? '');
     case 'id': {
       const id = h.get('x-request-id');
-      return id === undefined ? undefined : stringValue(id);
+      return id === undefined ? undefined : (id);
     }
     case 'referer':
     case 'useragent': {
       const v = h.get(field === 'referer' ? 'referer' : 'user-agent');
-      return v === undefined ? undefined : stringValue(v);
+      return v === undefined ? undefined : (v);
     }
     case 'protocol':
-      return stringValue(`HTTP/${s.httpVersion}`);
+      return (`HTTP/${s.httpVersion}`);
     case 'time':
       return timestampValue(s.startTime);
     case 'duration':
@@ -77,7 +78,7 @@ function requestProperty(s: HttpStream, field: string | undefined, path: readonl
   }
 }
 
-function responseProperty(s: HttpStream, field: string | undefined, path: readonly string[]): Buffer | undefined {
+function responseProperty(s: HttpStream, field: string | undefined, path: readonly string[]): PropertyValue | undefined {
   const h = s.responseHeaders;
   if (field === 'headers') return headersProperty(h, path[2], path.length - 2);
   if (field === 'trailers') return headersProperty(s.responseTrailers, path[2], path.length - 2);
@@ -88,7 +89,7 @@ function responseProperty(s: HttpStream, field: string | undefined, path: readon
       return Number.isFinite(code) && code > 0 ? int64Value(code) : undefined;
     }
     case 'code_details':
-      return s.responseHeaders === null ? undefined : stringValue(s.codeDetails);
+      return s.responseHeaders === null ? undefined : (s.codeDetails);
     case 'flags':
       // Envoy's response-flags bit set; sluice has no such flags, so it is always empty.
       return h === null ? undefined : int64Value(0);
@@ -109,15 +110,15 @@ function responseProperty(s: HttpStream, field: string | undefined, path: readon
   }
 }
 
-function addressProperty(ip: string, port: number, field: string | undefined, length: number): Buffer | undefined {
+function addressProperty(ip: string, port: number, field: string | undefined, length: number): PropertyValue | undefined {
   if (length !== 2) return undefined;
-  if (field === 'address') return stringValue(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  if (field === 'address') return (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
   if (field === 'port') return int64Value(port);
   return undefined;
 }
 
 /** The endpoint the request went to, once one was chosen. */
-function upstreamProperty(s: HttpStream, field: string | undefined, length: number): Buffer | undefined {
+function upstreamProperty(s: HttpStream, field: string | undefined, length: number): PropertyValue | undefined {
   const endpoint = s.upstreamEndpoint;
   if (endpoint === null || length !== 2) return undefined;
   switch (field) {
@@ -139,16 +140,16 @@ function upstreamProperty(s: HttpStream, field: string | undefined, length: numb
 }
 
 /** `xds.<field>` (or its legacy top-level spelling) followed by `rest`. */
-function xdsProperty(s: HttpStream, field: string | undefined, rest: readonly string[]): Buffer | undefined {
+function xdsProperty(s: HttpStream, field: string | undefined, rest: readonly string[]): PropertyValue | undefined {
   const route = s.route?.config;
   const clusterName = route?.cluster;
   switch (field) {
     case 'route_name':
-      return route === undefined || rest.length > 0 ? undefined : stringValue(route.name);
+      return route === undefined || rest.length > 0 ? undefined : (route.name);
     case 'cluster_name':
-      return clusterName === undefined || rest.length > 0 ? undefined : stringValue(clusterName);
+      return clusterName === undefined || rest.length > 0 ? undefined : (clusterName);
     case 'filter_chain_name':
-      return rest.length > 0 ? undefined : stringValue(s.listener.config.name);
+      return rest.length > 0 ? undefined : (s.listener.config.name);
     case 'listener_direction':
       return rest.length > 0 ? undefined : int64Value(0); // unspecified: a sidecar has no direction of its own
     case 'route_metadata':
@@ -164,7 +165,7 @@ function xdsProperty(s: HttpStream, field: string | undefined, rest: readonly st
   }
 }
 
-export function streamProperty(s: HttpStream, path: readonly string[]): Buffer | undefined {
+export function streamProperty(s: HttpStream, path: readonly string[]): PropertyValue | undefined {
   const [root, field] = path;
   switch (root) {
     case 'request':
@@ -179,7 +180,7 @@ export function streamProperty(s: HttpStream, path: readonly string[]): Buffer |
       if (path.length === 2 && field === 'id') return uint64Value(s.connectionId);
       if (path.length === 2 && field === 'mtls') return Buffer.from([0]);
       // Plain-text listeners: no SNI (empty, as Envoy reports it); TLS attributes stay NOT_FOUND.
-      if (path.length === 2 && field === 'requested_server_name') return stringValue('');
+      if (path.length === 2 && field === 'requested_server_name') return ('');
       return undefined;
     case 'connection_id':
       return path.length === 1 ? uint64Value(s.connectionId) : undefined;

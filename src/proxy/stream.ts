@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { LocalReply } from '../abi/context.ts';
+import type { LocalReply, PropertyValue } from '../abi/context.ts';
 import { defer, enterStep, leaveStep, step } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { PluginSet } from '../abi/plugin-set.ts';
@@ -196,7 +196,7 @@ export class HttpStream {
 
   // ---- what filters reach through their slots --------------------------------------------
 
-  property(path: readonly string[]): Buffer | undefined {
+  property(path: readonly string[]): PropertyValue | undefined {
     return streamProperty(this, path);
   }
 

@@ -2,26 +2,41 @@
 // attributes (request.*, response.*, source.*, ...) and values set during a request come from
 // the stream host. Values set from a root context live with the plugin.
 
-import type { Context } from '../context.ts';
+import type { Context, PropertyValue } from '../context.ts';
 import { decodePropertyPath } from '../pairs.ts';
-import { stringValue } from '../property-encoding.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
 
-export function resolveProperty(ctx: Context, path: readonly string[]): Buffer | undefined {
+export function resolveProperty(ctx: Context, path: readonly string[]): PropertyValue | undefined {
   if (path.length === 1) {
     const config = ctx.plugin.config;
     switch (path[0]) {
       case 'plugin_name':
-        return stringValue(config.name);
+        return config.name;
       case 'plugin_root_id':
-        return stringValue(config.rootId);
+        return config.rootId;
       case 'plugin_vm_id':
-        return stringValue(config.vmId);
+        return config.vmId;
     }
   }
   return ctx.stream?.property(path) ?? ctx.plugin.properties.get(path.join('\0')) ?? ctx.plugin.services.hostProperty?.(path);
+}
+
+// Filters read the same few paths over and over: keep their decoded segments (read-only) instead
+// of splitting them on every call. Bounded, since a path is guest-chosen.
+const PATH_CACHE_LIMIT = 512;
+const decodedPaths = new Map<string, readonly string[]>();
+
+function decodePath(raw: Buffer): readonly string[] {
+  const key = raw.latin1Slice(0, raw.length);
+  let path = decodedPaths.get(key);
+  if (path === undefined) {
+    path = decodePropertyPath(raw);
+    if (decodedPaths.size >= PATH_CACHE_LIMIT) decodedPaths.clear();
+    decodedPaths.set(key, path);
+  }
+  return path;
 }
 
 export function propertyImports(vm: Vm) {
@@ -32,9 +47,9 @@ export function propertyImports(vm: Vm) {
       const raw = mem.slice(pathPtr, pathSize);
       if (raw === null) return Status.INVALID_MEMORY_ACCESS;
       if (ctx === null) return Status.NOT_FOUND;
-      const value = resolveProperty(ctx, decodePropertyPath(raw));
+      const value = resolveProperty(ctx, decodePath(raw));
       if (value === undefined) return Status.NOT_FOUND;
-      return mem.copyOut(value, valuePtrPtr, valueSizePtr);
+      return typeof value === 'string' ? mem.copyOutLatin1(value, valuePtrPtr, valueSizePtr) : mem.copyOut(value, valuePtrPtr, valueSizePtr);
     },
 
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
