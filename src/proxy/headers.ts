@@ -76,8 +76,16 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
 
 /** Builds a response map from undici's raw header buffers, decoding each name once. */
 export function responseHeaderMap(status: number, rawHeaders: Buffer[] | string[] | null): HeaderMap {
-  const names: string[] = [':status'];
-  const values: string[] = [String(status)];
+  return rawHeaderMap([':status'], [String(status)], rawHeaders);
+}
+
+/** Trailers (request or response) from raw pairs: no pseudo-headers, hop-by-hop removed. */
+export function trailerHeaderMap(rawTrailers: Buffer[] | string[]): HeaderMap {
+  return rawHeaderMap([], [], rawTrailers);
+}
+
+/** Appends raw pairs to the given leading entries, lower-cased, hop-by-hop headers removed. */
+function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | string[] | null): HeaderMap {
   let connection: string | undefined;
   if (rawHeaders !== null) {
     for (let i = 0; i < rawHeaders.length; i += 2) {

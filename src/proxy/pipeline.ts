@@ -172,6 +172,9 @@ export class Stage {
   }
 }
 
+/** The default overflow callback, shared (not a closure per pipeline: one is made per request). */
+function ignoreOverflow(): void {}
+
 export class Pipeline {
   readonly stages: Stage[] = [];
   readonly sink: Sink;
@@ -187,7 +190,7 @@ export class Pipeline {
   /** Told when a buffering filter exceeds the limit (the stream); see also onOverflow. */
   overflowHandler: { bufferLimitExceeded(pipeline: Pipeline, stage: Stage): void } | null = null;
   /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
-  onOverflow: (stage: Stage) => void = () => {};
+  onOverflow: (stage: Stage) => void = ignoreOverflow;
 
   constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number) {
     this.sink = sink;

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { LocalReply, PropertyValue } from '../abi/context.ts';
-import { defer, enterStep, leaveStep, step } from '../abi/deferred.ts';
+import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { FilterSlot } from './filter-slot.ts';
-import { readRequestHead, responseHeaderMap, toRawList } from './headers.ts';
+import { readRequestHead, responseHeaderMap, toRawList, trailerHeaderMap } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage, type StageFilter } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -148,7 +148,7 @@ export class HttpStream {
 
     if (this.route === undefined) {
       this.codeDetails = 'route_not_found';
-      this.#startResponse(localReplyHeaders(localReply(404, 'route_not_found', 'no route\n')));
+      this.#run(this.#startResponse, localReplyHeaders(localReply(404, 'route_not_found', 'no route\n')));
       req.resume();
       return;
     }
@@ -186,8 +186,7 @@ export class HttpStream {
     this.#requestEosSent = true;
     const raw = this.req.rawTrailers;
     if (raw.length > 0) {
-      this.requestTrailers = responseHeaderMap(0, raw);
-      this.requestTrailers.remove(':status');
+      this.requestTrailers = trailerHeaderMap(raw);
       this.requestPipeline.push({ kind: FrameKind.TRAILERS });
     } else {
       this.requestPipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true });
@@ -312,8 +311,7 @@ export class HttpStream {
     if (this.#responseEosSent) return;
     this.#responseEosSent = true;
     if (raw !== null && raw.length > 0) {
-      this.responseTrailers = responseHeaderMap(0, raw);
-      this.responseTrailers.remove(':status');
+      this.responseTrailers = trailerHeaderMap(raw);
       this.responsePipeline.push({ kind: FrameKind.TRAILERS });
     } else {
       this.responsePipeline.push({ kind: FrameKind.DATA, chunk: Buffer.alloc(0), eos: true });
@@ -340,14 +338,13 @@ export class HttpStream {
     this.#startResponse({ headers, body });
   }
 
+  /** Runs the response phase. Always called inside a driver step (#run, or a deferred action). */
   #startResponse(response: { headers: HeaderMap; body: Buffer | null }, eos = response.body === null || response.body.length === 0): void {
     this.#responseStarted = true;
     this.responseHeaders = response.headers;
     const body = response.body;
-    step(() => {
-      this.responsePipeline.push({ kind: FrameKind.HEADERS, eos });
-      if (body !== null && body.length > 0) this.responsePipeline.push({ kind: FrameKind.DATA, chunk: body, eos: true });
-    });
+    this.responsePipeline.push({ kind: FrameKind.HEADERS, eos });
+    if (body !== null && body.length > 0) this.responsePipeline.push({ kind: FrameKind.DATA, chunk: body, eos: true });
   }
 
   #sendLocalReply(reply: LocalReply, failure = false): void {
@@ -403,9 +400,7 @@ export class HttpStream {
     this.responsePipeline?.stop();
     this.upstream?.abort();
     if (aborted && this.codeDetails === '') this.codeDetails = 'downstream_remote_disconnect';
-    step(() => {
-      for (const slot of this.slots) slot.finish();
-    });
+    for (const slot of this.slots) slot.finish(); // inside #run's step: deferred actions wait
     const status = aborted ? 0 : this.res.statusCode;
     const route = this.route?.config;
     this.listener.metrics.request(this.listener.config.name, route?.name ?? '', status);
