@@ -3,20 +3,27 @@
 // each way, the proxy's RSS before, at its peak during the transfers and after, and its RSS
 // over a long run of small requests (issue 4: growth under 64 MiB; flat over a million).
 // Flags: --gib N (default 1) --requests N (default 1000000) --quick (64 MiB, 20000 requests)
+//        --memory (also sample process.memoryUsage() in each sluice thread: where RSS goes)
 
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { processTree } from './proc.ts';
+import { cpuNs, processTree } from './proc.ts';
 import { freePort, startServer, type RunningServer } from './servers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
-  options: { gib: { type: 'string' }, requests: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  options: {
+    gib: { type: 'string' },
+    requests: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 const bytes = Math.round(Number(flags.gib ?? (flags.quick ? 1 / 16 : 1)) * 1024 ** 3);
@@ -32,17 +39,48 @@ function rssMiB(pids: readonly number[]): number {
   return kib / 1024;
 }
 
-/** Runs `work` while sampling RSS every 100 ms; returns its duration and the peak RSS. */
-async function sampled(pids: readonly number[], work: () => Promise<void>): Promise<{ seconds: number; peakMiB: number }> {
+/** Runs `work` while sampling RSS every 100 ms; returns its duration, the CPU time of `pids` and the peak RSS. */
+async function sampled(pids: readonly number[], work: () => Promise<void>): Promise<{ seconds: number; cpuSeconds: number; peakMiB: number }> {
   let peak = rssMiB(pids);
   const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 100);
   const started = performance.now();
+  const cpuBefore = cpuNs(pids);
   try {
     await work();
   } finally {
     clearInterval(timer);
   }
-  return { seconds: (performance.now() - started) / 1000, peakMiB: Math.max(peak, rssMiB(pids)) };
+  const cpuSeconds = (cpuNs(pids) - cpuBefore) / 1e9;
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds, peakMiB: Math.max(peak, rssMiB(pids)) };
+}
+
+interface MemorySample {
+  t: number;
+  thread: string;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Per thread: the last memoryUsage() sample before `from` and the largest values in [from, to]. */
+function memoryReport(file: string, from: number, to: number): string[] {
+  if (!existsSync(file)) return ['(no memory samples: was NODE_OPTIONS=--import honoured?)'];
+  const samples = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as MemorySample);
+  const mib = (n: number) => (n / 1024 ** 2).toFixed(1);
+  const lines: string[] = [];
+  for (const thread of new Set(samples.map((s) => s.thread))) {
+    const mine = samples.filter((s) => s.thread === thread);
+    const idle = mine.filter((s) => s.t < from).at(-1);
+    const during = mine.filter((s) => s.t >= from && s.t <= to);
+    if (idle === undefined || during.length === 0) continue;
+    const peak = (key: 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers') => mib(Math.max(...during.map((s) => s[key])));
+    lines.push(
+      `${thread}: heapTotal ${mib(idle.heapTotal)} → ${peak('heapTotal')}, heapUsed ${mib(idle.heapUsed)} → ${peak('heapUsed')}, ` +
+        `external ${mib(idle.external)} → ${peak('external')}, arrayBuffers ${mib(idle.arrayBuffers)} → ${peak('arrayBuffers')} MiB`,
+    );
+  }
+  return lines;
 }
 
 function download(port: number, n: number): Promise<void> {
@@ -112,22 +150,31 @@ filters:
 `,
   );
   let sluice: RunningServer | null = null;
+  // --memory: a preload in every sluice thread appends its memoryUsage() to this file.
+  const memoryFile = join(dir, 'memory.jsonl');
+  const probe = pathToFileURL(join(import.meta.dirname, 'peers', 'memory-probe.mjs')).href;
+  const env = flags.memory
+    ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(), SLUICE_MEMORY_PROBE: memoryFile }
+    : process.env;
   try {
-    sluice = await startServer({ name: 'sluice', command: process.execPath, args: [join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', config], port });
+    sluice = await startServer({ name: 'sluice', command: process.execPath, args: [join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', config], port, env });
     const pids = processTree(sluice.pid);
     await soak(port, 2000); // warm up: JIT, pools
     const idle = rssMiB(pids);
+    const transfersFrom = Date.now();
     const gib = bytes / 1024 ** 3;
     const rows: Record<string, unknown>[] = [];
     const transfer = async (name: string, target: number, work: (p: number, n: number) => Promise<void>, measured: readonly number[]) => {
       const r = await sampled(measured, () => work(target, bytes));
-      rows.push({ name, secondsPerGiB: r.seconds / gib, peakRssMiB: measured.length === 0 ? null : r.peakMiB });
+      const viaSluice = measured.length > 0;
+      rows.push({ name, secondsPerGiB: r.seconds / gib, cpuSecondsPerGiB: viaSluice ? r.cpuSeconds / gib : null, peakRssMiB: viaSluice ? r.peakMiB : null });
     };
     await transfer('download direct', upstreamPort, download, []);
     await transfer('download via sluice', port, download, pids);
     await transfer('upload direct', upstreamPort, upload, []);
     await transfer('upload via sluice', port, upload, pids);
     const afterTransfers = rssMiB(pids);
+    const transfersTo = Date.now();
     const beforeSoak = rssMiB(pids);
     const soakRun = await sampled(pids, () => soak(port, requests));
     const afterSoak = rssMiB(pids);
@@ -142,13 +189,18 @@ filters:
       soak: { seconds: soakRun.seconds, rssBeforeMiB: beforeSoak, rssPeakMiB: soakRun.peakMiB, rssAfterMiB: afterSoak },
     };
     console.log(`\n${(bytes / 1024 ** 2).toFixed(0)} MiB each way; sluice with one Continue filter; RSS of the whole sluice process\n`);
-    console.log('| transfer | s/GiB | peak RSS MiB |\n| --- | ---: | ---: |');
+    console.log('| transfer | s/GiB | sluice CPU s/GiB | peak RSS MiB |\n| --- | ---: | ---: | ---: |');
+    const cell = (value: unknown, digits: number) => (value === null ? '' : (value as number).toFixed(digits));
     for (const row of rows) {
-      console.log(`| ${row.name} | ${(row.secondsPerGiB as number).toFixed(2)} | ${row.peakRssMiB === null ? '' : (row.peakRssMiB as number).toFixed(0)} |`);
+      console.log(`| ${row.name} | ${cell(row.secondsPerGiB, 2)} | ${cell(row.cpuSecondsPerGiB, 2)} | ${cell(row.peakRssMiB, 0)} |`);
     }
     const peak = Math.max(...rows.map((r) => (r.peakRssMiB as number | null) ?? 0));
     console.log(`\nRSS: idle ${idle.toFixed(0)} MiB, peak during transfers ${peak.toFixed(0)} MiB (growth ${(peak - idle).toFixed(0)} MiB; target < 64), after ${afterTransfers.toFixed(0)} MiB`);
     console.log(`${requests} requests in ${soakRun.seconds.toFixed(1)} s: RSS ${beforeSoak.toFixed(0)} → peak ${soakRun.peakMiB.toFixed(0)} → ${afterSoak.toFixed(0)} MiB`);
+    if (flags.memory) {
+      console.log('\nPer thread, idle → peak during the transfers:');
+      for (const line of memoryReport(memoryFile, transfersFrom, transfersTo)) console.log(`  ${line}`);
+    }
     const out = join(ROOT, 'bench', 'results');
     mkdirSync(out, { recursive: true });
     const file = join(out, `streaming-${result.date.replace(/[:.]/g, '-')}.json`);

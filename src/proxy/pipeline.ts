@@ -14,6 +14,7 @@
 
 import { BodyBuffer } from '../abi/body-buffer.ts';
 import { Action } from '../abi/types.ts';
+import { bodyBytesForwarded } from './body-gc.ts';
 
 export const FrameKind = { HEADERS: 0, DATA: 1, TRAILERS: 2 } as const;
 export type Frame =
@@ -248,6 +249,7 @@ export class Pipeline {
         this.sink.headers(frame.eos);
         break;
       case FrameKind.DATA:
+        bodyBytesForwarded(frame.chunk.length);
         this.sink.data(frame.chunk, frame.eos);
         break;
       case FrameKind.TRAILERS:

@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
+import { enableBodyGcPacing } from '../proxy/body-gc.ts';
 import { startSluice } from '../proxy/sluice.ts';
 import { remoteSharedState } from './remote-shared-state.ts';
 import { SyncRpcClient } from './sync-rpc.ts';
@@ -15,6 +16,9 @@ const post = (message: FromWorker) => port.postMessage(message);
 
 const pulse = new Int32Array(data.heartbeat);
 const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
+
+// This thread is the proxy's alone: streamed bodies may ask V8 for scavenges (see body-gc.ts).
+enableBodyGcPacing();
 
 try {
   const logger = createLogger(data.config.logLevel).child({ worker: data.index });
