@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REQUEST_HEADERS } from './load.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
-import { freePort, startServer, type RunningServer } from './servers.ts';
+import { freePort, startServer, type RunningServer, type ServerSpec } from './servers.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 const FILTERS = join(ROOT, 'filters', 'build');
@@ -19,6 +19,10 @@ export interface StartContext {
   dir: string;
   /** When set, Node-based proxies write V8 CPU profiles here (`--cpu-prof`). */
   cpuProfDir?: string;
+  /** A command prefix the server runs under (a tool and its options, e.g. valgrind's). */
+  wrap?: string[];
+  /** How long the server may take to answer its first request, ms (startServer's default when unset). */
+  readyTimeoutMs?: number;
 }
 
 export interface BenchConfig {
@@ -112,6 +116,13 @@ function nodeArgs(ctx: StartContext): string[] {
   return args;
 }
 
+/** The program and arguments to spawn, under ctx.wrap when set. */
+function launch(ctx: StartContext, program: string, args: string[]): Pick<ServerSpec, 'command' | 'args' | 'timeoutMs'> {
+  const wrap = ctx.wrap ?? [];
+  const spec = wrap.length === 0 ? { command: program, args } : { command: wrap[0]!, args: [...wrap.slice(1), program, ...args] };
+  return ctx.readyTimeoutMs === undefined ? spec : { ...spec, timeoutMs: ctx.readyTimeoutMs };
+}
+
 function peer(name: string, label: string, file: string): BenchConfig {
   return {
     name,
@@ -121,8 +132,7 @@ function peer(name: string, label: string, file: string): BenchConfig {
       const port = await freePort();
       return startServer({
         name,
-        command: process.execPath,
-        args: [...nodeArgs(profileDir(ctx, name)), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)],
+        ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)]),
         port,
         headers: REQUEST_HEADERS,
       });
@@ -147,8 +157,7 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
       writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port, watModule }));
       return startServer({
         name,
-        command: process.execPath,
-        args: [...nodeArgs(profileDir(ctx, name)), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file],
+        ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file]),
         port,
         headers: REQUEST_HEADERS,
       });
@@ -156,8 +165,12 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
   };
 }
 
-function nginxConf(dir: string, port: number, upstreamPort: number): string {
-  return `worker_processes 1;
+/**
+ * `singleProcess`: serve from the master process itself (`master_process off`), for a tool that
+ * wraps the command: its worker would otherwise drop to another user, out of the tool's reach.
+ */
+function nginxConf(dir: string, port: number, upstreamPort: number, singleProcess: boolean): string {
+  return `${singleProcess ? 'master_process off;\n' : ''}worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log stderr warn;
@@ -197,8 +210,8 @@ function nginx(): BenchConfig {
       const dir = join(ctx.dir, 'nginx');
       mkdirSync(dir, { recursive: true });
       const conf = join(dir, 'nginx.conf');
-      writeFileSync(conf, nginxConf(dir, port, ctx.upstream.port));
-      return startServer({ name: 'nginx', command: bin!, args: ['-p', dir, '-e', 'stderr', '-c', conf], port, headers: REQUEST_HEADERS });
+      writeFileSync(conf, nginxConf(dir, port, ctx.upstream.port, (ctx.wrap ?? []).length > 0));
+      return startServer({ name: 'nginx', ...launch(ctx, bin!, ['-p', dir, '-e', 'stderr', '-c', conf]), port, headers: REQUEST_HEADERS });
     },
   };
 }

@@ -113,8 +113,13 @@ export function table(results: readonly ConfigResult[], rateRps: number | null):
       fmt(r.readyMs),
     ];
   });
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return markdownTable(head, rows);
+}
+
+/** A Markdown table, first column left-aligned and the others right-aligned (numbers). */
+export function markdownTable(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
 /** The issue's targets, each met / missed / not measured, with the numbers behind it. */

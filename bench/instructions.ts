@@ -1,0 +1,441 @@
+// `npm run bench:instructions`: CPU instructions per proxied request, counted by valgrind's
+// callgrind. Time on a shared VM swings by ±15% from run to run; an instruction count does not,
+// so ratios such as "sluice-0 ≤ 1.1× the minimal undici proxy" can be checked reliably.
+//
+// Per configuration: the upstream runs natively; the server runs under
+// `valgrind --tool=callgrind --instr-atstart=no`, is warmed up with instrumentation off (fast),
+// then instrumentation goes on and each round zeroes the counters, sends N requests one after
+// another over one connection (one request per event-loop turn keeps the count repeatable),
+// and dumps the counters: the dump's total ÷ N is the round's instructions per request. All
+// threads of the process count (V8's background compiler and GC included).
+//
+// Rounds of a Node server differ when a TurboFan compile or a concurrent marking lands in one
+// of them (V8's helper threads, in bursts), so the minimum is the headline (steady state) and
+// the median stands beside it. Threads are dumped separately (--separate-threads=yes), and the
+// serving thread alone (the event loop running the proxy) is reported too: it is steadier.
+//
+// Flags: --only a,b --rounds N --requests N --warmup N --annotate --out DIR
+
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { REQUEST_HEADERS } from './load.ts';
+import { processTree } from './proc.ts';
+import { markdownTable, median } from './report.ts';
+import type { RunningServer } from './servers.ts';
+
+const DEFAULT_ROWS = ['undici', 'http-proxy', 'sluice-0', 'sluice-1-wat', 'sluice-1', 'sluice-3', 'nginx'];
+/** `direct` is the upstream itself (not run under valgrind); worker rows only add threads. */
+const measurable = (c: BenchConfig) => c.name !== 'direct' && !c.name.endsWith('-w2');
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
+    annotate: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (flags.help) {
+  process.stdout.write(`Usage: npm run bench:instructions -- [flags]
+  --only a,b      configurations (default ${DEFAULT_ROWS.join(',')};
+                  known: ${allConfigs().filter(measurable).map((c) => c.name).join(', ')})
+  --rounds N      measured rounds per configuration (default 5)
+  --requests N    sequential requests per round, over one connection (default 3000)
+  --warmup N      uninstrumented warm-up requests over 8 connections (default 40000)
+  --annotate      keep the callgrind dumps and print the top 15 functions by self
+                  instructions of each row's serving thread, in its cheapest round
+  --out DIR       where the JSON goes (default bench/results)
+Needs valgrind (callgrind); without it, prints a line and exits 0.
+`);
+  process.exit(0);
+}
+
+function count(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 1) return n;
+  process.stderr.write(`bench:instructions: --${name} expects a whole number ≥ 1, got ${text}\n`);
+  process.exit(2);
+}
+
+const options = {
+  only: flags.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? DEFAULT_ROWS,
+  rounds: count(flags.rounds, 5, 'rounds'),
+  requests: count(flags.requests, 3000, 'requests'),
+  warmup: count(flags.warmup, 40_000, 'warmup'),
+  warmupConnections: 8,
+  annotate: flags.annotate,
+  out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
+};
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+/** The tool's version line, or null when it cannot be run (callgrind_annotate exits 255 on --version). */
+function toolVersion(tool: string): string | null {
+  const run = spawnSync(tool, ['--version'], { encoding: 'utf8' });
+  return run.error === undefined ? `${run.stdout}${run.stderr}`.trim().split('\n')[0]! : null;
+}
+
+/** Runs callgrind_control on one valgrind process; it reports errors on stdout with status 0. */
+function control(pid: number, ...args: string[]): void {
+  const run = spawnSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
+  const out = `${run.stdout ?? ''}${run.stderr ?? ''}`;
+  if (run.error !== undefined || run.status !== 0 || /error/i.test(out)) {
+    throw new Error(`callgrind_control ${args.join(' ')} ${pid} failed: ${run.error?.message ?? out.trim()}`);
+  }
+}
+
+/** One thread's part of a dump (callgrind numbers a process's threads from 1). */
+interface ThreadDump {
+  thread: number;
+  file: string;
+  total: number;
+}
+
+/**
+ * The newest dump of one process in dir, from `--separate-threads=yes` files named
+ * `<name>.<pid>.out.<part>-<thread>`: its part number and its threads, or null.
+ */
+function newestDump(dir: string, name: string, pid: number): { part: number; threads: ThreadDump[] } | null {
+  const pattern = new RegExp(`^${name.replace(/[^\w]/g, '\\$&')}\\.${pid}\\.out\\.(\\d+)-(\\d+)$`);
+  const found = readdirSync(dir).flatMap((file) => {
+    const m = pattern.exec(file);
+    return m === null ? [] : [{ part: Number(m[1]), thread: Number(m[2]), file: join(dir, file) }];
+  });
+  if (found.length === 0) return null;
+  const part = Math.max(...found.map((f) => f.part));
+  const threads: ThreadDump[] = [];
+  for (const f of found.filter((f) => f.part === part).sort((a, b) => a.thread - b.thread)) {
+    const total = dumpTotal(f.file);
+    if (total === null) return null; // still being written
+    threads.push({ thread: f.thread, file: f.file, total });
+  }
+  return { part, threads };
+}
+
+/** The instruction total of a dump (its `totals:` line). */
+function dumpTotal(path: string): number | null {
+  const match = /^totals:\s+(\d+)/m.exec(readFileSync(path, 'latin1'));
+  return match === null ? null : Number(match[1]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks every process for a dump and waits for its files; returns each process's threads. */
+async function dumpAll(dir: string, name: string, pids: readonly number[], seen: Map<number, number>) {
+  const dumps: Array<{ pid: number; threads: ThreadDump[] }> = [];
+  for (const pid of pids) {
+    control(pid, '-d');
+    // callgrind_control waits for the dump; the loop only guards against files still being written.
+    for (let tries = 0; ; tries++) {
+      const newest = newestDump(dir, name, pid);
+      if (newest !== null && newest.part > (seen.get(pid) ?? 0)) {
+        seen.set(pid, newest.part);
+        dumps.push({ pid, threads: newest.threads });
+        break;
+      }
+      if (tries === 200) throw new Error(`no new callgrind dump from pid ${pid} in ${dir}`);
+      await sleep(50);
+    }
+  }
+  return dumps;
+}
+
+/** Sends `amount` requests; throws unless every answer was a 2xx. Returns the answers counted. */
+async function load(port: number, connections: number, amount: number, what: string): Promise<number> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
+  const failed = result.non2xx + result.errors + result.timeouts;
+  if (failed > 0 || result['2xx'] === 0) {
+    throw new Error(`${what}: ${result['2xx']} 2xx, ${result.non2xx} other statuses, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  return result['2xx'];
+}
+
+interface TopFunction {
+  /** Self instructions per request. */
+  perRequest: number;
+  percent: number;
+  name: string;
+  object: string;
+}
+
+/** The top self-cost functions of a dump, from callgrind_annotate's function list. */
+function annotate(file: string, requests: number, top: number): TopFunction[] {
+  const run = spawnSync('callgrind_annotate', ['--inclusive=no', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.error !== undefined || run.status !== 0) throw new Error(`callgrind_annotate failed: ${run.error?.message ?? run.stderr}`);
+  const lines = run.stdout.split('\n');
+  const start = lines.findIndex((l) => /\bfile:function\s*$/.test(l));
+  const out: TopFunction[] = [];
+  // "33,454,439 ( 5.94%)  ???:Builtins_LoadIC [/path/to/node]"
+  for (const line of lines.slice(start + 2)) {
+    const m = /^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(?:\?\?\?:)?(.*?)(?:\s+\[(.*)\])?\s*$/.exec(line);
+    if (m === null) break;
+    out.push({ perRequest: Number(m[1]!.replace(/,/g, '')) / requests, percent: Number(m[2]), name: m[3]!, object: basename(m[4] ?? '???') });
+    if (out.length === top) break;
+  }
+  return out;
+}
+
+/** Instructions in thousands. */
+const k = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : `${(n / 1000).toFixed(1)}k`);
+
+interface RowResult {
+  name: string;
+  label: string;
+  /** Why the row has no numbers (not available here, or it failed). */
+  skipped: string | null;
+  readyMs: number | null;
+  /** Instructions per request (every thread), per round in order. */
+  rounds: number[];
+  min: number | null;
+  median: number | null;
+  max: number | null;
+  /**
+   * The serving thread's part, per round: the thread with the most instructions over all rounds
+   * (the event loop that runs the proxy: the main thread, or sluice's worker thread). The rest is
+   * the supervisor and V8's helper threads (TurboFan, concurrent marking), which come in bursts.
+   */
+  serving: number[];
+  servingMin: number | null;
+  servingMedian: number | null;
+  /** With --annotate: the serving thread's top functions by self instructions, in its cheapest round. */
+  top?: TopFunction[];
+}
+
+function emptyRow(config: BenchConfig, skipped: string | null): RowResult {
+  const nothing = { rounds: [], min: null, median: null, max: null, serving: [], servingMin: null, servingMedian: null };
+  return { name: config.name, label: config.label, skipped, readyMs: null, ...nothing };
+}
+
+async function measureRow(config: BenchConfig, upstream: RunningServer, dir: string): Promise<RowResult> {
+  const result = emptyRow(config, null);
+  const valgrind = [
+    'valgrind',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    // V8 rewrites its JIT code in place: without this valgrind would run stale translations.
+    '--smc-check=all-non-file',
+    // One file per thread, so the serving thread can be told from V8's compiler and GC helpers.
+    '--separate-threads=yes',
+    `--callgrind-out-file=${join(dir, `${config.name}.%p.out`)}`,
+  ];
+  log(`${config.name}: starting under callgrind`);
+  const server = await config.start({ upstream, dir, wrap: valgrind, readyTimeoutMs: 180_000 });
+  try {
+    result.readyMs = server.readyMs;
+    log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
+    await load(server.port, options.warmupConnections, options.warmup, `${config.name} warm-up`);
+    // Every valgrind process of the server: one for the rows here (nginx runs without its master
+    // process under a wrapper), but a server that forks would have more.
+    const pids = processTree(server.pid);
+    for (const pid of pids) control(pid, '-i', 'on');
+    const seen = new Map<number, number>();
+    // Per round: the requests answered and every thread's dump, keyed by pid and thread.
+    const rounds: Array<{ answered: number; threads: Map<string, ThreadDump> }> = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const pid of pids) control(pid, '-z');
+      const answered = await load(server.port, 1, options.requests, `${config.name} round ${round}`);
+      const dumps = await dumpAll(dir, config.name, pids, seen);
+      const threads = new Map(dumps.flatMap((d) => d.threads.map((t): [string, ThreadDump] => [`${d.pid}/${t.thread}`, t])));
+      rounds.push({ answered, threads });
+      const perRequest = [...threads.values()].reduce((sum, t) => sum + t.total, 0) / answered;
+      result.rounds.push(perRequest);
+      log(`${config.name}: round ${round}: ${k(perRequest)} instructions/request (${answered} requests)`);
+    }
+    const sums = new Map<string, number>();
+    for (const r of rounds) for (const [key, t] of r.threads) sums.set(key, (sums.get(key) ?? 0) + t.total);
+    const servingKey = [...sums].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    result.serving = rounds.map((r) => (r.threads.get(servingKey)?.total ?? 0) / r.answered);
+    result.min = Math.min(...result.rounds);
+    result.median = median(result.rounds);
+    result.max = Math.max(...result.rounds);
+    result.servingMin = Math.min(...result.serving);
+    result.servingMedian = median(result.serving);
+    log(`${config.name}: serving thread (${servingKey}): ${result.serving.map((n) => k(n)).join(', ')} instructions/request`);
+    if (options.annotate) {
+      const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
+      const file = cheapest.threads.get(servingKey);
+      if (file !== undefined) result.top = annotate(file.file, cheapest.answered, 15);
+    }
+  } finally {
+    await server.stop();
+  }
+  return result;
+}
+
+const times = (a: number | null | undefined, b: number | null | undefined) =>
+  a === null || a === undefined || b === null || b === undefined || b === 0 ? '' : `${(a / b).toFixed(2)}×`;
+
+function resultTable(results: readonly RowResult[]): string {
+  const get = (name: string) => results.find((r) => r.name === name && r.skipped === null);
+  const und = get('undici');
+  const s0 = get('sluice-0');
+  const head = [
+    'config',
+    'min instr/req',
+    'median',
+    'max',
+    '÷ undici (min)',
+    '÷ undici (median)',
+    '÷ sluice-0 (min)',
+    '÷ sluice-0 (median)',
+    'serving thread min',
+    'serving thread median',
+    'serving ÷ undici (min)',
+  ];
+  const rows = results.map((r) =>
+    r.skipped !== null
+      ? [r.name, `skipped: ${r.skipped}`, ...head.slice(2).map(() => '')]
+      : [
+          r.name,
+          k(r.min),
+          k(r.median),
+          k(r.max),
+          times(r.min, und?.min),
+          times(r.median, und?.median),
+          times(r.min, s0?.min),
+          times(r.median, s0?.median),
+          k(r.servingMin),
+          k(r.servingMedian),
+          times(r.servingMin, und?.servingMin),
+        ],
+  );
+  return markdownTable(head, rows);
+}
+
+/** The statistics a derived figure is computed from, each on its own. */
+const STATS = ['min', 'median', 'servingMin', 'servingMedian'] as const;
+type Stat = (typeof STATS)[number];
+
+interface Derived {
+  name: string;
+  unit: 'ratio' | 'instructions';
+  /** The figure from each statistic (null when a row it needs was not measured). */
+  values: Record<Stat, number | null>;
+}
+
+function derive(results: readonly RowResult[]): Derived[] {
+  const get = (name: string) => results.find((r) => r.name === name && r.skipped === null);
+  const figure = (name: string, unit: Derived['unit'], a: string, b: string, f: (x: number, y: number) => number): Derived => {
+    const values = Object.fromEntries(
+      STATS.map((stat) => {
+        const x = get(a)?.[stat] ?? null;
+        const y = get(b)?.[stat] ?? null;
+        return [stat, x === null || y === null ? null : f(x, y)];
+      }),
+    ) as Record<Stat, number | null>;
+    return { name, unit, values };
+  };
+  const minus = (x: number, y: number) => x - y;
+  return [
+    figure('sluice-0 ÷ undici (target ≤ 1.1×)', 'ratio', 'sluice-0', 'undici', (x, y) => x / y),
+    figure('1 filter: sluice-1 − sluice-0', 'instructions', 'sluice-1', 'sluice-0', minus),
+    figure('1 WAT filter: sluice-1-wat − sluice-0', 'instructions', 'sluice-1-wat', 'sluice-0', minus),
+    figure('per filter: (sluice-3 − sluice-0) ÷ 3', 'instructions', 'sluice-3', 'sluice-0', (x, y) => (x - y) / 3),
+  ];
+}
+
+function derivedLines(derived: readonly Derived[]): string {
+  const show = (d: Derived, stat: Stat) => {
+    const n = d.values[stat];
+    return n === null ? 'n/a' : d.unit === 'ratio' ? `${n.toFixed(2)}×` : `${n >= 0 ? '+' : ''}${k(n)}`;
+  };
+  return derived
+    .map((d) => `- ${d.name}: all threads ${show(d, 'min')} (min), ${show(d, 'median')} (median); ` +
+      `serving thread ${show(d, 'servingMin')} (min), ${show(d, 'servingMedian')} (median)`)
+    .join('\n');
+}
+
+function topLines(results: readonly RowResult[]): string {
+  const parts: string[] = [];
+  for (const r of results) {
+    if (r.top === undefined) continue;
+    parts.push(`${r.name}: serving thread's top functions by self instructions per request, cheapest round (JIT code: ??? addresses)`);
+    for (const f of r.top) {
+      const name = f.name.length > 110 ? `${f.name.slice(0, 107)}...` : f.name;
+      parts.push(`  ${f.perRequest.toFixed(0).padStart(7)}  ${f.percent.toFixed(2).padStart(5)}%  ${name}  [${f.object}]`);
+    }
+    parts.push('');
+  }
+  return parts.join('\n');
+}
+
+async function main(): Promise<void> {
+  const valgrindVersion = toolVersion('valgrind');
+  if (valgrindVersion === null || toolVersion('callgrind_control') === null) {
+    process.stdout.write('bench:instructions: valgrind (with callgrind_control) is not installed; nothing measured\n');
+    return;
+  }
+  if (options.annotate && toolVersion('callgrind_annotate') === null) throw new Error('--annotate needs callgrind_annotate');
+  checkFiltersBuilt();
+  const configs = allConfigs().filter(measurable);
+  const unknown = options.only.filter((n) => !configs.some((c) => c.name === n));
+  if (unknown.length > 0) throw new Error(`cannot measure ${unknown.join(', ')} (known: ${configs.map((c) => c.name).join(', ')})`);
+  const chosen = options.only.map((n) => configs.find((c) => c.name === n)!);
+
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-instructions-'));
+  const upstream = await startUpstream();
+  const results: RowResult[] = [];
+  let failures = 0;
+  try {
+    for (const config of chosen) {
+      if (config.skip !== null) {
+        log(`${config.name}: skipped (${config.skip})`);
+        results.push(emptyRow(config, config.skip));
+        continue;
+      }
+      try {
+        results.push(await measureRow(config, upstream, dir));
+      } catch (err) {
+        failures++;
+        const message = (err as Error).message;
+        log(`${config.name}: FAILED: ${message}`);
+        results.push(emptyRow(config, `failed: ${message.split('\n')[0]}`));
+      }
+    }
+  } finally {
+    await upstream.stop();
+    if (options.annotate) log(`callgrind dumps kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  const date = new Date().toISOString();
+  const derived = derive(results);
+  const report = {
+    version: 1,
+    date,
+    command: `npm run bench:instructions${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', node: process.version, valgrind: valgrindVersion },
+    options,
+    unit: 'instructions per request (callgrind Ir): all threads of the server process, and its serving thread alone',
+    results,
+    derived,
+  };
+  mkdirSync(options.out, { recursive: true });
+  const jsonFile = join(options.out, `instructions-${date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(
+    `\nInstructions per request (thousands), ${options.rounds} rounds of ${options.requests} sequential requests each.\n` +
+      'All threads of the server; min = steady state (rounds without a burst of TurboFan compiling or\n' +
+      'concurrent marking in V8\'s helper threads), median beside it. The serving thread is the event\n' +
+      'loop that runs the proxy, without those helpers: the steadiest figure.\n\n' +
+      `${resultTable(results)}\n\n${derivedLines(derived)}\n\n${topLines(results)}` +
+      `wrote ${relative(process.cwd(), jsonFile)}\n`,
+  );
+  if (failures > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:instructions: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
