@@ -33,7 +33,8 @@ export function enterStep(): void {
 }
 
 export function leaveStep(): void {
-  if (--depth === 0 && !draining) drain();
+  // Most steps defer nothing: skip drain() and its shift() on an empty queue.
+  if (--depth === 0 && !draining && queue.length > 0) drain();
 }
 
 /** Runs `action` now if no step is in progress, otherwise after the outermost one returns. */

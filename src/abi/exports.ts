@@ -31,7 +31,29 @@ export interface GuestExports {
   proxy_on_log: Fn | undefined;
   proxy_on_done: Fn | undefined;
   proxy_on_delete: Fn | undefined;
+  /** The six stream callbacks again, indexed by StreamCallback (no lookup by name per call). */
+  streamCallbacks: Array<Fn | undefined>;
 }
+
+/** The per-stream callbacks, in the order of `GuestExports.streamCallbacks`. */
+export const StreamCallback = {
+  REQUEST_HEADERS: 0,
+  REQUEST_BODY: 1,
+  REQUEST_TRAILERS: 2,
+  RESPONSE_HEADERS: 3,
+  RESPONSE_BODY: 4,
+  RESPONSE_TRAILERS: 5,
+} as const;
+export type StreamCallback = (typeof StreamCallback)[keyof typeof StreamCallback];
+
+export const STREAM_CALLBACK_NAMES = [
+  'proxy_on_request_headers',
+  'proxy_on_request_body',
+  'proxy_on_request_trailers',
+  'proxy_on_response_headers',
+  'proxy_on_response_body',
+  'proxy_on_response_trailers',
+] as const;
 
 /** Every export sluice may call besides the allocator (also listed by `sluice inspect`). */
 export const CALLBACKS = [
@@ -72,5 +94,6 @@ export function readExports(instance: WebAssembly.Instance): GuestExports | stri
   const allocate = fn('proxy_on_memory_allocate') ?? fn('malloc');
   const out = { memory, allocate } as GuestExports;
   for (const name of CALLBACKS) out[name] = fn(name);
+  out.streamCallbacks = STREAM_CALLBACK_NAMES.map((name) => out[name]);
   return out;
 }

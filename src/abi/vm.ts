@@ -154,7 +154,9 @@ export class Vm {
   }
 
   #checkMemory(name: string): void {
-    if (this.exports.memory.buffer.byteLength > MAX_WASM_MEMORY_BYTES) {
+    // Through GuestMemory's views, which notice growth without the costly memory.buffer getter.
+    this.memory.refresh();
+    if (this.memory.byteLength > MAX_WASM_MEMORY_BYTES) {
       throw new Error(`linear memory grew past ${MAX_WASM_MEMORY_BYTES} bytes during ${name}`);
     }
   }

@@ -7,14 +7,12 @@ import type { BodyBuffer } from '../abi/body-buffer.ts';
 import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../abi/context.ts';
 import { defer } from '../abi/deferred.ts';
 import { GuestTrap } from '../abi/errors.ts';
-import type { GuestExports } from '../abi/exports.ts';
+import { STREAM_CALLBACK_NAMES, StreamCallback } from '../abi/exports.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { Plugin } from '../abi/plugin.ts';
 import { Action, MapType, StreamType } from '../abi/types.ts';
 import type { Stage, StageFilter } from './pipeline.ts';
 import type { HttpStream } from './stream.ts';
-
-type Callback = Exclude<keyof GuestExports, 'memory' | 'allocate'>;
 
 export class FilterSlot implements StreamHost {
   readonly stream: HttpStream;
@@ -37,38 +35,29 @@ export class FilterSlot implements StreamHost {
     this.stream = stream;
     this.name = name;
     this.failOpen = failOpen;
-    this.request = {
-      onHeaders: (_stage, eos) => this.#invoke('proxy_on_request_headers', this.stream.requestHeaders.size, eos ? 1 : 0),
-      onBody: (_stage, size, eos) => this.#invoke('proxy_on_request_body', size, eos ? 1 : 0),
-      onTrailers: () => this.#invoke('proxy_on_request_trailers', this.stream.requestTrailers?.size ?? 0, 0),
-    };
-    // Response callbacks only run for filters that took part in the request (see RATIONALE).
-    this.response = {
-      onHeaders: (_stage, eos) =>
-        this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_headers', this.stream.responseHeaders!.size, eos ? 1 : 0),
-      onBody: (_stage, size, eos) => (this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_body', size, eos ? 1 : 0)),
-      onTrailers: () =>
-        this.ctx === null ? Action.CONTINUE : this.#invoke('proxy_on_response_trailers', this.stream.responseTrailers?.size ?? 0, 0),
-    };
+    this.request = new RequestSide(this);
+    this.response = new ResponseSide(this);
   }
 
-  #invoke(name: Callback, a: number, b: number): Action {
+  /** Runs one stream callback; `size` is the header count or body length it announces. */
+  invoke(callback: StreamCallback, size: number, eos: boolean): Action {
     if (this.out) return Action.CONTINUE;
     const ctx = this.#context();
     if (ctx === null) return this.out && this.failOpen ? Action.CONTINUE : Action.PAUSE;
-    const fn = ctx.vm.exports[name];
+    const fn = ctx.vm.exports.streamCallbacks[callback];
     if (fn === undefined) return Action.CONTINUE;
     this.ran = true;
+    const name = STREAM_CALLBACK_NAMES[callback];
     let result: number;
     try {
-      result = ctx.vm.call(ctx, name, fn, ctx.id, a, b);
+      result = ctx.vm.call(ctx, name, fn, ctx.id, size, eos ? 1 : 0);
     } catch (err) {
       return this.#failed(err, name);
     }
     // A local reply or close asked for during the callback overrides what the callback answered.
     if (this.stream.localReplyPending || this.#closing) return Action.PAUSE;
     // Headers may answer 2 (ContinueAndEndStream): treat as continue; every other non-zero stops.
-    return result === 0 || (result === 2 && (name === 'proxy_on_request_headers' || name === 'proxy_on_response_headers'))
+    return result === 0 || (result === 2 && (callback === StreamCallback.REQUEST_HEADERS || callback === StreamCallback.RESPONSE_HEADERS))
       ? Action.CONTINUE
       : Action.PAUSE;
   }
@@ -176,5 +165,43 @@ export class FilterSlot implements StreamHost {
 
   sendLocalResponse(reply: LocalReply): void {
     this.stream.requestLocalReply(reply, this);
+  }
+}
+
+// The two directions as pipeline stage filters: small classes rather than closures, since a
+// pair is made for every filter of every request.
+
+class RequestSide implements StageFilter {
+  readonly #slot: FilterSlot;
+  constructor(slot: FilterSlot) {
+    this.#slot = slot;
+  }
+  onHeaders(_stage: Stage, eos: boolean): Action {
+    return this.#slot.invoke(StreamCallback.REQUEST_HEADERS, this.#slot.stream.requestHeaders.size, eos);
+  }
+  onBody(_stage: Stage, size: number, eos: boolean): Action {
+    return this.#slot.invoke(StreamCallback.REQUEST_BODY, size, eos);
+  }
+  onTrailers(): Action {
+    return this.#slot.invoke(StreamCallback.REQUEST_TRAILERS, this.#slot.stream.requestTrailers?.size ?? 0, false);
+  }
+}
+
+/** Response callbacks only run for filters that took part in the request (see RATIONALE). */
+class ResponseSide implements StageFilter {
+  readonly #slot: FilterSlot;
+  constructor(slot: FilterSlot) {
+    this.#slot = slot;
+  }
+  onHeaders(_stage: Stage, eos: boolean): Action {
+    const slot = this.#slot;
+    return slot.ctx === null ? Action.CONTINUE : slot.invoke(StreamCallback.RESPONSE_HEADERS, slot.stream.responseHeaders!.size, eos);
+  }
+  onBody(_stage: Stage, size: number, eos: boolean): Action {
+    return this.#slot.ctx === null ? Action.CONTINUE : this.#slot.invoke(StreamCallback.RESPONSE_BODY, size, eos);
+  }
+  onTrailers(): Action {
+    const slot = this.#slot;
+    return slot.ctx === null ? Action.CONTINUE : slot.invoke(StreamCallback.RESPONSE_TRAILERS, slot.stream.responseTrailers?.size ?? 0, false);
   }
 }

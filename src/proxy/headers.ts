@@ -4,6 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
+import { lowerAscii, lowerNameFromBytes } from '../abi/header-names.ts';
 
 /** Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward. */
 const HOP_BY_HOP = new Set([
@@ -54,7 +55,7 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
   let contentLength = -1;
   let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+    const name = lowerAscii(raw[i]!);
     const value = raw[i + 1]!;
     if (name === 'host') {
       if (values[0] === '') values[0] = value;
@@ -89,7 +90,8 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
   let connection: string | undefined;
   if (rawHeaders !== null) {
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+      const rawName = rawHeaders[i]!;
+      const name = typeof rawName === 'string' ? lowerAscii(rawName) : lowerNameFromBytes(rawName, 0, rawName.length);
       if (HOP_BY_HOP.has(name)) {
         // Every Connection header counts (as Node joins them for requests), not just the last.
         if (name === 'connection') {

@@ -49,7 +49,8 @@ export class Stage {
   readonly filter: StageFilter;
   readonly index: number;
   #hold = HOLD_NONE;
-  #queue: Frame[] = [];
+  /** Frames waiting behind a hold; made on first use (most stages never queue anything). */
+  #queue: Frame[] | null = null;
   /** The body this filter may read and edit right now (current chunk or everything buffered). */
   body: BodyBuffer | null = null;
   #buffering = false;
@@ -72,8 +73,8 @@ export class Stage {
 
   receive(frame: Frame): void {
     if (this.pipeline.stopped) return;
-    if (this.#hold !== HOLD_NONE || this.#queue.length > 0) {
-      this.#queue.push(frame);
+    if (this.#hold !== HOLD_NONE || (this.#queue !== null && this.#queue.length > 0)) {
+      (this.#queue ??= []).push(frame);
       return;
     }
     this.#process(frame);
@@ -99,8 +100,10 @@ export class Stage {
   }
 
   #drainQueue(): void {
-    while (this.#hold === HOLD_NONE && this.#queue.length > 0 && !this.pipeline.stopped) {
-      this.#process(this.#queue.shift()!);
+    const queue = this.#queue;
+    if (queue === null) return;
+    while (this.#hold === HOLD_NONE && queue.length > 0 && !this.pipeline.stopped) {
+      this.#process(queue.shift()!);
     }
   }
 
@@ -196,7 +199,7 @@ export class Pipeline {
   constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number) {
     this.sink = sink;
     this.bufferLimit = bufferLimit;
-    filters.forEach((f, i) => this.stages.push(new Stage(this, f, i)));
+    for (let i = 0; i < filters.length; i++) this.stages.push(new Stage(this, filters[i]!, i));
   }
 
   setSource(source: FlowSource): void {

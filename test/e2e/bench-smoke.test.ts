@@ -12,6 +12,7 @@ import { sluiceYaml } from '../../bench/configs.ts';
 import { REQUEST_HEADERS } from '../../bench/load.ts';
 import type { BenchReport } from '../../bench/report.ts';
 import { send, startProxy, startUpstream } from '../helpers/proxy.ts';
+import { StreamCallback } from '../../src/abi/exports.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const out = mkdtempSync(join(tmpdir(), 'sluice-bench-smoke-'));
@@ -99,7 +100,8 @@ describe('the 3-filter benchmark configuration', () => {
       const vm = proxy.sluice.plugins.get('body')!.vm;
       const original = vm.exports.proxy_on_response_body!;
       const calls: Array<[size: number, eos: number]> = [];
-      vm.exports.proxy_on_response_body = (ctx: number, size: number, eos: number) => {
+      // The stream driver calls stream callbacks through this table.
+      vm.exports.streamCallbacks[StreamCallback.RESPONSE_BODY] = (ctx: number, size: number, eos: number) => {
         calls.push([size, eos]);
         return original(ctx, size, eos);
       };

@@ -27,11 +27,8 @@ export function headerMapImports(vm: Vm) {
   const mem = vm.memory;
   const legacyMissingKey = vm.abi === AbiVersion.V0_1_0;
 
-  /** Reads a key argument; null when out of bounds. */
-  const keyAt = (ptr: number, size: number): string | null => {
-    const key = mem.latin1(ptr, size);
-    return key === null ? null : key.toLowerCase();
-  };
+  // Keys are matched against stored names byte by byte (no string is made for a lookup), and
+  // a key already in the map reuses the stored name: see header-names.ts for why.
 
   return {
     proxy_get_header_map_pairs(type: number, dataPtrPtr: number, sizePtr: number): number {
@@ -59,48 +56,46 @@ export function headerMapImports(vm: Vm) {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const ctx = enter(vm);
       if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const key = keyAt(keyPtr, keySize);
-      if (key === null) return Status.INVALID_MEMORY_ACCESS;
-      const value = mapOf(ctx, type, false)?.get(key);
-      if (value === undefined) {
+      if (!mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
+      const map = mapOf(ctx, type, false);
+      const i = map === undefined ? -1 : map.indexOfBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+      if (i === -1) {
         // ABI 0.1.0 reports a missing key as present-but-empty; 0.2.x as NOT_FOUND.
         return legacyMissingKey ? mem.copyOutLatin1('', valuePtrPtr, valueSizePtr) : Status.NOT_FOUND;
       }
-      return mem.copyOutLatin1(value, valuePtrPtr, valueSizePtr);
+      return mem.copyOutLatin1(map!.values[i]!, valuePtrPtr, valueSizePtr);
     },
 
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const ctx = enter(vm);
       if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const key = keyAt(keyPtr, keySize);
       const value = mem.latin1(valuePtr, valueSize);
-      if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
+      if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
-      map.add(key, value);
+      map.add(map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0), value);
       return Status.OK;
     },
 
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const ctx = enter(vm);
       if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const key = keyAt(keyPtr, keySize);
       const value = mem.latin1(valuePtr, valueSize);
-      if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
+      if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
-      map.set(key, value);
+      map.set(map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0), value);
       return Status.OK;
     },
 
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const ctx = enter(vm);
       if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const key = keyAt(keyPtr, keySize);
-      if (key === null) return Status.INVALID_MEMORY_ACCESS;
+      if (!mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
-      map.remove(key);
+      const i = map.indexOfBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+      if (i !== -1) map.remove(map.names[i]!);
       return Status.OK;
     },
 
