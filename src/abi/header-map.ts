@@ -5,7 +5,7 @@
 // The serialized form is cached and reused by every filter until someone modifies the map, so a
 // chain of filters that only reads headers serializes them once per request.
 
-import { lowerAscii, lowerNameFromBytes, nameEqualsBytes } from './header-names.ts';
+import { nameEqualsBytes } from './header-names.ts';
 import { encodePairs, pairsByteLength, type Pair } from './pairs.ts';
 
 export class HeaderMap {
@@ -55,14 +55,18 @@ export class HeaderMap {
   /** Index of the first entry named like bytes[start, start+len) (any case), or -1. */
   indexOfBytes(bytes: Uint8Array, start: number, len: number): number {
     const names = this.names;
-    for (let i = 0; i < names.length; i++) if (nameEqualsBytes(names[i]!, bytes, start, len)) return i;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      // Most names differ in length: reject those before calling the byte compare.
+      if (name.length === len && nameEqualsBytes(name, bytes, start, len)) return i;
+    }
     return -1;
   }
 
   /** The lower-case name for bytes[start, start+len): the stored string when the map has it. */
   nameFromBytes(bytes: Buffer, start: number, len: number): string {
     const i = this.indexOfBytes(bytes, start, len);
-    return i === -1 ? lowerNameFromBytes(bytes, start, len) : this.names[i]!;
+    return i === -1 ? bytes.latin1Slice(start, start + len).toLowerCase() : this.names[i]!;
   }
 
   has(name: string): boolean {
@@ -70,14 +74,14 @@ export class HeaderMap {
   }
 
   add(name: string, value: string): void {
-    this.names.push(lowerAscii(name));
+    this.names.push(name.toLowerCase());
     this.values.push(value);
     this.#changed();
   }
 
   /** Sets `name` to exactly one value: the first entry is overwritten, later ones removed. */
   set(name: string, value: string): void {
-    const key = lowerAscii(name);
+    const key = name.toLowerCase();
     const first = this.names.indexOf(key);
     if (first === -1) {
       this.names.push(key);
@@ -91,14 +95,14 @@ export class HeaderMap {
   }
 
   remove(name: string): void {
-    const key = lowerAscii(name);
+    const key = name.toLowerCase();
     if (this.names.indexOf(key) === -1) return;
     this.#removeFrom(key, 0);
     this.#changed();
   }
 
   replaceAll(pairs: readonly Pair[]): void {
-    this.names = pairs.map((p) => lowerAscii(p[0]));
+    this.names = pairs.map((p) => p[0].toLowerCase());
     this.values = pairs.map((p) => p[1]);
     this.#changed();
   }

@@ -1,20 +1,10 @@
-// Header names on the hot path, without V8's generic string builtins. `toLowerCase` goes through
-// the ICU-aware builtin even for ASCII that is already lower-case (~500 instructions a call,
-// measured with callgrind), and decoding a name from bytes goes through Buffer's C++ bindings.
-// Header names are short ASCII tokens, so a plain loop is cheaper for both.
-
-/** `name` lower-cased (ASCII A-Z only, as header names are); the same string when already so. */
-export function lowerAscii(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) return name.toLowerCase();
-  }
-  return name;
-}
+// Matching a guest's header key against stored names without decoding it first. Decoding
+// (Buffer's latin1Slice, then toLowerCase, then indexOf) costs about twice the instructions of
+// comparing the bytes in place, measured with callgrind on Node 24 for a 10-header map.
 
 /**
- * Whether `name` (lower-case) equals bytes[start, start+len) compared case-insensitively, the
- * way a guest's key is matched against stored names without decoding it first.
+ * Whether `name` (lower-case) equals bytes[start, start+len) compared case-insensitively (ASCII
+ * A-Z fold, as header names are tokens).
  */
 export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, len: number): boolean {
   if (name.length !== len) return false;
@@ -26,17 +16,20 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
   return true;
 }
 
-// Names decoded from bytes (upstream response headers, names a guest adds) repeat on every
-// request: a small direct-mapped cache returns the string made last time for the same bytes.
-// Only names are cached: they are a small set of tokens, and never secrets as values can be.
+// Response header names from undici arrive as Buffers and repeat on every request: a small
+// direct-mapped cache hands back the string made last time for the same bytes. Measured on the
+// proxy (callgrind, serving thread), this beats decoding each name afresh, although hashing in
+// JS costs more than the decode itself: the same string objects come back, with their hash
+// already computed, so the hop-by-hop Set lookup and later name compares get cheaper.
+// Only names are cached: a small set of tokens, never secrets as values can be.
 const CACHE_SLOTS = 1024; // a power of two
 const CACHEABLE_LENGTH = 64;
 const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
-/** bytes[start, start+len) as a lower-case latin1 string, from the cache when it was seen. */
+/** bytes[start, start+len) as a lower-case latin1 string, from the cache when seen before. */
 export function lowerNameFromBytes(bytes: Buffer, start: number, len: number): string {
   if (len === 0) return '';
-  if (len > CACHEABLE_LENGTH) return lowerAscii(bytes.latin1Slice(start, start + len));
+  if (len > CACHEABLE_LENGTH) return bytes.latin1Slice(start, start + len).toLowerCase();
   let hash = 0x811c9dc5; // FNV-1a over the lower-cased bytes
   for (let i = 0; i < len; i++) {
     let b = bytes[start + i]!;
@@ -46,7 +39,7 @@ export function lowerNameFromBytes(bytes: Buffer, start: number, len: number): s
   const slot = (hash >>> 16) & (CACHE_SLOTS - 1);
   const cached = cache[slot]!;
   if (nameEqualsBytes(cached, bytes, start, len)) return cached;
-  const name = lowerAscii(bytes.latin1Slice(start, start + len));
+  const name = bytes.latin1Slice(start, start + len).toLowerCase();
   cache[slot] = name;
   return name;
 }

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
-import { lowerAscii, lowerNameFromBytes } from '../abi/header-names.ts';
+import { lowerNameFromBytes } from '../abi/header-names.ts';
 
 /** Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward. */
 const HOP_BY_HOP = new Set([
@@ -19,8 +19,13 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
+const NO_TOKENS: readonly string[] = [];
+
 /** Names listed in Connection values (beyond keep-alive/close), which are hop-by-hop too. */
-function connectionTokens(connection: string): string[] {
+function connectionTokens(connection: string): readonly string[] {
+  // Nearly every peer sends just one of these: no split, no array.
+  const short = connection.length <= 10 ? connection.toLowerCase() : '';
+  if (short === 'keep-alive' || short === 'close') return NO_TOKENS;
   const out: string[] = [];
   for (const token of connection.split(',')) {
     const t = token.trim().toLowerCase();
@@ -55,7 +60,7 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
   let contentLength = -1;
   let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = lowerAscii(raw[i]!);
+    const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     if (name === 'host') {
       if (values[0] === '') values[0] = value;
@@ -91,7 +96,7 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
   if (rawHeaders !== null) {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const rawName = rawHeaders[i]!;
-      const name = typeof rawName === 'string' ? lowerAscii(rawName) : lowerNameFromBytes(rawName, 0, rawName.length);
+      const name = typeof rawName === 'string' ? rawName.toLowerCase() : lowerNameFromBytes(rawName, 0, rawName.length);
       if (HOP_BY_HOP.has(name)) {
         // Every Connection header counts (as Node joins them for requests), not just the last.
         if (name === 'connection') {
