@@ -17,26 +17,39 @@ export const SCAVENGE_EVERY_BYTES = 16 * 1024 * 1024;
 let collect: (() => void) | null = null;
 let budget = SCAVENGE_EVERY_BYTES;
 
-/** A function that runs a young-generation GC, from V8's gc extension. */
-export function minorGcFunction(): () => void {
+/**
+ * A function that runs a young-generation GC, from V8's gc extension; null if V8 would not give
+ * one (pacing then stays off: streaming works, it only uses more memory).
+ */
+export function minorGcFunction(): (() => void) | null {
   // --expose-gc is process-wide and puts `gc` into contexts created while it is set: set it for
   // one private context only, so no other code (a restarted worker, a vm context) sees `gc`.
-  setFlagsFromString('--expose-gc');
-  try {
-    const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
-    return () => gc({ type: 'minor' });
-  } finally {
-    setFlagsFromString('--no-expose-gc');
+  // Workers starting together race on the flag (one clears it between another's set and its
+  // context): so check, and try again.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    setFlagsFromString('--expose-gc');
+    let gc: unknown;
+    try {
+      gc = runInNewContext('typeof gc === "function" ? gc : undefined');
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
+    if (typeof gc === 'function') {
+      const collect = gc as (options: { type: 'minor' }) => void;
+      return () => collect({ type: 'minor' });
+    }
   }
+  return null;
 }
 
 /**
  * Turns pacing on for this thread. Only for a process sluice owns (the CLI's worker threads):
  * an embedding may run its own GC policy.
  */
-export function enableBodyGcPacing(minorGc: () => void = minorGcFunction()): void {
+export function enableBodyGcPacing(minorGc: (() => void) | null = minorGcFunction()): boolean {
   collect = minorGc;
   budget = SCAVENGE_EVERY_BYTES;
+  return minorGc !== null;
 }
 
 export function disableBodyGcPacing(): void {

@@ -17,11 +17,10 @@ const post = (message: FromWorker) => port.postMessage(message);
 const pulse = new Int32Array(data.heartbeat);
 const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
 
-// This thread is the proxy's alone: streamed bodies may ask V8 for scavenges (see body-gc.ts).
-enableBodyGcPacing();
-
 try {
   const logger = createLogger(data.config.logLevel).child({ worker: data.index });
+  // This thread is the proxy's alone: streamed bodies may ask V8 for scavenges (see body-gc.ts).
+  if (!enableBodyGcPacing()) logger.warn('V8 gave no gc function: streamed bodies wait for V8 to collect their buffers');
   const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
   const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
   post({ type: 'ready', listeners: [...sluice.listeners] });
