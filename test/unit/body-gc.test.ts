@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bodyBytesForwarded, disableBodyGcPacing, enableBodyGcPacing, minorGcFunction, SCAVENGE_EVERY_BYTES } from '../../src/proxy/body-gc.ts';
@@ -43,24 +43,17 @@ describe('body GC pacing', () => {
     expect(scavenges).toBe(1);
   });
 
-  it('runs real young-generation GCs without leaving gc() exposed', async () => {
-    const minors: number[] = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        if ((entry as unknown as { detail: { kind: number } }).detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) minors.push(entry.startTime);
-      }
-    });
-    observer.observe({ entryTypes: ['gc'] });
-    try {
-      const gc = minorGcFunction();
-      expect(gc).not.toBeNull();
-      for (let i = 0; i < 5; i++) gc!();
-      // gc entries are delivered later (later still on a loaded machine): wait up to 2 s
-      for (let waited = 0; minors.length < 5 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-    } finally {
-      observer.disconnect();
-    }
-    expect(minors.length).toBeGreaterThanOrEqual(5);
+  it('runs real young-generation GCs without leaving gc() exposed', () => {
+    const gc = minorGcFunction();
+    expect(gc).not.toBeNull();
+    // GCProfiler records each GC as it ends (perf_hooks' gc entries arrive later, and under load
+    // not reliably within a test's patience).
+    const profiler = new GCProfiler();
+    profiler.start();
+    for (let i = 0; i < 5; i++) gc!();
+    const kinds = profiler.stop()!.statistics.map((s) => s.gcType);
+    expect(kinds.filter((k) => k === 'Scavenge' || k === 'MinorMarkSweep').length).toBeGreaterThanOrEqual(5);
+    expect(kinds).not.toContain('MarkSweepCompact');
     expect(typeof (globalThis as { gc?: unknown }).gc).toBe('undefined');
     expect(runInNewContext('typeof gc')).toBe('undefined');
   });
