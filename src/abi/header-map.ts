@@ -5,7 +5,7 @@
 // The serialized form is cached and reused by every filter until someone modifies the map, so a
 // chain of filters that only reads headers serializes them once per request.
 
-import { nameEqualsBytes } from './header-names.ts';
+import { lowerNameFromBytes, nameEqualsBytes } from './header-names.ts';
 import { encodePairs, pairsByteLength, type Pair } from './pairs.ts';
 
 export class HeaderMap {
@@ -66,7 +66,7 @@ export class HeaderMap {
   /** The lower-case name for bytes[start, start+len): the stored string when the map has it. */
   nameFromBytes(bytes: Buffer, start: number, len: number): string {
     const i = this.indexOfBytes(bytes, start, len);
-    return i === -1 ? bytes.latin1Slice(start, start + len).toLowerCase() : this.names[i]!;
+    return i === -1 ? lowerNameFromBytes(bytes, start, len) : this.names[i]!;
   }
 
   has(name: string): boolean {

@@ -16,8 +16,9 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
   return true;
 }
 
-// Response header names from undici arrive as Buffers and repeat on every request: a small
-// direct-mapped cache hands back the string made last time for the same bytes. Measured on the
+// Response header names from undici arrive as Buffers, and names a guest adds come from its
+// memory; both repeat on every request: a small direct-mapped cache hands back the string made
+// last time for the same bytes. Measured on the
 // proxy (callgrind, serving thread), this beats decoding each name afresh, although hashing in
 // JS costs more than the decode itself: the same string objects come back, with their hash
 // already computed, so the hop-by-hop Set lookup and later name compares get cheaper.

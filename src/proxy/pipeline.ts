@@ -141,7 +141,9 @@ export class Stage {
         } else {
           this.#buffering = false;
           this.body = null;
-          p.forward(this, { kind: FrameKind.DATA, chunk: body.take(), eos: frame.eos });
+          const chunk = body.take();
+          // An untouched chunk goes on in its own frame: no new object per chunk per filter.
+          p.forward(this, chunk === frame.chunk ? frame : { kind: FrameKind.DATA, chunk, eos: frame.eos });
         }
         return;
       }

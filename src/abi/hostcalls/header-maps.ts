@@ -30,6 +30,20 @@ export function headerMapImports(vm: Vm) {
   // Keys are matched against stored names byte by byte (no string is made for a lookup), and
   // a key already in the map reuses the stored name: see header-names.ts for why.
 
+  /** add_header_map_value, or with `replace` replace_header_map_value. */
+  const putValue = (replace: boolean, type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number => {
+    const ctx = enter(vm);
+    if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
+    const value = mem.latin1(valuePtr, valueSize);
+    if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
+    const map = mapOf(ctx, type, true);
+    if (map === undefined) return Status.BAD_ARGUMENT;
+    const name = map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+    if (replace) map.set(name, value);
+    else map.add(name, value);
+    return Status.OK;
+  };
+
   return {
     proxy_get_header_map_pairs(type: number, dataPtrPtr: number, sizePtr: number): number {
       const ctx = enter(vm);
@@ -67,25 +81,11 @@ export function headerMapImports(vm: Vm) {
     },
 
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const ctx = enter(vm);
-      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const value = mem.latin1(valuePtr, valueSize);
-      if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
-      const map = mapOf(ctx, type, true);
-      if (map === undefined) return Status.BAD_ARGUMENT;
-      map.add(map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0), value);
-      return Status.OK;
+      return putValue(false, type, keyPtr, keySize, valuePtr, valueSize);
     },
 
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
-      const ctx = enter(vm);
-      if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
-      const value = mem.latin1(valuePtr, valueSize);
-      if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
-      const map = mapOf(ctx, type, true);
-      if (map === undefined) return Status.BAD_ARGUMENT;
-      map.set(map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0), value);
-      return Status.OK;
+      return putValue(true, type, keyPtr, keySize, valuePtr, valueSize);
     },
 
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
