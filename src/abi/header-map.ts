@@ -63,10 +63,25 @@ export class HeaderMap {
     return -1;
   }
 
-  /** The lower-case name for bytes[start, start+len): the stored string when the map has it. */
-  nameFromBytes(bytes: Buffer, start: number, len: number): string {
-    const i = this.indexOfBytes(bytes, start, len);
-    return i === -1 ? lowerNameFromBytes(bytes, start, len) : this.names[i]!;
+  /** `add` for a name given as bytes (a guest's key): no lower-casing of a string, cached names. */
+  addFromBytes(bytes: Buffer, start: number, len: number, value: string): void {
+    this.names.push(lowerNameFromBytes(bytes, start, len));
+    this.values.push(value);
+    this.#changed();
+  }
+
+  /** `set` for a name given as bytes: an existing entry keeps its stored name. */
+  setFromBytes(bytes: Buffer, start: number, len: number, value: string): void {
+    const first = this.indexOfBytes(bytes, start, len);
+    if (first === -1) {
+      this.names.push(lowerNameFromBytes(bytes, start, len));
+      this.values.push(value);
+    } else {
+      this.values[first] = value;
+      const key = this.names[first]!;
+      if (this.names.indexOf(key, first + 1) !== -1) this.#removeFrom(key, first + 1);
+    }
+    this.#changed();
   }
 
   has(name: string): boolean {

@@ -9,12 +9,27 @@
 import { Status } from './types.ts';
 
 /**
- * Strings up to this length are copied into guest memory by a JS loop. Measured with callgrind
- * on Node 24: Buffer's latin1Write costs ~450 instructions a call whatever the length (its C++
- * binding), the loop ~37 per byte (charCodeAt and a checked store), so the loop wins only for
- * very short values.
+ * Strings up to this length cross between JS and guest memory without Buffer's C++ bindings.
+ * Measured with callgrind on Node 24: latin1Write costs ~450 instructions a call whatever the
+ * length, a JS loop ~37 per byte (charCodeAt and a checked store); latin1Slice ~860 for one
+ * byte and ~1070 for six, String.fromCharCode with one argument per byte ~280 and ~550.
  */
 const SHORT_STRING = 8;
+
+/** bytes[p, p+n) as a latin1 string, for 0 ≤ n ≤ SHORT_STRING (in bounds). */
+function shortLatin1(b: Buffer, p: number, n: number): string {
+  switch (n) {
+    case 0: return '';
+    case 1: return String.fromCharCode(b[p]!);
+    case 2: return String.fromCharCode(b[p]!, b[p + 1]!);
+    case 3: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
+    case 4: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
+    case 5: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
+    case 6: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
+    case 7: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
+    default: return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+  }
+}
 
 export class GuestMemory {
   #memory: WebAssembly.Memory | null = null;
@@ -71,9 +86,9 @@ export class GuestMemory {
   /** Bytes as a latin1 string (one char per byte, so header bytes survive unchanged). */
   latin1(ptr: number, len: number): string | null {
     const p = ptr >>> 0;
-    const end = p + (len >>> 0);
-    if (end > this.bytes.length) return null;
-    return this.bytes.latin1Slice(p, end);
+    const n = len >>> 0;
+    if (p + n > this.bytes.length) return null;
+    return n <= SHORT_STRING ? shortLatin1(this.bytes, p, n) : this.bytes.latin1Slice(p, p + n);
   }
 
   utf8(ptr: number, len: number): string | null {

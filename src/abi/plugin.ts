@@ -152,13 +152,8 @@ export class Plugin {
     if (ctx.deleted) return;
     ctx.deleted = true;
     const vm = this.vm;
-    const e = vm.exports;
     try {
-      if (vm.failure === null) {
-        if (e.proxy_on_log) vm.call(ctx, 'proxy_on_log', e.proxy_on_log, ctx.id);
-        if (e.proxy_on_done) vm.call(ctx, 'proxy_on_done', e.proxy_on_done, ctx.id);
-        if (e.proxy_on_delete) vm.call(ctx, 'proxy_on_delete', e.proxy_on_delete, ctx.id);
-      }
+      if (vm.failure === null) vm.endStream(ctx);
     } catch (err) {
       if (!(err instanceof GuestTrap)) throw err;
       // The VM is now failed and logged; later requests get a fresh one.

@@ -131,6 +131,40 @@ export class Vm {
     }
   }
 
+  /**
+   * on_log, on_done and on_delete of a stream context as one guarded call: one entry check,
+   * one step and one memory check instead of three (this runs for every filter of every
+   * request). A trap in one skips the rest, as three separate calls would.
+   */
+  endStream(ctx: Context): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.#inCall) throw new Error('re-entrant call to proxy_on_log while another guest call is running');
+    const e = this.exports;
+    const id = ctx.id;
+    this.#inCall = true;
+    this.current = ctx;
+    this.effective = null;
+    enterStep();
+    let name = 'proxy_on_log';
+    try {
+      if (e.proxy_on_log !== undefined) e.proxy_on_log(id);
+      this.effective = null; // proxy_set_effective_context lasts for one callback
+      name = 'proxy_on_done';
+      if (e.proxy_on_done !== undefined) e.proxy_on_done(id);
+      this.effective = null;
+      name = 'proxy_on_delete';
+      if (e.proxy_on_delete !== undefined) e.proxy_on_delete(id);
+      this.#checkMemory(name);
+    } catch (err) {
+      throw this.#fail(name, err);
+    } finally {
+      this.#inCall = false;
+      this.current = null;
+      this.effective = null;
+      leaveStep();
+    }
+  }
+
   /** Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). */
   fail(reason: string): void {
     if (this.failure === null) this.#fail('host', new Error(reason));

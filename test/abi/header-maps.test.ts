@@ -191,6 +191,16 @@ describe('add / replace / remove', () => {
     expect(host.maps.get(REQ)!.pairs()).toEqual([['x-a', '1'], ['x-a', '2']]);
   });
 
+  it('values of every length keep their bytes (short ones are decoded without Buffer)', async () => {
+    const { h, ctx, host } = await setup([]);
+    // Lengths around the short-string cut-over (8), with bytes that are not ASCII.
+    const values = Array.from({ length: 11 }, (_, n) => Array.from({ length: n }, (_, i) => String.fromCharCode(0xf5 + i)).join(''));
+    for (const value of values) expect(edit(h, ctx, 'add', REQ, 'x-v', value)).toBe(Status.OK);
+    expect(host.maps.get(REQ)!.values).toEqual(values);
+    expect(edit(h, ctx, 'replace', REQ, 'x-w', '\x00a\xff')).toBe(Status.OK);
+    expect(host.maps.get(REQ)!.get('x-w')).toBe('\x00a\xff');
+  });
+
   it('replace collapses repeated entries to one value, or adds the key', async () => {
     const { h, ctx, host } = await setup([['x-a', '1'], ['y', 'y'], ['x-a', '2']]);
     expect(edit(h, ctx, 'replace', REQ, 'x-a', '3')).toBe(Status.OK);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GuestTrap } from '../../src/abi/errors.ts';
 import { PluginSet } from '../../src/abi/plugin-set.ts';
 import { LogLevel } from '../../src/abi/types.ts';
-import { CallServices, fixtureFile, GuestView, harness, MemoryHost, memoryLogger, PINO } from './helpers.ts';
+import { CallServices, compileWat, fixtureFile, GuestView, harness, harnessFor, MemoryHost, memoryLogger, PINO } from './helpers.ts';
 
 const REQUEST_HEADERS = 4;
 
@@ -59,6 +59,33 @@ describe('a trapping callback', () => {
     expect(h.mem.trace().length).toBe(traceLength);
     expect(h.vm.contexts.has(ctx.id)).toBe(false);
     expect(h.plugin.alive).toBe(false);
+  });
+
+  // on_log, on_done and on_delete run as one guarded call (Vm.endStream): a trap in one must
+  // still skip the rest, name the callback that trapped, and leave the VM's state clean.
+  const endTrap = (trapIn: string) => `(module
+    (memory (export "memory") 1)
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_0"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_log") (param i32) ${trapIn === 'log' ? 'unreachable' : '(i32.store8 (i32.const 0) (i32.const 1))'})
+    (func (export "proxy_on_done") (param i32) (result i32) ${trapIn === 'done' ? 'unreachable' : '(i32.store8 (i32.const 1) (i32.const 1))'} (i32.const 1))
+    (func (export "proxy_on_delete") (param i32) ${trapIn === 'delete' ? 'unreachable' : '(i32.store8 (i32.const 2) (i32.const 1))'}))`;
+
+  it.each([
+    ['log', 'proxy_on_log', [0, 0, 0]],
+    ['done', 'proxy_on_done', [1, 0, 0]],
+    ['delete', 'proxy_on_delete', [1, 1, 0]],
+  ])('a trap in on_%s skips the later end-of-stream callbacks and names %s', async (trapIn, callback, ran) => {
+    const h = harnessFor(await compileWat(endTrap(trapIn)));
+    const { ctx } = h.stream();
+    h.plugin.finishStream(ctx);
+    expect([...h.mem.bytes(0, 3)]).toEqual(ran);
+    expect(h.vm.failure?.callback).toBe(callback);
+    expect([h.vm.current, h.vm.effective]).toEqual([null, null]);
+    expect(h.vm.contexts.has(ctx.id)).toBe(false);
+    const failed = h.lines.filter((l) => l.msg === 'filter VM failed; it will be replaced');
+    expect(failed.map((l) => l['callback'])).toEqual([callback]);
   });
 });
 

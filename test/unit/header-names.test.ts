@@ -28,11 +28,23 @@ describe('header names matched as bytes', () => {
     expect(new HeaderMap().indexOfBytes(bytesOf('x'), 3, 1)).toBe(-1);
   });
 
-  it('HeaderMap.nameFromBytes reuses the stored name, or decodes a new one lower-cased', () => {
+  it('HeaderMap.addFromBytes appends a lower-cased name, even when the name is present', () => {
     const map = new HeaderMap([':path', 'accept'], ['/', 'a']);
-    expect(map.nameFromBytes(bytesOf('Accept'), 3, 6)).toBe(map.names[1]);
-    expect(map.nameFromBytes(bytesOf('X-New'), 3, 5)).toBe('x-new');
-    expect(map.nameFromBytes(bytesOf('x-Ünï'), 3, 5)).toBe('x-ünï');
+    map.addFromBytes(bytesOf('Accept'), 3, 6, 'b');
+    map.addFromBytes(bytesOf('x-Ünï'), 3, 5, 'c');
+    expect(map.pairs()).toEqual([[':path', '/'], ['accept', 'a'], ['accept', 'b'], ['x-ünï', 'c']]);
+    expect(map.version).toBe(2);
+  });
+
+  it('HeaderMap.setFromBytes overwrites the first entry in place, drops later ones, or appends', () => {
+    const map = new HeaderMap([':path', 'accept', 'x-a', 'accept'], ['/', 'a', 'b', 'c']);
+    const stored = map.names[1];
+    map.setFromBytes(bytesOf('ACCEPT'), 3, 6, 'z');
+    expect(map.pairs()).toEqual([[':path', '/'], ['accept', 'z'], ['x-a', 'b']]);
+    expect(map.names[1]).toBe(stored);
+    map.setFromBytes(bytesOf('X-New'), 3, 5, 'n');
+    expect(map.pairs()).toEqual([[':path', '/'], ['accept', 'z'], ['x-a', 'b'], ['x-new', 'n']]);
+    expect(map.version).toBe(2);
   });
 
   it('lowerNameFromBytes decodes lower-case and hands back the cached string for the same bytes', () => {

@@ -28,7 +28,7 @@ export function headerMapImports(vm: Vm) {
   const legacyMissingKey = vm.abi === AbiVersion.V0_1_0;
 
   // Keys are matched against stored names byte by byte (no string is made for a lookup), and
-  // a key already in the map reuses the stored name: see header-names.ts for why.
+  // a new name comes from the cache of decoded names: see header-names.ts for why.
 
   /** add_header_map_value, or with `replace` replace_header_map_value. */
   const putValue = (replace: boolean, type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number => {
@@ -38,9 +38,8 @@ export function headerMapImports(vm: Vm) {
     if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
     const map = mapOf(ctx, type, true);
     if (map === undefined) return Status.BAD_ARGUMENT;
-    const name = map.nameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
-    if (replace) map.set(name, value);
-    else map.add(name, value);
+    if (replace) map.setFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
+    else map.addFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
     return Status.OK;
   };
 
