@@ -1,7 +1,8 @@
 // `npm run bench:streaming`: large bodies and many requests through sluice (one filter that
 // returns Continue, so bodies stream), against the upstream directly. Reports seconds per GiB
 // each way, the proxy's RSS before, at its peak during the transfers and after, and its RSS
-// over a long run of small requests (issue 4: growth under 64 MiB; flat over a million).
+// over a long run of small requests, after each tenth of it (issue 4: growth under 64 MiB;
+// flat over a million).
 // Flags: --gib N (default 1) --requests N (default 1000000) --quick (64 MiB, 20000 requests)
 //        --memory (also sample process.memoryUsage() in each sluice thread: where RSS goes)
 
@@ -118,8 +119,37 @@ function upload(port: number, n: number): Promise<void> {
   });
 }
 
-async function soak(port: number, amount: number): Promise<void> {
-  await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 20, amount });
+const SOAK_SLICES = 10;
+
+/**
+ * Sends `amount` requests in ten equal slices and returns the RSS after each: growth that
+ * stops after the first slice (warm-up: compiled code, connection buffers) is not a leak.
+ */
+async function soak(port: number, amount: number, pids: readonly number[], afterSlice?: (index: number) => Promise<void>): Promise<number[]> {
+  const marks: number[] = [];
+  for (let i = 0; i < SOAK_SLICES; i++) {
+    const slice = Math.floor((amount * (i + 1)) / SOAK_SLICES) - Math.floor((amount * i) / SOAK_SLICES);
+    if (slice > 0) await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 20, amount: slice });
+    marks.push(rssMiB(pids));
+    await afterSlice?.(i);
+  }
+  return marks;
+}
+
+/**
+ * --memory: asks every sluice thread for a full GC (see peers/memory-probe.mjs) and returns
+ * each worker thread's heap after it, in MiB.
+ */
+async function heapAfterFullGc(trigger: string, samples: string, round: number): Promise<string[]> {
+  writeFileSync(trigger, String(round));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  if (!existsSync(samples)) return [];
+  return readFileSync(samples, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { thread: string; fullGc?: number; heapUsedAfterGc?: number })
+    .filter((s) => s.fullGc === round && s.thread !== 'main')
+    .map((s) => `${s.thread} ${(s.heapUsedAfterGc! / 1024 ** 2).toFixed(1)}`);
 }
 
 async function main(): Promise<void> {
@@ -152,14 +182,15 @@ filters:
   let sluice: RunningServer | null = null;
   // --memory: a preload in every sluice thread appends its memoryUsage() to this file.
   const memoryFile = join(dir, 'memory.jsonl');
+  const gcTrigger = join(dir, 'full-gc');
   const probe = pathToFileURL(join(import.meta.dirname, 'peers', 'memory-probe.mjs')).href;
   const env = flags.memory
-    ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(), SLUICE_MEMORY_PROBE: memoryFile }
+    ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${probe}`.trim(), SLUICE_MEMORY_PROBE: memoryFile, SLUICE_MEMORY_PROBE_GC: gcTrigger }
     : process.env;
   try {
     sluice = await startServer({ name: 'sluice', command: process.execPath, args: [join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', config], port, env });
     const pids = processTree(sluice.pid);
-    await soak(port, 2000); // warm up: JIT, pools
+    await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 20, amount: 2000 }); // warm up: JIT, pools
     const idle = rssMiB(pids);
     const transfersFrom = Date.now();
     const gib = bytes / 1024 ** 3;
@@ -176,7 +207,15 @@ filters:
     const afterTransfers = rssMiB(pids);
     const transfersTo = Date.now();
     const beforeSoak = rssMiB(pids);
-    const soakRun = await sampled(pids, () => soak(port, requests));
+    let marks: number[] = [];
+    const heapAfterGc: string[][] = [];
+    // --memory: a full GC after the first tenth and after the last, to see what survives them.
+    const afterSlice = async (i: number) => {
+      if (flags.memory && (i === 0 || i === SOAK_SLICES - 1)) heapAfterGc.push(await heapAfterFullGc(gcTrigger, memoryFile, heapAfterGc.length + 1));
+    };
+    const soakRun = await sampled(pids, async () => {
+      marks = await soak(port, requests, pids, afterSlice);
+    });
     const afterSoak = rssMiB(pids);
     const result = {
       date: new Date().toISOString(),
@@ -186,7 +225,7 @@ filters:
       rssIdleMiB: idle,
       transfers: rows,
       rssAfterTransfersMiB: afterTransfers,
-      soak: { seconds: soakRun.seconds, rssBeforeMiB: beforeSoak, rssPeakMiB: soakRun.peakMiB, rssAfterMiB: afterSoak },
+      soak: { seconds: soakRun.seconds, rssBeforeMiB: beforeSoak, rssPeakMiB: soakRun.peakMiB, rssAfterMiB: afterSoak, rssAfterEachTenthMiB: marks, ...(flags.memory ? { workerHeapAfterFullGcMiB: heapAfterGc } : {}) },
     };
     console.log(`\n${(bytes / 1024 ** 2).toFixed(0)} MiB each way; sluice with one Continue filter; RSS of the whole sluice process\n`);
     console.log('| transfer | s/GiB | sluice CPU s/GiB | peak RSS MiB |\n| --- | ---: | ---: | ---: |');
@@ -197,7 +236,10 @@ filters:
     const peak = Math.max(...rows.map((r) => (r.peakRssMiB as number | null) ?? 0));
     console.log(`\nRSS: idle ${idle.toFixed(0)} MiB, peak during transfers ${peak.toFixed(0)} MiB (growth ${(peak - idle).toFixed(0)} MiB; target < 64), after ${afterTransfers.toFixed(0)} MiB`);
     console.log(`${requests} requests in ${soakRun.seconds.toFixed(1)} s: RSS ${beforeSoak.toFixed(0)} → peak ${soakRun.peakMiB.toFixed(0)} → ${afterSoak.toFixed(0)} MiB`);
+    console.log(`  RSS after each tenth: ${marks.map((m) => m.toFixed(0)).join(', ')} MiB (from the first tenth to the end: ${(afterSoak - marks[0]!) >= 0 ? '+' : ''}${(afterSoak - marks[0]!).toFixed(0)} MiB)`);
     if (flags.memory) {
+      console.log(`  heap after a full GC (MiB), after the first tenth: ${heapAfterGc[0]?.join(', ') || '?'}; at the end: ${heapAfterGc[1]?.join(', ') || '?'}`);
+      console.log('  (with --memory these two full GCs also free garbage the RSS figures above would otherwise hold)');
       console.log('\nPer thread, idle → peak during the transfers:');
       for (const line of memoryReport(memoryFile, transfersFrom, transfersTo)) console.log(`  ${line}`);
     }

@@ -16,6 +16,7 @@ import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
+import { applyHeapPolicy, WORKER_RESOURCE_LIMITS } from './heap-policy.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -46,6 +47,22 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+/**
+ * Fails when something already holds a listener's port. Workers bind with SO_REUSEPORT, which
+ * the kernel also grants to a second sluice (same user) on the same port: the two would then
+ * split the traffic silently. A bind without SO_REUSEPORT fails against any holder.
+ */
+function ensurePortFree(name: string, address: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'is already in use (another sluice, or another program, listens there)' : `cannot be bound (${err.message})`;
+      reject(Object.assign(new Error(`cannot listen: listener '${name}': ${address.host}:${address.port} ${why}`), { code: 'SLUICE_LISTEN' }));
+    });
+    probe.listen({ port: address.port, host: address.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 class WorkerSlot {
   worker: Worker | null = null;
   startedAt = 0;
@@ -62,10 +79,15 @@ class WorkerSlot {
 
 export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
   const logger = createLogger(config.logLevel).child({ supervisor: true });
+  applyHeapPolicy();
   const count = resolveWorkerCount(config.workers);
   // Port 0 means "any free port"; all workers must agree on which one.
   const listeners = await Promise.all(
-    config.listeners.map(async (l) => (l.address.port === 0 ? { ...l, address: { ...l.address, port: await freePort(l.address.host) } } : l)),
+    config.listeners.map(async (l) => {
+      if (l.address.port === 0) return { ...l, address: { ...l.address, port: await freePort(l.address.host) } };
+      await ensurePortFree(l.name, l.address);
+      return l;
+    }),
   );
   const workerConfig: SluiceConfig = { ...config, listeners };
   // Shared data, queues and filter metrics are process-wide: owned here, reached by the workers.
@@ -83,7 +105,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     new Promise((resolve, reject) => {
       const stateChannel = createRpcChannel();
       const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat, stateChannel, metricSlots: state.filterMetrics.storage.buffer };
-      const worker = new Worker(WORKER_ENTRY, { workerData: data });
+      const worker = new Worker(WORKER_ENTRY, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
       slot.worker = worker;
       const handler = new WorkerStateHandler(state, logger.child({ worker: slot.index }), (message) => worker.postMessage(message satisfies ToWorker));
       const rpc = serveRpc(stateChannel, (request) => handler.handle(request as StateRequest));

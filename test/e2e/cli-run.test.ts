@@ -85,4 +85,37 @@ describe('sluice run', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
   });
+
+  it("refuses a port another sluice listens on, instead of sharing it (SO_REUSEPORT)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+    const first = spawn(process.execPath, [CLI, 'run', '--config', configWith(dir, join(ROOT, 'filters', 'build', 'headers.wasm'))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      first.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const address = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line; output: ${out}`)), 8000);
+        first.stdout.on('data', () => {
+          const match = /"address":"(127\.0\.0\.1:\d+)","workers"/.exec(out);
+          if (match !== null) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+      });
+      const second = join(dir, 'second.yaml');
+      writeFileSync(second, ['listeners:', '  - name: again', `    address: ${address}`, '    routes: [{ match: {}, echo: true }]'].join('\n'));
+      const result = run(second);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toBe(`sluice: cannot listen: listener 'again': ${address} is already in use (another sluice, or another program, listens there)`);
+      // The first one still serves.
+      const res = await fetch(`http://${address}/x`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { path: string }).path).toBe('/x');
+    } finally {
+      first.kill('SIGTERM');
+      await new Promise((resolve) => first.on('exit', resolve));
+    }
+  });
 });
