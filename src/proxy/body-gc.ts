@@ -8,8 +8,7 @@
 //
 // The state is per thread, which is per V8 heap: exactly the scope a GC has.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { privateGc } from './private-gc.ts';
 
 /** Body bytes forwarded between two scavenges (what may wait for a GC, roughly). */
 export const SCAVENGE_EVERY_BYTES = 16 * 1024 * 1024;
@@ -18,28 +17,12 @@ let collect: (() => void) | null = null;
 let budget = SCAVENGE_EVERY_BYTES;
 
 /**
- * A function that runs a young-generation GC, from V8's gc extension; null if V8 would not give
+ * A function that runs a young-generation GC (see private-gc.ts); null if V8 would not give
  * one (pacing then stays off: streaming works, it only uses more memory).
  */
 export function minorGcFunction(): (() => void) | null {
-  // --expose-gc is process-wide and puts `gc` into contexts created while it is set: set it for
-  // one private context only, so no other code (a restarted worker, a vm context) sees `gc`.
-  // Workers starting together race on the flag (one clears it between another's set and its
-  // context): so check, and try again.
-  for (let attempt = 0; attempt < 100; attempt++) {
-    setFlagsFromString('--expose-gc');
-    let gc: unknown;
-    try {
-      gc = runInNewContext('typeof gc === "function" ? gc : undefined');
-    } finally {
-      setFlagsFromString('--no-expose-gc');
-    }
-    if (typeof gc === 'function') {
-      const collect = gc as (options: { type: 'minor' }) => void;
-      return () => collect({ type: 'minor' });
-    }
-  }
-  return null;
+  const gc = privateGc();
+  return gc === null ? null : () => void gc({ type: 'minor' });
 }
 
 /**

@@ -16,12 +16,17 @@ import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
-import { applyHeapPolicy, WORKER_RESOURCE_LIMITS } from './heap-policy.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
 const EARLY_DEATH_MS = 5000;
+/**
+ * Each worker's young generation: 12 MiB gives 4 MiB semi-spaces. A worker's default grows
+ * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
+ * sizing under load").
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
 
 export interface RunningSupervisor {
   readonly logger: Logger;
@@ -79,7 +84,6 @@ class WorkerSlot {
 
 export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
   const logger = createLogger(config.logLevel).child({ supervisor: true });
-  applyHeapPolicy();
   const count = resolveWorkerCount(config.workers);
   // Port 0 means "any free port"; all workers must agree on which one.
   const listeners = await Promise.all(

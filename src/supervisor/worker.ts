@@ -5,6 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { enableBodyGcPacing } from '../proxy/body-gc.ts';
+import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
+import { privateGc } from '../proxy/private-gc.ts';
 import { startSluice } from '../proxy/sluice.ts';
 import { remoteSharedState } from './remote-shared-state.ts';
 import { SyncRpcClient } from './sync-rpc.ts';
@@ -19,8 +21,15 @@ const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTE
 
 try {
   const logger = createLogger(data.config.logLevel).child({ worker: data.index });
-  // This thread is the proxy's alone: streamed bodies may ask V8 for scavenges (see body-gc.ts).
-  if (!enableBodyGcPacing()) logger.warn('V8 gave no gc function: streamed bodies wait for V8 to collect their buffers');
+  // This thread is the proxy's alone: it may ask V8 for scavenges while bodies stream
+  // (body-gc.ts) and for a full GC when promoted garbage piles up (old-generation-gc.ts).
+  const gc = privateGc();
+  if (gc === null) {
+    logger.warn('V8 gave no gc function: streamed bodies and promoted garbage wait for V8 to collect them');
+  } else {
+    enableBodyGcPacing(() => void gc({ type: 'minor' }));
+    new OldGenerationPacer(() => void gc({ type: 'major', execution: 'async' })).start();
+  }
   const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
   const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
   post({ type: 'ready', listeners: [...sluice.listeners] });
