@@ -109,14 +109,7 @@ export class Vm {
    * outermost step returns (see deferred.ts).
    */
   call(ctx: Context | null, name: string, fn: (...args: number[]) => number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
-    if (this.failure !== null) throw this.failure;
-    // Guests are not re-entrant (Go and TinyGo runtimes certainly are not): a call while another
-    // is on the stack is a host bug, and failing loudly beats corrupting the guest.
-    if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
-    this.#inCall = true;
-    this.current = ctx;
-    this.effective = null;
-    enterStep();
+    this.#enter(ctx, name);
     try {
       const result = fn(a, b, c, d, e); // surplus arguments are ignored by wasm exports
       this.#checkMemory(name);
@@ -124,10 +117,7 @@ export class Vm {
     } catch (err) {
       throw this.#fail(name, err);
     } finally {
-      this.#inCall = false;
-      this.current = null;
-      this.effective = null;
-      leaveStep();
+      this.#leave();
     }
   }
 
@@ -137,15 +127,10 @@ export class Vm {
    * request). A trap in one skips the rest, as three separate calls would.
    */
   endStream(ctx: Context): void {
-    if (this.failure !== null) throw this.failure;
-    if (this.#inCall) throw new Error('re-entrant call to proxy_on_log while another guest call is running');
     const e = this.exports;
     const id = ctx.id;
-    this.#inCall = true;
-    this.current = ctx;
-    this.effective = null;
-    enterStep();
     let name = 'proxy_on_log';
+    this.#enter(ctx, name);
     try {
       if (e.proxy_on_log !== undefined) e.proxy_on_log(id);
       this.effective = null; // proxy_set_effective_context lasts for one callback
@@ -158,11 +143,26 @@ export class Vm {
     } catch (err) {
       throw this.#fail(name, err);
     } finally {
-      this.#inCall = false;
-      this.current = null;
-      this.effective = null;
-      leaveStep();
+      this.#leave();
     }
+  }
+
+  #enter(ctx: Context | null, name: string): void {
+    if (this.failure !== null) throw this.failure;
+    // Guests are not re-entrant (Go and TinyGo runtimes certainly are not): a call while another
+    // is on the stack is a host bug, and failing loudly beats corrupting the guest.
+    if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
+    this.#inCall = true;
+    this.current = ctx;
+    this.effective = null;
+    enterStep();
+  }
+
+  #leave(): void {
+    this.#inCall = false;
+    this.current = null;
+    this.effective = null;
+    leaveStep();
   }
 
   /** Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). */

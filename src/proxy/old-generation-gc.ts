@@ -12,7 +12,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 export const CHECK_EVERY_MS = 5000;
-export const OLD_GARBAGE_LIMIT_BYTES = 32 * 1024 * 1024;
+export const OLD_GARBAGE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export class OldGenerationPacer {
   readonly #majorGc: () => void;

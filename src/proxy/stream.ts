@@ -556,6 +556,9 @@ class RequestForwarder implements Sink {
     this.#done = true;
     const s = this.#stream;
     const h = s.requestHeaders;
+    const received = Buffer.concat(this.#echoChunks ?? []);
+    // What an upstream would be sent: a body a filter edited gets its new length.
+    if (s.requestPipeline.bodyEdited) h.set('content-length', String(received.length));
     const headers: [string, string][] = [];
     for (let i = 0; i < h.size; i++) if (!h.names[i]!.startsWith(':')) headers.push([h.names[i]!, h.values[i]!]);
     const body = Buffer.from(
@@ -564,7 +567,7 @@ class RequestForwarder implements Sink {
         path: h.get(':path'),
         authority: h.get(':authority'),
         headers,
-        body: Buffer.concat(this.#echoChunks ?? []).toString('utf8'),
+        body: received.toString('utf8'),
       }, null, 2) + '\n',
     );
     const out = new HeaderMap([':status', 'content-type', 'content-length'], ['200', 'application/json', String(body.length)]);

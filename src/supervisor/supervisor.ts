@@ -22,11 +22,11 @@ const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
 const EARLY_DEATH_MS = 5000;
 /**
- * Each worker's young generation: 12 MiB gives 4 MiB semi-spaces. A worker's default grows
+ * Each worker's young generation: 24 MiB gives 8 MiB semi-spaces. A worker's default grows
  * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
  * sizing under load").
  */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24 } as const;
 
 export interface RunningSupervisor {
   readonly logger: Logger;

@@ -31,6 +31,8 @@ listeners:
     address: 127.0.0.1:0
     filters: [rewrite]
     routes:
+      - match: { prefix: /echo }
+        echo: true
       - match: { prefix: /small }
         cluster: app
         max_request_body_bytes: 16
@@ -59,6 +61,14 @@ describe('body rewriting', () => {
     expect(got.headers['content-length']).toBe(String('an pineapple a day'.length));
     expect(res.body).toBe('origin got: an pineapple a day');
     expect(res.header('content-length')).toBe(String(res.body.length));
+  });
+
+  it('an echo route shows the rewritten body with its new Content-Length', async () => {
+    const res = await send(`${proxy.url()}/echo`, { body: 'an apple a day' });
+    expect(res.status).toBe(200);
+    const echoed = JSON.parse(res.body) as { body: string; headers: [string, string][] };
+    expect(echoed.body).toBe('an pineapple a day');
+    expect(echoed.headers.filter(([name]) => name === 'content-length')).toEqual([['content-length', String('an pineapple a day'.length)]]);
   });
 
   it('buffers a chunked request body sent in pieces and rewrites across chunk boundaries', async () => {
