@@ -3,38 +3,6 @@
 
 type Fn = (...args: number[]) => number;
 
-export interface GuestExports {
-  memory: WebAssembly.Memory;
-  allocate: Fn | undefined;
-  _initialize: Fn | undefined;
-  _start: Fn | undefined;
-  main: Fn | undefined;
-  __main_void: Fn | undefined;
-  proxy_on_context_create: Fn | undefined;
-  proxy_on_vm_start: Fn | undefined;
-  proxy_validate_configuration: Fn | undefined;
-  proxy_on_configure: Fn | undefined;
-  proxy_on_tick: Fn | undefined;
-  proxy_on_queue_ready: Fn | undefined;
-  proxy_on_foreign_function: Fn | undefined;
-  proxy_on_request_headers: Fn | undefined;
-  proxy_on_request_body: Fn | undefined;
-  proxy_on_request_trailers: Fn | undefined;
-  proxy_on_response_headers: Fn | undefined;
-  proxy_on_response_body: Fn | undefined;
-  proxy_on_response_trailers: Fn | undefined;
-  proxy_on_http_call_response: Fn | undefined;
-  proxy_on_grpc_receive_initial_metadata: Fn | undefined;
-  proxy_on_grpc_receive: Fn | undefined;
-  proxy_on_grpc_receive_trailing_metadata: Fn | undefined;
-  proxy_on_grpc_close: Fn | undefined;
-  proxy_on_log: Fn | undefined;
-  proxy_on_done: Fn | undefined;
-  proxy_on_delete: Fn | undefined;
-  /** The six stream callbacks again, indexed by StreamCallback (no lookup by name per call). */
-  streamCallbacks: Array<Fn | undefined>;
-}
-
 /** The per-stream callbacks, in the order of `GuestExports.streamCallbacks`. */
 export const StreamCallback = {
   REQUEST_HEADERS: 0,
@@ -83,14 +51,14 @@ export function readExports(instance: WebAssembly.Instance): GuestExports | stri
   const raw = instance.exports;
   const memory = raw['memory'];
   if (!(memory instanceof WebAssembly.Memory)) return 'the module does not export its memory as "memory"';
-  return new Exports(memory, raw);
+  return new GuestExports(memory, raw);
 }
 
 // A class with every field assigned in one constructor: one hidden class for every VM, so the
 // per-request loads (`exports.proxy_on_log`, ...) are plain field loads. The object this
 // replaced got its 25 properties by computed name, which left it in dictionary mode: measured
 // with callgrind, every such load went through V8's generic LoadIC (~100 instructions each).
-class Exports implements GuestExports {
+export class GuestExports {
   readonly memory: WebAssembly.Memory;
   readonly allocate: Fn | undefined;
   readonly _initialize: Fn | undefined;
@@ -118,6 +86,7 @@ class Exports implements GuestExports {
   readonly proxy_on_log: Fn | undefined;
   readonly proxy_on_done: Fn | undefined;
   readonly proxy_on_delete: Fn | undefined;
+  /** The six stream callbacks again, indexed by StreamCallback (no lookup by name per call). */
   readonly streamCallbacks: Array<Fn | undefined>;
 
   constructor(memory: WebAssembly.Memory, raw: WebAssembly.Exports) {

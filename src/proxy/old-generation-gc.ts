@@ -39,14 +39,10 @@ export class OldGenerationPacer {
     return true;
   }
 
+  /** Looks every CHECK_EVERY_MS for the life of the thread (the timer does not hold it open). */
   start(): void {
     if (this.#timer !== null) return;
     this.#timer = setInterval(() => this.check(), CHECK_EVERY_MS);
     this.#timer.unref();
-  }
-
-  stop(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
   }
 }
