@@ -21,6 +21,8 @@ export interface StartContext {
   cpuProfDir?: string;
   /** A command prefix the server runs under (a tool and its options, e.g. valgrind's). */
   wrap?: string[];
+  /** Node-based servers write /tmp/perf-<pid>.map (`--perf-basic-prof`): names for JIT code. */
+  perfMap?: boolean;
   /** How long the server may take to answer its first request, ms (startServer's default when unset). */
   readyTimeoutMs?: number;
 }
@@ -113,6 +115,7 @@ function nodeArgs(ctx: StartContext): string[] {
   // http-proxy uses util._extend, deprecated since Node 22; the warning is noise here.
   const args = ['--no-deprecation'];
   if (ctx.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`);
+  if (ctx.perfMap === true) args.push('--perf-basic-prof');
   return args;
 }
 

@@ -16,7 +16,7 @@
 //
 // Flags: --only a,b --rounds N --requests N --warmup N --annotate --out DIR
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -169,21 +169,62 @@ interface TopFunction {
   object: string;
 }
 
-/** The top self-cost functions of a dump, from callgrind_annotate's function list. */
-function annotate(file: string, requests: number, top: number): TopFunction[] {
-  const run = spawnSync('callgrind_annotate', ['--inclusive=no', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+/** A V8 perf map (`--perf-basic-prof`): JIT code address ranges and their names, sorted. */
+function readPerfMap(file: string): Array<[number, number, string]> {
+  if (!existsSync(file)) return [];
+  const entries: Array<[number, number, string]> = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+    if (m !== null) entries.push([parseInt(m[1]!, 16), parseInt(m[2]!, 16), m[3]!]);
+  }
+  return entries.sort((a, b) => a[0] - b[0]);
+}
+
+/** The name of the JIT code at `address`, or null. */
+function jitName(map: Array<[number, number, string]>, address: number): string | null {
+  let lo = 0;
+  let hi = map.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (map[mid]![0] <= address) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const entry = map[hi];
+  return entry !== undefined && address < entry[0] + entry[1] ? entry[2] : null;
+}
+
+/**
+ * The top self-cost functions of a dump, from callgrind_annotate's function list. JIT code
+ * appears there as bare addresses: named through the server's perf map when there is one
+ * (several code objects of one function add up).
+ */
+function annotate(file: string, requests: number, top: number, perfMap: Array<[number, number, string]>): TopFunction[] {
+  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (run.error !== undefined || run.status !== 0) throw new Error(`callgrind_annotate failed: ${run.error?.message ?? run.stderr}`);
   const lines = run.stdout.split('\n');
   const start = lines.findIndex((l) => /\bfile:function\s*$/.test(l));
-  const out: TopFunction[] = [];
+  const byName = new Map<string, TopFunction>();
   // "33,454,439 ( 5.94%)  ???:Builtins_LoadIC [/path/to/node]"
   for (const line of lines.slice(start + 2)) {
     const m = /^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(?:\?\?\?:)?(.*?)(?:\s+\[(.*)\])?\s*$/.exec(line);
     if (m === null) break;
-    out.push({ perRequest: Number(m[1]!.replace(/,/g, '')) / requests, percent: Number(m[2]), name: m[3]!, object: basename(m[4] ?? '???') });
-    if (out.length === top) break;
+    let name = m[3]!;
+    let object = basename(m[4] ?? '???');
+    const address = /^0x([0-9a-f]+)$/.exec(name);
+    const jit = address === null ? null : jitName(perfMap, parseInt(address[1]!, 16));
+    if (jit !== null) {
+      name = jit;
+      object = 'JIT';
+    }
+    const seen = byName.get(name);
+    const perRequest = Number(m[1]!.replace(/,/g, '')) / requests;
+    if (seen === undefined) byName.set(name, { perRequest, percent: Number(m[2]), name, object });
+    else {
+      seen.perRequest += perRequest;
+      seen.percent += Number(m[2]);
+    }
   }
-  return out;
+  return [...byName.values()].sort((a, b) => b.perRequest - a.perRequest).slice(0, top);
 }
 
 /** Instructions in thousands. */
@@ -230,14 +271,15 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     `--callgrind-out-file=${join(dir, `${config.name}.%p.out`)}`,
   ];
   log(`${config.name}: starting under callgrind`);
-  const server = await config.start({ upstream, dir, wrap: valgrind, readyTimeoutMs: 180_000 });
+  const server = await config.start({ upstream, dir, wrap: valgrind, readyTimeoutMs: 180_000, perfMap: options.annotate });
+  let pids: number[] = [];
   try {
     result.readyMs = server.readyMs;
     log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
     await load(server.port, options.warmupConnections, options.warmup, `${config.name} warm-up`);
     // Every valgrind process of the server: one for the rows here (nginx runs without its master
     // process under a wrapper), but a server that forks would have more.
-    const pids = processTree(server.pid);
+    pids = processTree(server.pid);
     for (const pid of pids) control(pid, '-i', 'on');
     const seen = new Map<number, number>();
     // Per round: the requests answered and every thread's dump, keyed by pid and thread.
@@ -265,10 +307,15 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     if (options.annotate) {
       const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
       const file = cheapest.threads.get(servingKey);
-      if (file !== undefined) result.top = annotate(file.file, cheapest.answered, 15);
+      if (file !== undefined) {
+        // Read before the server stops, while the map still describes its code.
+        const perfMap = readPerfMap(`/tmp/perf-${servingKey.split('/')[0]}.map`);
+        result.top = annotate(file.file, cheapest.answered, 15, perfMap);
+      }
     }
   } finally {
     await server.stop();
+    if (options.annotate) for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
   }
   return result;
 }
@@ -360,7 +407,7 @@ function topLines(results: readonly RowResult[]): string {
   const parts: string[] = [];
   for (const r of results) {
     if (r.top === undefined) continue;
-    parts.push(`${r.name}: serving thread's top functions by self instructions per request, cheapest round (JIT code: ??? addresses)`);
+    parts.push(`${r.name}: serving thread's top functions by self instructions per request, cheapest round (JIT code named from the perf map; Node-based rows)`);
     for (const f of r.top) {
       const name = f.name.length > 110 ? `${f.name.slice(0, 107)}...` : f.name;
       parts.push(`  ${f.perRequest.toFixed(0).padStart(7)}  ${f.percent.toFixed(2).padStart(5)}%  ${name}  [${f.object}]`);
