@@ -73,15 +73,7 @@ export class HeaderMap {
   /** `set` for a name given as bytes: an existing entry keeps its stored name. */
   setFromBytes(bytes: Buffer, start: number, len: number, value: string): void {
     const first = this.indexOfBytes(bytes, start, len);
-    if (first === -1) {
-      this.names.push(lowerNameFromBytes(bytes, start, len));
-      this.values.push(value);
-    } else {
-      this.values[first] = value;
-      const key = this.names[first]!;
-      if (this.names.indexOf(key, first + 1) !== -1) this.#removeFrom(key, first + 1);
-    }
-    this.#changed();
+    this.#setAt(first, first === -1 ? lowerNameFromBytes(bytes, start, len) : this.names[first]!, value);
   }
 
   has(name: string): boolean {
@@ -97,7 +89,11 @@ export class HeaderMap {
   /** Sets `name` to exactly one value: the first entry is overwritten, later ones removed. */
   set(name: string, value: string): void {
     const key = name.toLowerCase();
-    const first = this.names.indexOf(key);
+    this.#setAt(this.names.indexOf(key), key, value);
+  }
+
+  /** `set` once the first entry of `key` (lower-case) is known: `first`, or -1 for none. */
+  #setAt(first: number, key: string, value: string): void {
     if (first === -1) {
       this.names.push(key);
       this.values.push(value);

@@ -8,7 +8,7 @@
 //
 // The state is per thread, which is per V8 heap: exactly the scope a GC has.
 
-import { privateGc } from './private-gc.ts';
+import { privateGc, type GcFunction } from './private-gc.ts';
 
 /** Body bytes forwarded between two scavenges (what may wait for a GC, roughly). */
 export const SCAVENGE_EVERY_BYTES = 16 * 1024 * 1024;
@@ -20,8 +20,7 @@ let budget = SCAVENGE_EVERY_BYTES;
  * A function that runs a young-generation GC (see private-gc.ts); null if V8 would not give
  * one (pacing then stays off: streaming works, it only uses more memory).
  */
-export function minorGcFunction(): (() => void) | null {
-  const gc = privateGc();
+export function minorGcFunction(gc: GcFunction | null = privateGc()): (() => void) | null {
   return gc === null ? null : () => void gc({ type: 'minor' });
 }
 

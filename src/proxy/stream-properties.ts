@@ -22,7 +22,7 @@ function headersProperty(map: HeaderMap | null, key: string | undefined, rest: n
   if (map === null || rest > 1) return undefined;
   if (key === undefined) return joinedHeaders(map);
   const value = map.getJoined(key.toLowerCase());
-  return value === undefined ? undefined : (value);
+  return value === undefined ? undefined : value;
 }
 
 function requestProperty(s: HttpStream, field: string | undefined, path: readonly string[]): PropertyValue | undefined {
@@ -31,36 +31,36 @@ function requestProperty(s: HttpStream, field: string | undefined, path: readonl
   if (path.length !== 2) return undefined;
   switch (field) {
     case 'path':
-      return (h.get(':path') ?? '');
+      return h.get(':path') ?? '';
     case 'url_path': {
       const p = h.get(':path') ?? '';
       const q = p.indexOf('?');
-      return (q === -1 ? p : p.slice(0, q));
+      return q === -1 ? p : p.slice(0, q);
     }
     case 'query': {
       const p = h.get(':path') ?? '';
       const q = p.indexOf('?');
-      if (q === -1) return ('');
+      if (q === -1) return '';
       const hash = p.indexOf('#', q);
-      return (p.slice(q + 1, hash === -1 ? undefined : hash));
+      return p.slice(q + 1, hash === -1 ? undefined : hash);
     }
     case 'host':
-      return (h.get(':authority') ?? '');
+      return h.get(':authority') ?? '';
     case 'scheme':
-      return (h.get(':scheme') ?? 'http');
+      return h.get(':scheme') ?? 'http';
     case 'method':
-      return (h.get(':method') ?? '');
+      return h.get(':method') ?? '';
     case 'id': {
       const id = h.get('x-request-id');
-      return id === undefined ? undefined : (id);
+      return id === undefined ? undefined : id;
     }
     case 'referer':
     case 'useragent': {
       const v = h.get(field === 'referer' ? 'referer' : 'user-agent');
-      return v === undefined ? undefined : (v);
+      return v === undefined ? undefined : v;
     }
     case 'protocol':
-      return (`HTTP/${s.httpVersion}`);
+      return `HTTP/${s.httpVersion}`;
     case 'time':
       return timestampValue(s.startTime);
     case 'duration':
@@ -89,7 +89,7 @@ function responseProperty(s: HttpStream, field: string | undefined, path: readon
       return Number.isFinite(code) && code > 0 ? int64Value(code) : undefined;
     }
     case 'code_details':
-      return s.responseHeaders === null ? undefined : (s.codeDetails);
+      return s.responseHeaders === null ? undefined : s.codeDetails;
     case 'flags':
       // Envoy's response-flags bit set; sluice has no such flags, so it is always empty.
       return h === null ? undefined : int64Value(0);
@@ -112,7 +112,7 @@ function responseProperty(s: HttpStream, field: string | undefined, path: readon
 
 function addressProperty(ip: string, port: number, field: string | undefined, length: number): PropertyValue | undefined {
   if (length !== 2) return undefined;
-  if (field === 'address') return (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  if (field === 'address') return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
   if (field === 'port') return int64Value(port);
   return undefined;
 }
@@ -145,11 +145,11 @@ function xdsProperty(s: HttpStream, field: string | undefined, rest: readonly st
   const clusterName = route?.cluster;
   switch (field) {
     case 'route_name':
-      return route === undefined || rest.length > 0 ? undefined : (route.name);
+      return route === undefined || rest.length > 0 ? undefined : route.name;
     case 'cluster_name':
-      return clusterName === undefined || rest.length > 0 ? undefined : (clusterName);
+      return clusterName === undefined || rest.length > 0 ? undefined : clusterName;
     case 'filter_chain_name':
-      return rest.length > 0 ? undefined : (s.listener.config.name);
+      return rest.length > 0 ? undefined : s.listener.config.name;
     case 'listener_direction':
       return rest.length > 0 ? undefined : int64Value(0); // unspecified: a sidecar has no direction of its own
     case 'route_metadata':
@@ -180,7 +180,7 @@ export function streamProperty(s: HttpStream, path: readonly string[]): Property
       if (path.length === 2 && field === 'id') return uint64Value(s.connectionId);
       if (path.length === 2 && field === 'mtls') return Buffer.from([0]);
       // Plain-text listeners: no SNI (empty, as Envoy reports it); TLS attributes stay NOT_FOUND.
-      if (path.length === 2 && field === 'requested_server_name') return ('');
+      if (path.length === 2 && field === 'requested_server_name') return '';
       return undefined;
     case 'connection_id':
       return path.length === 1 ? uint64Value(s.connectionId) : undefined;

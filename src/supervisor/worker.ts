@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
-import { enableBodyGcPacing } from '../proxy/body-gc.ts';
+import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
 import { privateGc } from '../proxy/private-gc.ts';
 import { startSluice } from '../proxy/sluice.ts';
@@ -27,7 +27,7 @@ try {
   if (gc === null) {
     logger.warn('V8 gave no gc function: streamed bodies and promoted garbage wait for V8 to collect them');
   } else {
-    enableBodyGcPacing(() => void gc({ type: 'minor' }));
+    enableBodyGcPacing(minorGcFunction(gc));
     new OldGenerationPacer(() => void gc({ type: 'major', execution: 'async' })).start();
   }
   const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
