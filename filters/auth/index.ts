@@ -23,12 +23,13 @@ import { get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@so
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
-import { getHeader, getHeaderBytes, headerPair, pairName, removeHeader, replaceHeaderBytes } from "../lib/headers";
+import { getHeader, getHeaderBytes, headerPair, pairName, removeHeaderRaw, replaceHeaderBytes } from "../lib/headers";
 import { logDebug, logError, logInfo } from "../lib/log";
 import { registerFilter } from "../lib/register";
 
 const FILTER = "auth";
 const USER_HEADER = "x-auth-user";
+const USER_HEADER_KEY = String.UTF8.encode(USER_HEADER); // removed from every request
 
 class AuthConfig {
   cluster: string = "";
@@ -319,7 +320,7 @@ class AuthStream extends QuietContext {
 }
 
 function removeUserHeader(): void {
-  const removed = removeHeader(HeaderMapTypeValues.RequestHeaders, USER_HEADER);
+  const removed = removeHeaderRaw(HeaderMapTypeValues.RequestHeaders, USER_HEADER_KEY);
   if (removed != WasmResultValues.Ok) logError(FILTER, "could not remove " + USER_HEADER + " (result " + removed.toString() + ")");
 }
 

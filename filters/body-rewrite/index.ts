@@ -10,11 +10,10 @@
 export * from "../lib/abi"; // the Proxy-Wasm ABI exports
 import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
-import { BufferTypeValues, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import { BufferTypeValues, get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
 import { readBuffer, writeBuffer } from "../lib/buffer";
-import { getHeader } from "../lib/headers";
 import { logDebug, logError } from "../lib/log";
 import { registerFilter } from "../lib/register";
 import { replaceAllBytes } from "./replace";
@@ -36,7 +35,11 @@ class RewriteConfig {
   response: Rewrites = new Rewrites();
   // Lower-cased prefixes; null means "any content type, or none".
   contentTypes: Array<string> | null = null;
+  // The same prefixes UTF-8 encoded once, for matching without decoding the header per request.
+  contentTypeBytes: Array<ArrayBuffer> = [];
 }
+
+const CONTENT_TYPE = String.UTF8.encode("content-type");
 
 // ---- configuration --------------------------------------------------------
 
@@ -49,7 +52,10 @@ function parseConfig(root: JsonValue): RewriteConfig | null {
   if (reader.array(root, "content_types", "") !== null) {
     const prefixes = reader.stringList(root, "content_types", "", []);
     const lowered = new Array<string>();
-    for (let i = 0; i < prefixes.length; i++) lowered.push(prefixes[i].toLowerCase());
+    for (let i = 0; i < prefixes.length; i++) {
+      lowered.push(prefixes[i].toLowerCase());
+      config.contentTypeBytes.push(String.UTF8.encode(lowered[i]));
+    }
     config.contentTypes = lowered;
   }
   if (!reader.ok) return null;
@@ -89,14 +95,29 @@ function readPair(reader: ConfigReader, pair: JsonValue, path: string, rewrites:
 
 // Whether a body with this content-type should be rewritten.
 function contentTypeMatches(config: RewriteConfig, map: HeaderMapTypeValues): bool {
-  const prefixes = config.contentTypes;
-  if (prefixes === null) return true;
-  const contentType = getHeader(map, "content-type").toLowerCase();
-  if (contentType.length == 0) return false;
+  if (config.contentTypes === null) return true;
+  const value = get_header_map_value(map, CONTENT_TYPE);
+  if (value.byteLength == 0) return false;
+  const prefixes = config.contentTypeBytes;
   for (let i = 0; i < prefixes.length; i++) {
-    if (contentType.startsWith(prefixes[i])) return true;
+    if (startsWithIgnoringCase(value, prefixes[i])) return true;
   }
   return false;
+}
+
+// Whether `value` starts with `prefix` (lower case), folding A-Z in `value`: media types are
+// ASCII tokens, so this matches what lower-casing the decoded header did, with no string made.
+function startsWithIgnoringCase(value: ArrayBuffer, prefix: ArrayBuffer): bool {
+  const n = prefix.byteLength;
+  if (value.byteLength < n) return false;
+  const v = changetype<usize>(value);
+  const p = changetype<usize>(prefix);
+  for (let i = 0; i < n; i++) {
+    let b = load<u8>(v + i);
+    if (b >= 65 && b <= 90) b |= 0x20;
+    if (b != load<u8>(p + i)) return false;
+  }
+  return true;
 }
 
 // Rewrites the whole buffered body in place (one set_buffer_bytes call

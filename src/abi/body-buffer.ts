@@ -5,30 +5,45 @@
 const EMPTY = Buffer.alloc(0);
 
 export class BodyBuffer {
-  #chunks: Buffer[] = [];
+  /** The body while it is one chunk (nearly always), else the join of #more once bytes() ran. */
+  #single: Buffer = EMPTY;
+  /** Set when a second chunk arrives: every chunk, in order, until bytes() joins them. */
+  #more: Buffer[] | null = null;
   #length = 0;
   /** Bumped by every edit, so the driver knows a filter rewrote the body. */
   edits = 0;
 
   constructor(initial?: Buffer) {
-    if (initial !== undefined && initial.length > 0) this.append(initial);
+    if (initial !== undefined) this.reset(initial);
   }
 
   get length(): number {
     return this.#length;
   }
 
+  /** Makes `chunk` the whole body and forgets edits: a stage reuses one buffer for every chunk. */
+  reset(chunk: Buffer): void {
+    this.#single = chunk;
+    this.#more = null;
+    this.#length = chunk.length;
+    this.edits = 0;
+  }
+
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    if (this.#length === 0) this.#single = chunk;
+    else if (this.#more === null) this.#more = [this.#single, chunk];
+    else this.#more.push(chunk);
     this.#length += chunk.length;
   }
 
   /** The whole body as one Buffer (joins the chunks once and keeps the result). */
   bytes(): Buffer {
-    if (this.#chunks.length === 0) return EMPTY;
-    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#length)];
-    return this.#chunks[0]!;
+    if (this.#more !== null) {
+      this.#single = Buffer.concat(this.#more, this.#length);
+      this.#more = null;
+    }
+    return this.#single;
   }
 
   /** Bytes [start, start+max) clamped to the body; empty when start is past the end. */
@@ -47,7 +62,7 @@ export class BodyBuffer {
     const from = Math.min(start, body.length);
     const to = Math.min(body.length, from + size);
     const next = Buffer.concat([body.subarray(0, from), data, body.subarray(to)]);
-    this.#chunks = next.length === 0 ? [] : [next];
+    this.#single = next;
     this.#length = next.length;
     this.edits++;
   }
@@ -55,7 +70,7 @@ export class BodyBuffer {
   /** Takes the content out, leaving the buffer empty. */
   take(): Buffer {
     const out = this.bytes();
-    this.#chunks = [];
+    this.#single = EMPTY;
     this.#length = 0;
     return out;
   }

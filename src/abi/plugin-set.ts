@@ -47,9 +47,37 @@ class VmGroup {
   }
 }
 
+/**
+ * A filter's place in the set, resolved once per route rather than by name on every request:
+ * its live plugin comes from a cache that holds while the plugin's VM is the group's and alive.
+ */
+export class FilterHandle {
+  readonly name: string;
+  readonly failOpen: boolean;
+  readonly #set: PluginSet;
+  readonly #group: VmGroup | undefined;
+  #plugin: Plugin | null = null;
+
+  constructor(set: PluginSet, name: string, group: VmGroup | undefined) {
+    this.#set = set;
+    this.name = name;
+    this.#group = group;
+    this.failOpen = group?.specs.find((s) => s.name === name)?.failOpen ?? false;
+  }
+
+  /** The live plugin, as PluginSet.get gives it (a failed VM is replaced first). */
+  plugin(): Plugin | null {
+    const cached = this.#plugin;
+    if (cached !== null && cached.vm === this.#group!.vm && cached.vm.failure === null) return cached;
+    this.#plugin = this.#set.get(this.name);
+    return this.#plugin;
+  }
+}
+
 export class PluginSet {
   readonly #groups: VmGroup[] = [];
   readonly #groupOf = new Map<string, VmGroup>();
+  readonly #handles = new Map<string, FilterHandle>();
   readonly #services: PluginServices;
   readonly #logger: Logger;
 
@@ -81,6 +109,16 @@ export class PluginSet {
   /** Starts every VM and plugin; throws PluginStartError naming the filter that failed. */
   start(): void {
     for (const group of this.#groups) this.#startGroup(group);
+  }
+
+  /** The handle of a filter by name (one per name; an unknown name never has a plugin). */
+  handle(name: string): FilterHandle {
+    let handle = this.#handles.get(name);
+    if (handle === undefined) {
+      handle = new FilterHandle(this, name, this.#groupOf.get(name));
+      this.#handles.set(name, handle);
+    }
+    return handle;
   }
 
   /** The live plugin for a filter, replacing a failed VM first; null while none can run. */

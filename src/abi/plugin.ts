@@ -136,11 +136,19 @@ export class Plugin {
 
   /** A new stream context; on_context_create runs now. Throws GuestTrap if the VM is dead. */
   createStream(host: StreamHost): StreamContext {
+    const ctx = this.newStream(host);
+    this.vm.createStream(ctx, this.root.id);
+    return ctx;
+  }
+
+  /**
+   * A new stream context whose on_context_create has not run yet: the caller runs it with
+   * Vm.createStream, together with the context's first callback.
+   */
+  newStream(host: StreamHost): StreamContext {
     const vm = this.vm;
     const ctx = new StreamContext(vm, this, vm.nextContextId(), host);
     vm.contexts.addStream(ctx);
-    const create = vm.exports.proxy_on_context_create;
-    if (create) vm.call(ctx, 'proxy_on_context_create', create, ctx.id, this.root.id);
     return ctx;
   }
 

@@ -122,6 +122,32 @@ export class Vm {
   }
 
   /**
+   * A new stream context's on_context_create, then (when given) its first callback `fn(id, a, b)`,
+   * as one guarded call: both run for every filter of every request. A trap in on_context_create
+   * skips the callback, as two separate calls would.
+   */
+  createStream(ctx: Context, rootId: number, name = '', fn?: (...args: number[]) => number, a = 0, b = 0): number {
+    const create = this.exports.proxy_on_context_create;
+    let running = 'proxy_on_context_create';
+    this.#enter(ctx, running);
+    try {
+      if (create !== undefined) create(ctx.id, rootId);
+      let result = 0;
+      if (fn !== undefined) {
+        this.effective = null; // proxy_set_effective_context lasts for one callback
+        running = name;
+        result = fn(ctx.id, a, b);
+      }
+      this.#checkMemory(running);
+      return result;
+    } catch (err) {
+      throw this.#fail(running, err);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  /**
    * on_log, on_done and on_delete of a stream context as one guarded call: one entry check,
    * one step and one memory check instead of three (this runs for every filter of every
    * request). A trap in one skips the rest, as three separate calls would.

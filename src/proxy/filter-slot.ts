@@ -9,15 +9,15 @@ import { defer } from '../abi/deferred.ts';
 import { GuestTrap } from '../abi/errors.ts';
 import { STREAM_CALLBACK_NAMES, StreamCallback } from '../abi/exports.ts';
 import { HeaderMap } from '../abi/header-map.ts';
+import type { FilterHandle } from '../abi/plugin-set.ts';
 import type { Plugin } from '../abi/plugin.ts';
 import { Action, MapType, StreamType } from '../abi/types.ts';
 import type { Stage, StageFilter } from './pipeline.ts';
 import type { HttpStream } from './stream.ts';
 
-export class FilterSlot implements StreamHost {
+export class FilterSlot implements StreamHost, StageFilter {
   readonly stream: HttpStream;
-  readonly name: string;
-  readonly failOpen: boolean;
+  readonly handle: FilterHandle;
   plugin: Plugin | null = null;
   ctx: StreamContext | null = null;
   /** Out of this stream for good: its VM failed, or it was unavailable. */
@@ -28,29 +28,59 @@ export class FilterSlot implements StreamHost {
   #closing = false;
   requestStage: Stage | null = null;
   responseStage: Stage | null = null;
-  readonly request: StageFilter;
-  readonly response: StageFilter;
 
-  constructor(stream: HttpStream, name: string, failOpen: boolean) {
+  constructor(stream: HttpStream, handle: FilterHandle) {
     this.stream = stream;
-    this.name = name;
-    this.failOpen = failOpen;
-    this.request = new RequestSide(this);
-    this.response = new ResponseSide(this);
+    this.handle = handle;
+  }
+
+  get name(): string {
+    return this.handle.name;
+  }
+
+  get failOpen(): boolean {
+    return this.handle.failOpen;
+  }
+
+  // ---- StageFilter: one slot serves both pipelines; its stage says which direction calls --
+  // Response callbacks only run for filters that took part in the request (see RATIONALE).
+
+  onHeaders(stage: Stage, eos: boolean): Action {
+    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_HEADERS, this.stream.requestHeaders.size, eos);
+    return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_HEADERS, this.stream.responseHeaders!.size, eos);
+  }
+
+  onBody(stage: Stage, size: number, eos: boolean): Action {
+    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_BODY, size, eos);
+    return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_BODY, size, eos);
+  }
+
+  onTrailers(stage: Stage): Action {
+    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_TRAILERS, this.stream.requestTrailers?.size ?? 0, false);
+    return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_TRAILERS, this.stream.responseTrailers?.size ?? 0, false);
   }
 
   /** Runs one stream callback; `size` is the header count or body length it announces. */
   invoke(callback: StreamCallback, size: number, eos: boolean): Action {
     if (this.out) return Action.CONTINUE;
-    const ctx = this.#context();
-    if (ctx === null) return this.out && this.failOpen ? Action.CONTINUE : Action.PAUSE;
-    const fn = ctx.vm.exports.streamCallbacks[callback];
-    if (fn === undefined) return Action.CONTINUE;
-    this.ran = true;
+    let ctx = this.ctx;
+    const fresh = ctx === null;
+    if (fresh) {
+      ctx = this.#newContext();
+      if (ctx === null) return this.out && this.failOpen ? Action.CONTINUE : Action.PAUSE;
+    }
+    const vm = ctx!.vm;
+    const fn = vm.exports.streamCallbacks[callback];
     const name = STREAM_CALLBACK_NAMES[callback];
     let result: number;
     try {
-      result = ctx.vm.call(ctx, name, fn, ctx.id, size, eos ? 1 : 0);
+      if (fn === undefined) {
+        if (fresh) vm.createStream(ctx!, ctx!.root.id);
+        return Action.CONTINUE;
+      }
+      this.ran = true;
+      // A new context's on_context_create and its first callback share one guarded call.
+      result = fresh ? vm.createStream(ctx!, ctx!.root.id, name, fn, size, eos ? 1 : 0) : vm.call(ctx, name, fn, ctx!.id, size, eos ? 1 : 0);
     } catch (err) {
       return this.#failed(err, name);
     }
@@ -62,21 +92,15 @@ export class FilterSlot implements StreamHost {
       : Action.PAUSE;
   }
 
-  /** The stream context, created on first use; null when the filter cannot run. */
-  #context(): StreamContext | null {
-    if (this.ctx !== null) return this.ctx;
-    const plugin = this.stream.listener.plugins.get(this.name);
+  /** A stream context whose on_context_create has yet to run; null when the filter cannot run. */
+  #newContext(): StreamContext | null {
+    const plugin = this.handle.plugin();
     if (plugin === null) {
       this.#unavailable();
       return null;
     }
     this.plugin = plugin;
-    try {
-      this.ctx = plugin.createStream(this);
-    } catch (err) {
-      this.#failed(err, 'proxy_on_context_create');
-      return null;
-    }
+    this.ctx = plugin.newStream(this);
     return this.ctx;
   }
 
@@ -104,8 +128,18 @@ export class FilterSlot implements StreamHost {
   /** End of stream: on_log, on_done, on_delete (the context is created if it never was). */
   finish(): void {
     if (this.out) return;
-    const ctx = this.#context();
-    if (ctx !== null) this.plugin!.finishStream(ctx);
+    let ctx = this.ctx;
+    if (ctx === null) {
+      ctx = this.#newContext();
+      if (ctx === null) return;
+      try {
+        ctx.vm.createStream(ctx, ctx.root.id);
+      } catch (err) {
+        this.#failed(err, 'proxy_on_context_create');
+        return;
+      }
+    }
+    this.plugin!.finishStream(ctx);
   }
 
   // ---- StreamHost ------------------------------------------------------------------------
@@ -165,43 +199,5 @@ export class FilterSlot implements StreamHost {
 
   sendLocalResponse(reply: LocalReply): void {
     this.stream.requestLocalReply(reply, this);
-  }
-}
-
-// The two directions as pipeline stage filters: small classes rather than closures, since a
-// pair is made for every filter of every request.
-
-class RequestSide implements StageFilter {
-  readonly #slot: FilterSlot;
-  constructor(slot: FilterSlot) {
-    this.#slot = slot;
-  }
-  onHeaders(_stage: Stage, eos: boolean): Action {
-    return this.#slot.invoke(StreamCallback.REQUEST_HEADERS, this.#slot.stream.requestHeaders.size, eos);
-  }
-  onBody(_stage: Stage, size: number, eos: boolean): Action {
-    return this.#slot.invoke(StreamCallback.REQUEST_BODY, size, eos);
-  }
-  onTrailers(): Action {
-    return this.#slot.invoke(StreamCallback.REQUEST_TRAILERS, this.#slot.stream.requestTrailers?.size ?? 0, false);
-  }
-}
-
-/** Response callbacks only run for filters that took part in the request (see RATIONALE). */
-class ResponseSide implements StageFilter {
-  readonly #slot: FilterSlot;
-  constructor(slot: FilterSlot) {
-    this.#slot = slot;
-  }
-  onHeaders(_stage: Stage, eos: boolean): Action {
-    const slot = this.#slot;
-    return slot.ctx === null ? Action.CONTINUE : slot.invoke(StreamCallback.RESPONSE_HEADERS, slot.stream.responseHeaders!.size, eos);
-  }
-  onBody(_stage: Stage, size: number, eos: boolean): Action {
-    return this.#slot.ctx === null ? Action.CONTINUE : this.#slot.invoke(StreamCallback.RESPONSE_BODY, size, eos);
-  }
-  onTrailers(): Action {
-    const slot = this.#slot;
-    return slot.ctx === null ? Action.CONTINUE : slot.invoke(StreamCallback.RESPONSE_TRAILERS, slot.stream.responseTrailers?.size ?? 0, false);
   }
 }

@@ -53,6 +53,8 @@ export class Stage {
   #queue: Frame[] | null = null;
   /** The body this filter may read and edit right now (current chunk or everything buffered). */
   body: BodyBuffer | null = null;
+  /** The one BodyBuffer this stage fills for every chunk (made on the first). */
+  #buffer: BodyBuffer | null = null;
   #buffering = false;
   #eosBuffered = false;
 
@@ -127,7 +129,8 @@ export class Stage {
             return;
           }
         } else {
-          body = new BodyBuffer(frame.chunk);
+          body = this.#buffer ??= new BodyBuffer();
+          body.reset(frame.chunk);
         }
         this.body = body;
         const action = this.filter.onBody(this, body.length, frame.eos);
@@ -182,7 +185,7 @@ export class Stage {
 function ignoreOverflow(): void {}
 
 export class Pipeline {
-  readonly stages: Stage[] = [];
+  readonly stages: readonly Stage[];
   readonly sink: Sink;
   readonly bufferLimit: number;
   #source: FlowSource | null = null;
@@ -198,10 +201,14 @@ export class Pipeline {
   /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
   onOverflow: (stage: Stage) => void = ignoreOverflow;
 
-  constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number) {
+  /** `reverse` runs the filters last to first (the response direction, Envoy's encoder order). */
+  constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number, reverse = false) {
     this.sink = sink;
     this.bufferLimit = bufferLimit;
-    for (let i = 0; i < filters.length; i++) this.stages.push(new Stage(this, filters[i]!, i));
+    const n = filters.length;
+    const stages = new Array<Stage>(n);
+    for (let i = 0; i < n; i++) stages[i] = new Stage(this, filters[reverse ? n - 1 - i : i]!, i);
+    this.stages = stages;
   }
 
   setSource(source: FlowSource): void {

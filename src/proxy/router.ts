@@ -56,19 +56,21 @@ function headerTest(m: HeaderMatch): RouteMatcher {
   return (h) => h.has(name) === present;
 }
 
-export interface CompiledRoute {
+export interface CompiledRoute<F = string> {
   readonly config: RouteConfig;
   readonly matches: RouteMatcher;
+  /** The route's filter chain, each name resolved once by the router's `filter` function. */
+  readonly filters: readonly F[];
 }
 
-export class Router {
-  readonly #routes: CompiledRoute[];
+export class Router<F = string> {
+  readonly #routes: CompiledRoute<F>[];
 
-  constructor(routes: readonly RouteConfig[]) {
-    this.#routes = routes.map((config) => ({ config, matches: compileMatch(config.match) }));
+  constructor(routes: readonly RouteConfig[], filter: (name: string) => F = (name) => name as F) {
+    this.#routes = routes.map((config) => ({ config, matches: compileMatch(config.match), filters: config.filters.map(filter) }));
   }
 
-  match(headers: HeaderMap): CompiledRoute | undefined {
+  match(headers: HeaderMap): CompiledRoute<F> | undefined {
     for (const route of this.#routes) if (route.matches(headers)) return route;
     return undefined;
   }

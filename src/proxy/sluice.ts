@@ -134,7 +134,6 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     }
     return out;
   });
-  const failOpen = new Set(config.filters.filter((f) => f.failurePolicy === 'fail_open').map((f) => f.name));
 
   const servers: Server[] = [];
   const bound = new Map<string, HostPort>();
@@ -144,10 +143,9 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     for (const listener of config.listeners) {
       const runtime: ListenerRuntime = {
         config: listener,
-        router: new Router(listener.routes),
+        router: new Router(listener.routes, (name) => plugins.handle(name)),
         plugins,
         clusters,
-        failOpen,
         logger: logger.child({ listener: listener.name }),
         metrics,
       };

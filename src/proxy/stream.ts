@@ -10,13 +10,13 @@ import type { Logger } from 'pino';
 import type { LocalReply, PropertyValue } from '../abi/context.ts';
 import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
-import type { PluginSet } from '../abi/plugin-set.ts';
+import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, toRawList, trailerHeaderMap } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
-import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage, type StageFilter } from './pipeline.ts';
+import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
 import { streamProperty } from './stream-properties.ts';
@@ -26,13 +26,14 @@ import type { ProxyMetrics } from '../admin/metrics.ts';
 /** What a listener shares with every stream it serves. */
 export interface ListenerRuntime {
   readonly config: ListenerConfig;
-  readonly router: Router;
+  readonly router: Router<FilterHandle>;
   readonly plugins: PluginSet;
   readonly clusters: Clusters;
-  readonly failOpen: ReadonlySet<string>;
   readonly logger: Logger;
   readonly metrics: ProxyMetrics;
 }
+
+const NO_FILTERS: readonly FilterHandle[] = [];
 
 const NO_BODY_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
@@ -58,7 +59,7 @@ export class HttpStream {
   responseTrailers: HeaderMap | null = null;
   /** Values written with proxy_set_property during this request. */
   readonly filterState = new Map<string, Buffer>();
-  route: CompiledRoute | undefined;
+  route: CompiledRoute<FilterHandle> | undefined;
   slots: FilterSlot[] = [];
   requestPipeline!: Pipeline;
   responsePipeline!: Pipeline;
@@ -120,23 +121,15 @@ export class HttpStream {
 
     this.route = this.listener.router.match(h);
     const routeConfig = this.route?.config;
-    const filterNames = routeConfig?.filters ?? [];
+    const handles = this.route?.filters ?? NO_FILTERS;
     // No closures here: they would share this function's context (this, req, res, ...), and V8
     // then kept whole streams alive past several scavenges (measured: ~3 KB promoted per request).
-    const n = filterNames.length;
-    const slots: FilterSlot[] = [];
-    const requestStages: StageFilter[] = [];
-    const responseStages: StageFilter[] = [];
-    for (let i = 0; i < n; i++) {
-      const name = filterNames[i]!;
-      const slot = new FilterSlot(this, name, this.listener.failOpen.has(name));
-      slots.push(slot);
-      requestStages.push(slot.request);
-    }
-    for (let i = n - 1; i >= 0; i--) responseStages.push(slots[i]!.response); // encoder order
+    const n = handles.length;
+    const slots = new Array<FilterSlot>(n);
+    for (let i = 0; i < n; i++) slots[i] = new FilterSlot(this, handles[i]!);
     this.slots = slots;
-    this.requestPipeline = new Pipeline(requestStages, new RequestForwarder(this), routeConfig?.maxRequestBodyBytes ?? 0);
-    this.responsePipeline = new Pipeline(responseStages, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
+    this.requestPipeline = new Pipeline(slots, new RequestForwarder(this), routeConfig?.maxRequestBodyBytes ?? 0);
+    this.responsePipeline = new Pipeline(slots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0, true); // encoder order
     for (let i = 0; i < n; i++) {
       slots[i]!.requestStage = this.requestPipeline.stages[i]!;
       slots[i]!.responseStage = this.responsePipeline.stages[n - 1 - i]!;
@@ -245,7 +238,7 @@ export class HttpStream {
   // ---- the route's action (called by the request pipeline's sink) ------------------------
 
   /** The route decides where the request goes; re-matched if filters edited the headers. */
-  routeForForwarding(): CompiledRoute | undefined {
+  routeForForwarding(): CompiledRoute<FilterHandle> | undefined {
     if (this.requestHeaders.version > 0) {
       const rematched = this.listener.router.match(this.requestHeaders);
       if (rematched !== undefined) this.route = rematched;

@@ -89,6 +89,46 @@ describe('a trapping callback', () => {
   });
 });
 
+// A new context's on_context_create and its first callback run as one guarded call
+// (Vm.createStream): the same contract as two separate calls.
+describe('Vm.createStream', () => {
+  const startTrap = (trapIn: string) => `(module
+    (memory (export "memory") 1)
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_0"))
+    (func (export "proxy_on_context_create") (param $id i32) (param $root i32)
+      (if (i32.ne (local.get $root) (i32.const 0)) (then ${trapIn === 'create' ? 'unreachable' : '(i32.store8 (i32.const 0) (local.get $id))'})))
+    (func (export "proxy_on_request_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+      ${trapIn === 'headers' ? 'unreachable' : '(i32.store8 (i32.const 1) (local.get $n)) (i32.store8 (i32.const 2) (local.get $eos))'}
+      (i32.const 7))
+    (func (export "proxy_on_log") (param i32)))`;
+
+  it('runs on_context_create, then the callback with the context id, and returns its answer', async () => {
+    const h = harnessFor(await compileWat(startTrap('none')));
+    const ctx = h.plugin.newStream(new MemoryHost());
+    expect(h.vm.contexts.has(ctx.id)).toBe(true);
+    expect([...h.mem.bytes(0, 3)]).toEqual([0, 0, 0]); // newStream does not call the guest
+    const result = h.vm.createStream(ctx, h.plugin.root.id, 'proxy_on_request_headers', h.vm.exports.proxy_on_request_headers!, 5, 1);
+    expect(result).toBe(7);
+    expect([...h.mem.bytes(0, 3)]).toEqual([ctx.id, 5, 1]);
+    expect([h.vm.current, h.vm.effective]).toEqual([null, null]);
+  });
+
+  it.each([
+    ['create', 'proxy_on_context_create', [0, 0]],
+    ['headers', 'proxy_on_request_headers', [2, 0]],
+  ])('a trap in %s names %s and skips what follows', async (trapIn, callback, ran) => {
+    const h = harnessFor(await compileWat(startTrap(trapIn)));
+    const ctx = h.plugin.newStream(new MemoryHost());
+    const err = trap(() => h.vm.createStream(ctx, h.plugin.root.id, 'proxy_on_request_headers', h.vm.exports.proxy_on_request_headers!, 5, 0));
+    expect(err.callback).toBe(callback);
+    expect(h.vm.failure).toBe(err);
+    expect([...h.mem.bytes(0, 2)]).toEqual(ran);
+    expect([h.vm.current, h.vm.effective]).toEqual([null, null]);
+    expect(h.lines.filter((l) => l.msg === 'filter VM failed; it will be replaced').map((l) => l['callback'])).toEqual([callback]);
+  });
+});
+
 describe('PluginSet after a trap', () => {
   const sets: PluginSet[] = [];
   afterEach(() => {
@@ -125,5 +165,30 @@ describe('PluginSet after a trap', () => {
     // The old VM stays dead.
     expect(first.vm.failure).not.toBeNull();
     expect(set.get('crashy')).toBe(second);
+  });
+
+  it("a filter's handle follows the plugin onto the new VM", async () => {
+    const modulePath = await fixtureFile('abi-trap');
+    const { logger } = memoryLogger();
+    const spec = { modulePath, rootId: 'r', vmId: 'v', environ: [], configuration: Buffer.alloc(0), vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.INFO };
+    const set = new PluginSet([{ ...spec, name: 'crashy', failOpen: false }, { ...spec, name: 'lenient', failOpen: true }], new CallServices(), logger);
+    sets.push(set);
+    set.start();
+    const handle = set.handle('crashy');
+    expect(set.handle('crashy')).toBe(handle);
+    expect([handle.name, handle.failOpen, set.handle('lenient').failOpen]).toEqual(['crashy', false, true]);
+    const first = handle.plugin()!;
+    expect(first).toBe(set.get('crashy'));
+    expect(handle.plugin()).toBe(first);
+    first.vm.fail('test');
+    const second = handle.plugin()!;
+    expect(second).not.toBe(first);
+    expect(second.vm.failure).toBeNull();
+    expect(set.get('crashy')).toBe(second);
+    // Both filters shared the VM: the other handle moves too.
+    expect(set.handle('lenient').plugin()!.vm).toBe(second.vm);
+    // A name the set does not know never has a plugin.
+    expect(set.handle('nope').plugin()).toBeNull();
+    expect(set.handle('nope').failOpen).toBe(false);
   });
 });

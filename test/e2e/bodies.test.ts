@@ -101,3 +101,52 @@ describe('uploads', () => {
     expect(got.headers.expect).toBeUndefined();
   });
 });
+
+describe('body rewriting limited to content types', () => {
+  let typed: TestUpstream;
+  let typedProxy: TestProxy;
+
+  beforeAll(async () => {
+    // Answers with the content type the request names in x-type (none when absent).
+    typed = await startUpstream((req, res) => {
+      const type = req.headers['x-type'];
+      res.writeHead(200, typeof type === 'string' ? { 'content-type': type } : {});
+      res.end('a cat');
+    });
+    const config = JSON.stringify({ response: { replace: [['cat', 'lion']] }, content_types: ['Text/', 'application/json'] });
+    typedProxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [rewrite]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${typed.address}]
+filters:
+  - name: rewrite
+    module: ${bundledFilter('body-rewrite')}
+    configuration: '${config}'
+`);
+  });
+
+  afterAll(async () => {
+    await typedProxy.close();
+    await typed.close();
+  });
+
+  it.each([
+    ['text/plain', 'a lion'],
+    ['TEXT/Plain; charset=utf-8', 'a lion'], // prefixes match case-insensitively
+    ['application/json', 'a lion'],
+    ['application/jso', 'a cat'], // shorter than the prefix
+    ['image/png', 'a cat'],
+    [null, 'a cat'], // no content type at all
+  ])('content type %s: body %s', async (type, expected) => {
+    const res = await send(`${typedProxy.url()}/x`, { headers: type === null ? [] : [['x-type', type]] });
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(expected);
+  });
+});

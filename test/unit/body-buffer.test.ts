@@ -26,6 +26,22 @@ describe('BodyBuffer', () => {
     expect(body.edits).toBe(0);
   });
 
+  it('reset makes a chunk the whole body and forgets edits (a stage reuses one buffer)', () => {
+    const body = new BodyBuffer(b('ab'));
+    body.append(b('cd'));
+    body.splice(0, 1, b('X'));
+    expect(body.edits).toBe(1);
+    body.reset(b('next'));
+    expect([body.length, body.bytes().toString(), body.edits]).toEqual([4, 'next', 0]);
+    body.append(b('!'));
+    expect(body.bytes().toString()).toBe('next!');
+    expect(body.take().toString()).toBe('next!');
+    expect(body.length).toBe(0);
+    body.reset(Buffer.alloc(0));
+    body.append(b('late'));
+    expect([body.length, body.bytes().toString()]).toEqual([4, 'late']);
+  });
+
   it('read clamps to the body and returns empty past the end', () => {
     const body = new BodyBuffer(b('0123'));
     body.append(b('4567'));
