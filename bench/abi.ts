@@ -6,11 +6,14 @@
 // the call makes, which is part of its cost). Callbacks: proxy_on_request_headers of a WAT filter
 // that reads 10 headers with proxy_get_header_map_value and replaces one, and of the bundled
 // headers.wasm (AssemblyScript SDK) for comparison, timed per call through Vm.call as the
-// stream driver makes it.
+// stream driver makes it. Lifecycles: everything one GET costs a filter in the ABI layer
+// (on_context_create with on_request_headers, on_response_headers, one on_response_body,
+// on_log/on_done/on_delete), for an empty WAT filter (the host's own share), the hand-written
+// header edit of bench/filters and the three bundled filters as `npm run bench` configures them.
 //
 // Flags: --n N (calls per round, default 500000), --rounds R (default 5), --json.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +28,8 @@ import { SharedDataStore } from '../src/abi/shared-data.ts';
 import { SharedQueues } from '../src/abi/shared-queues.ts';
 import { LogLevel, MapType, Status } from '../src/abi/types.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
+import { AUTH_FILTER, BODY_FILTER, filterPath, HEADERS_FILTER, type BenchFilter } from './configs.ts';
+import { REQUEST_HEADERS as BENCH_REQUEST_HEADERS } from './load.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -131,6 +136,22 @@ const FILTER10_WAT = String.raw`
     ;; replace x-request-id (entry 8)
     (if (call $replace (i32.const 0) (i32.const 0x349) (i32.const 12) (i32.const 0x400) (i32.const 16)) (then unreachable))
     (i32.const 0))
+)`;
+
+// A filter that exports every callback a GET reaches and does nothing in them: its lifecycle is
+// what the host spends per filter per request before the filter does any work.
+const EMPTY_FILTER_WAT = String.raw`
+(module
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 2048))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_log") (param i32))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32))
 )`;
 
 /** A StreamHost with a request header map, a 1 KiB request body and one stream property. */
@@ -306,6 +327,94 @@ function callback(
   return { name, ...timed, targetNs };
 }
 
+// The request `npm run bench` sends, as the proxy hands it to filters, and the upstream's answer.
+const LIFECYCLE_REQUEST: Array<[string, string]> = [
+  [':authority', '127.0.0.1:8080'],
+  [':path', '/'],
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  ...Object.entries(BENCH_REQUEST_HEADERS),
+  ['x-request-id', '5b8e2c1a-6f0d-4c53-9a57-3f5c0e2d7b11'],
+  ['x-forwarded-for', '127.0.0.1'],
+  ['x-forwarded-proto', 'http'],
+];
+const LIFECYCLE_RESPONSE: Array<[string, string]> = [
+  [':status', '200'],
+  ['content-type', 'application/json'],
+  ['content-length', '100'],
+  ['date', 'Tue, 01 Dec 2026 00:00:00 GMT'],
+  ['keep-alive', 'timeout=5'],
+];
+const LIFECYCLE_BODY = Buffer.alloc(100, 0x61);
+
+/** One GET's stream as a filter sees it: fresh header maps, a 100-byte response body. */
+class LifecycleHost implements StreamHost {
+  readonly request = HeaderMap.fromPairs(LIFECYCLE_REQUEST);
+  readonly response = HeaderMap.fromPairs(LIFECYCLE_RESPONSE);
+  readonly responseBody = new BodyBuffer(LIFECYCLE_BODY);
+
+  headerMap(type: number): HeaderMap | undefined {
+    if (type === MapType.HTTP_REQUEST_HEADERS) return this.request;
+    return type === MapType.HTTP_RESPONSE_HEADERS ? this.response : undefined;
+  }
+  body(type: number): BodyBuffer | undefined {
+    return type === 1 ? this.responseBody : undefined;
+  }
+  property(): PropertyValue | undefined {
+    return undefined;
+  }
+  setProperty(): void {}
+  continueStream(): void {}
+  closeStream(): void {}
+  sendLocalResponse(reply: LocalReply): void {
+    throw new Error(`bench:abi: the filter answered locally (${reply.status}) instead of letting the request through`);
+  }
+}
+
+/**
+ * ns per stream lifecycle of one filter, made the way FilterSlot makes it for a GET: context
+ * creation with on_request_headers (one guarded call), on_response_headers, on_response_body
+ * with the whole body and end of stream, then on_log/on_done/on_delete. Hosts are built between
+ * the timed batches. Checks that every callback continued, that no context outlived its stream
+ * and that the filter did its work (`check`, on the last stream's host).
+ */
+function lifecycle(name: string, file: string, configuration: string, check: (host: LifecycleHost) => boolean): AbiResult {
+  const { plugin } = load(name, file, configuration);
+  const vm = plugin.vm;
+  const e = vm.exports;
+  const rootId = plugin.root.id;
+  const contextsBefore = vm.contexts.size;
+  const BATCH = 1000;
+  let hosts: LifecycleHost[] = [];
+  const reset = () => {
+    hosts = Array.from({ length: BATCH }, () => new LifecycleHost());
+  };
+  let continued = true;
+  let last: LifecycleHost | null = null;
+  const batch = (k: number) => {
+    for (let i = 0; i < k; i++) {
+      const host = hosts[i]!;
+      last = host;
+      const ctx = plugin.newStream(host);
+      const id = ctx.id;
+      let r = vm.createStream(ctx, rootId, 'proxy_on_request_headers', e.proxy_on_request_headers, host.request.size, 1);
+      if (e.proxy_on_response_headers !== undefined) r |= vm.call(ctx, 'proxy_on_response_headers', e.proxy_on_response_headers, id, host.response.size, 0);
+      if (e.proxy_on_response_body !== undefined) r |= vm.call(ctx, 'proxy_on_response_body', e.proxy_on_response_body, id, LIFECYCLE_BODY.length, 1);
+      plugin.finishStream(ctx);
+      if (r !== 0) continued = false;
+    }
+  };
+  const calls = Math.max(1, Math.floor(N / 10));
+  const timed = time(calls, batch, BATCH, reset);
+  const expect = (what: string, ok: boolean) => {
+    if (!ok) throw new Error(`bench:abi self-check failed: ${name}: ${what}`);
+  };
+  expect('every callback continued', continued);
+  expect('no stream context left behind', vm.contexts.size === contextsBefore);
+  expect('the filter did its work', last !== null && check(last));
+  return { name, ...timed, targetNs: null };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-abi-'));
   try {
@@ -321,6 +430,7 @@ async function main(): Promise<void> {
       const config = '{"request":{"add":{"x-bench":"1"}}}';
       results.push(callback('on_request_headers, bundled headers.wasm (AssemblyScript SDK, 1 add)', headersWasm, config, null, 100, ['x-bench', '1']));
     }
+    results.push(...(await lifecycles(dir)));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ n: N, rounds: ROUNDS, node: process.version, results }, null, 2)}\n`);
       return;
@@ -334,6 +444,31 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The lifecycle rows: the host's share, a hand-written filter, and the bundled filters of `npm run bench`. */
+async function lifecycles(dir: string): Promise<AbiResult[]> {
+  const emptyFile = join(dir, 'empty.wasm');
+  writeFileSync(emptyFile, await watToWasm(EMPTY_FILTER_WAT, 'bench-empty.wat'));
+  const minimalFile = join(dir, 'minimal-headers.wasm');
+  writeFileSync(minimalFile, await watToWasm(readFileSync(join(import.meta.dirname, 'filters', 'minimal-headers.wat'), 'utf8'), 'minimal-headers.wat'));
+  const untouched = (host: LifecycleHost) => host.request.size === LIFECYCLE_REQUEST.length && host.response.size === LIFECYCLE_RESPONSE.length;
+  const addsBoth = (host: LifecycleHost) => host.request.get('x-bench') === '1' && host.response.get('x-proxy') === 'sluice';
+  const rows = [
+    lifecycle('stream lifecycle, empty WAT filter (the host per filter)', emptyFile, '', untouched),
+    lifecycle('stream lifecycle, WAT header edit (bench/filters, 2 adds)', minimalFile, '', addsBoth),
+  ];
+  const bundled: Array<[BenchFilter, string, (host: LifecycleHost) => boolean]> = [
+    [HEADERS_FILTER, '2 adds', addsBoth],
+    [AUTH_FILTER, 'static allow', (host) => host.request.get('authorization') === BENCH_REQUEST_HEADERS.authorization],
+    [BODY_FILTER, 'body pass-through', (host) => host.responseBody.length === LIFECYCLE_BODY.length && untouched(host)],
+  ];
+  for (const [filter, what, check] of bundled) {
+    const file = filterPath(filter);
+    if (!existsSync(file)) continue;
+    rows.push(lifecycle(`stream lifecycle, bundled ${filter.module} (${what})`, file, JSON.stringify(filter.configuration), check));
+  }
+  return rows;
 }
 
 main().catch((err: unknown) => {

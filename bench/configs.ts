@@ -46,27 +46,46 @@ export interface SluiceOptions {
   workers?: number;
 }
 
+/** A bundled filter as the benchmark configures it. */
+export interface BenchFilter {
+  name: string;
+  /** Under filters/build/. */
+  module: string;
+  configuration: Record<string, unknown>;
+}
+
 /** The 1-filter chain: one request header and one response header added. */
-const HEADERS_FILTER = `
-  - name: headers
-    module: ${join(FILTERS, 'headers.wasm')}
-    configuration: { request: { add: { x-bench: "1" } }, response: { add: { x-proxy: sluice } } }`;
+export const HEADERS_FILTER: BenchFilter = {
+  name: 'headers',
+  module: 'headers.wasm',
+  configuration: { request: { add: { 'x-bench': '1' } }, response: { add: { 'x-proxy': 'sluice' } } },
+};
 
 /** Header-based auth inside the filter (no http_call), accepting the harness's request. */
-const AUTH_FILTER = `
-  - name: auth
-    module: ${join(FILTERS, 'auth.wasm')}
-    configuration: { allow: { header: authorization, values: ["${REQUEST_HEADERS.authorization}"] } }`;
+export const AUTH_FILTER: BenchFilter = {
+  name: 'auth',
+  module: 'auth.wasm',
+  configuration: { allow: { header: 'authorization', values: [REQUEST_HEADERS.authorization] } },
+};
 
 /**
  * Response body pass-through: body-rewrite with a replacement but a content type the upstream
  * never sends, so every response chunk reaches the filter and it answers Continue without
  * buffering (test/e2e/bench-smoke.test.ts checks both).
  */
-const BODY_FILTER = `
-  - name: body
-    module: ${join(FILTERS, 'body-rewrite.wasm')}
-    configuration: { response: { replace: [["never-in-the-body", "x"]] }, content_types: [application/x-never] }`;
+export const BODY_FILTER: BenchFilter = {
+  name: 'body',
+  module: 'body-rewrite.wasm',
+  configuration: { response: { replace: [['never-in-the-body', 'x']] }, content_types: ['application/x-never'] },
+};
+
+export const filterPath = (filter: BenchFilter) => join(FILTERS, filter.module);
+
+// JSON is YAML flow syntax: the configuration goes in as written above.
+const filterYaml = (filter: BenchFilter) => `
+  - name: ${filter.name}
+    module: ${filterPath(filter)}
+    configuration: ${JSON.stringify(filter.configuration)}`;
 
 export function sluiceYaml(o: SluiceOptions & { watModule?: string }): string {
   const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : o.filters === 'wat' ? ['minimal'] : ['headers', 'auth', 'body'];
@@ -74,10 +93,10 @@ export function sluiceYaml(o: SluiceOptions & { watModule?: string }): string {
     o.filters === 0
       ? ''
       : o.filters === 1
-        ? HEADERS_FILTER
+        ? filterYaml(HEADERS_FILTER)
         : o.filters === 'wat'
           ? `\n  - name: minimal\n    module: ${o.watModule}`
-          : HEADERS_FILTER + AUTH_FILTER + BODY_FILTER;
+          : [HEADERS_FILTER, AUTH_FILTER, BODY_FILTER].map(filterYaml).join('');
   return `log_level: ${o.logLevel}
 ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}listeners:
   - name: bench

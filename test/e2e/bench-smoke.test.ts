@@ -26,7 +26,7 @@ function runNode(args: string[], timeout: number) {
 }
 
 describe('bench:abi', () => {
-  it('reports ns per call for every hot host call and both callbacks', () => {
+  it('reports ns per call for every hot host call, both callbacks and each filter lifecycle', () => {
     const report = JSON.parse(runNode(['bench/abi.ts', '--n', '2000', '--rounds', '1', '--json'], 20_000)) as {
       results: Array<{ name: string; ns: number; minNs: number; targetNs: number | null }>;
     };
@@ -40,12 +40,20 @@ describe('bench:abi', () => {
       'proxy_get_buffer_bytes',
       'on_request_headers,',
       'on_request_headers,',
+      ...Array<string>(5).fill('stream'),
+    ]);
+    expect(report.results.slice(-5).map((r) => r.name)).toEqual([
+      expect.stringContaining('empty WAT filter'),
+      expect.stringContaining('WAT header edit'),
+      expect.stringContaining('headers.wasm'),
+      expect.stringContaining('auth.wasm'),
+      expect.stringContaining('body-rewrite.wasm'),
     ]);
     for (const r of report.results) {
       expect(r.ns).toBeGreaterThan(0);
       expect(r.minNs).toBeLessThanOrEqual(r.ns);
     }
-    expect(report.results.map((r) => r.targetNs)).toEqual([null, 150, 150, 150, 150, 150, 150, 1000, null]);
+    expect(report.results.map((r) => r.targetNs)).toEqual([null, 150, 150, 150, 150, 150, 150, 1000, null, null, null, null, null, null]);
   }, 30_000);
 });
 
