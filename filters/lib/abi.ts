@@ -15,7 +15,10 @@ import { proxy_on_done as sdk_on_done, proxy_on_delete as sdk_on_delete } from "
 // Stream contexts live here, not in the SDK's context map: the SDK's ensureContext builds a
 // dozen debug strings per stream (three of them joining every live context id) even when
 // debug logging is off, which was most of what a bundled filter cost per request.
-const streams = new Map<u32, Context>();
+// They are kept as addresses: the map holds each context's one reference (taken when it is
+// created, given back after on_delete) and the callbacks borrow it. A Map<u32, Context> makes
+// AssemblyScript retain and release the context around every lookup.
+const streams = new Map<u32, usize>();
 
 // Keep this the first function in the file. AssemblyScript 0.17 builds each
 // virtual-dispatch stub (onRequestHeaders, ...) only from the classes it has
@@ -30,7 +33,8 @@ export function proxy_on_context_create(context_id: u32, root_context_id: u32): 
     return;
   }
   const root = changetype<RootContext>(getBaseContext(root_context_id));
-  streams.set(context_id, root.createContext(context_id));
+  const ctx = root.createContext(context_id);
+  streams.set(context_id, __retain(changetype<usize>(ctx)));
 }
 
 export { malloc, free } from "@solo-io/proxy-runtime/malloc";
@@ -48,8 +52,11 @@ export {
   proxy_on_grpc_close,
 } from "@solo-io/proxy-runtime/exports";
 
-// The host only sends stream callbacks for stream contexts it created.
-function stream(context_id: u32): Context {
+// The host only sends stream callbacks for stream contexts it created. This returns the
+// address, and callers cast it where they call: a Context returned from a function (even an
+// inlined one) would be retained for the call and released after it.
+// @ts-ignore: decorator
+@inline function stream(context_id: u32): usize {
   return streams.get(context_id);
 }
 
@@ -59,39 +66,39 @@ function root(context_id: u32): RootContext {
 }
 
 export function proxy_on_request_headers(context_id: u32, headers: u32, end_of_stream: u32): i32 {
-  return stream(context_id).onRequestHeaders(headers, end_of_stream != 0);
+  return changetype<Context>(stream(context_id)).onRequestHeaders(headers, end_of_stream != 0);
 }
 
 export function proxy_on_request_body(context_id: u32, body_buffer_length: u32, end_of_stream: u32): i32 {
-  return stream(context_id).onRequestBody(body_buffer_length, end_of_stream != 0);
+  return changetype<Context>(stream(context_id)).onRequestBody(body_buffer_length, end_of_stream != 0);
 }
 
 export function proxy_on_request_trailers(context_id: u32, trailers: u32): i32 {
-  return stream(context_id).onRequestTrailers(trailers);
+  return changetype<Context>(stream(context_id)).onRequestTrailers(trailers);
 }
 
 export function proxy_on_request_metadata(context_id: u32, nelements: u32): i32 {
-  return stream(context_id).onRequestMetadata(nelements);
+  return changetype<Context>(stream(context_id)).onRequestMetadata(nelements);
 }
 
 export function proxy_on_response_headers(context_id: u32, headers: u32, end_of_stream: u32): i32 {
-  return stream(context_id).onResponseHeaders(headers, end_of_stream != 0);
+  return changetype<Context>(stream(context_id)).onResponseHeaders(headers, end_of_stream != 0);
 }
 
 export function proxy_on_response_body(context_id: u32, body_buffer_length: u32, end_of_stream: u32): i32 {
-  return stream(context_id).onResponseBody(body_buffer_length, end_of_stream != 0);
+  return changetype<Context>(stream(context_id)).onResponseBody(body_buffer_length, end_of_stream != 0);
 }
 
 export function proxy_on_response_trailers(context_id: u32, trailers: u32): i32 {
-  return stream(context_id).onResponseTrailers(trailers);
+  return changetype<Context>(stream(context_id)).onResponseTrailers(trailers);
 }
 
 export function proxy_on_response_metadata(context_id: u32, nelements: u32): i32 {
-  return stream(context_id).onResponseMetadata(nelements);
+  return changetype<Context>(stream(context_id)).onResponseMetadata(nelements);
 }
 
 export function proxy_on_log(context_id: u32): void {
-  stream(context_id).onLog();
+  changetype<Context>(stream(context_id)).onLog();
 }
 
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
@@ -99,14 +106,16 @@ export function proxy_on_http_call_response(context_id: u32, token: u32, headers
 }
 
 export function proxy_on_done(context_id: u32): u32 {
-  if (streams.has(context_id)) return streams.get(context_id).onDone() ? 1 : 0;
+  if (streams.has(context_id)) return changetype<Context>(stream(context_id)).onDone() ? 1 : 0;
   return sdk_on_done(context_id);
 }
 
 export function proxy_on_delete(context_id: u32): void {
   if (streams.has(context_id)) {
-    streams.get(context_id).onDelete();
+    const ctx = stream(context_id);
+    changetype<Context>(ctx).onDelete();
     streams.delete(context_id);
+    __release(ctx);
     return;
   }
   sdk_on_delete(context_id);
