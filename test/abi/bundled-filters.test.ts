@@ -106,4 +106,25 @@ describe('bundled filters free their stream contexts', () => {
     expect(text.host.bodies.get(1)!.bytes().toString()).toBe('my favourite color');
     expect(binary.host.bodies.get(1)!.bytes().toString()).toBe('my favourite colour');
   });
+
+  it('headers: an edit the host refuses is logged by name, and the edits after it still apply', async () => {
+    const module = compileModule(await readFile(bundledFilter('headers')), 'headers.wasm');
+    const configuration = JSON.stringify({ request: { remove: ['x-gone'], set: { 'x-set-me': 'v' }, add: { 'x-odd-length-name': 'abc' } } });
+    const h = harnessFor(module, { config: { name: 'headers', rootId: 'headers', configuration, logLevel: LogLevel.WARN } });
+    const host = newHost().withHeaders(MapType.HTTP_REQUEST_HEADERS, [...REQUEST, ['x-gone', '1']]);
+    host.readOnly.add(MapType.HTTP_RESPONSE_HEADERS);
+    const { ctx } = h.stream(host);
+    const e = h.vm.exports;
+    expect(h.vm.call(ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, ctx.id, REQUEST.length + 1, 1)).toBe(0);
+    const request = host.maps.get(MapType.HTTP_REQUEST_HEADERS)!;
+    expect([request.get('x-gone'), request.get('x-set-me'), request.get('x-odd-length-name')]).toEqual([undefined, 'v', 'abc']);
+    h.plugin.finishStream(ctx);
+
+    const refused = await load('headers'); // adds x-proxy to the response
+    const other = refused.stream(newHost());
+    other.host.readOnly.add(MapType.HTTP_RESPONSE_HEADERS);
+    const ee = refused.vm.exports;
+    expect(refused.vm.call(other.ctx, 'proxy_on_response_headers', ee.proxy_on_response_headers!, other.ctx.id, RESPONSE.length, 0)).toBe(0);
+    expect(refused.guestLogs()).toEqual(['headers: could not add response header x-proxy (result 2)']);
+  });
 });
