@@ -25,17 +25,7 @@ export function addHeader(map: HeaderMapTypeValues, name: string, value: string)
     changetype<usize>(val), val.byteLength) as WasmResultValues;
 }
 
-// The same with names and values already UTF-8 encoded (encode once, apply on every request).
-export function addHeaderRaw(map: HeaderMapTypeValues, key: ArrayBuffer, val: ArrayBuffer): WasmResultValues {
-  return imports.proxy_add_header_map_value(map, changetype<usize>(key), key.byteLength,
-    changetype<usize>(val), val.byteLength) as WasmResultValues;
-}
-
-export function replaceHeaderRaw(map: HeaderMapTypeValues, key: ArrayBuffer, val: ArrayBuffer): WasmResultValues {
-  return imports.proxy_replace_header_map_value(map, changetype<usize>(key), key.byteLength,
-    changetype<usize>(val), val.byteLength) as WasmResultValues;
-}
-
+// With the name already UTF-8 encoded (encode once, use on every request).
 export function removeHeaderRaw(map: HeaderMapTypeValues, key: ArrayBuffer): WasmResultValues {
   return imports.proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength) as WasmResultValues;
 }
