@@ -28,9 +28,9 @@ const FILTERS = {
   'body-rewrite': { response: { replace: [['colour', 'color']] }, content_types: ['text/'] },
 };
 
-async function load(name: keyof typeof FILTERS): Promise<Harness> {
+async function load(name: keyof typeof FILTERS, configuration: object = FILTERS[name]): Promise<Harness> {
   const module = compileModule(await readFile(bundledFilter(name)), `${name}.wasm`);
-  return harnessFor(module, { config: { name, rootId: name, configuration: JSON.stringify(FILTERS[name]), logLevel: LogLevel.WARN } });
+  return harnessFor(module, { config: { name, rootId: name, configuration: JSON.stringify(configuration), logLevel: LogLevel.WARN } });
 }
 
 function newHost(): MemoryHost {
@@ -108,9 +108,7 @@ describe('bundled filters free their stream contexts', () => {
   });
 
   it('headers: an edit the host refuses is logged by name, and the edits after it still apply', async () => {
-    const module = compileModule(await readFile(bundledFilter('headers')), 'headers.wasm');
-    const configuration = JSON.stringify({ request: { remove: ['x-gone'], set: { 'x-set-me': 'v' }, add: { 'x-odd-length-name': 'abc' } } });
-    const h = harnessFor(module, { config: { name: 'headers', rootId: 'headers', configuration, logLevel: LogLevel.WARN } });
+    const h = await load('headers', { request: { remove: ['x-gone'], set: { 'x-set-me': 'v' }, add: { 'x-odd-length-name': 'abc' } } });
     const host = newHost().withHeaders(MapType.HTTP_REQUEST_HEADERS, [...REQUEST, ['x-gone', '1']]);
     host.readOnly.add(MapType.HTTP_RESPONSE_HEADERS);
     const { ctx } = h.stream(host);
