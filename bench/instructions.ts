@@ -14,9 +14,9 @@
 // the median stands beside it. Threads are dumped separately (--separate-threads=yes), and the
 // serving thread alone (the event loop running the proxy) is reported too: it is steadier.
 //
-// Flags: --only a,b --rounds N --requests N --warmup N --annotate --out DIR
+// Flags: --only a,b --rounds N --requests N --warmup N --annotate --top N --out DIR
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string' },
     warmup: { type: 'string' },
     annotate: { type: 'boolean', default: false },
+    top: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -51,9 +52,12 @@ if (flags.help) {
                   known: ${allConfigs().filter(measurable).map((c) => c.name).join(', ')})
   --rounds N      measured rounds per configuration (default 5)
   --requests N    sequential requests per round, over one connection (default 3000)
-  --warmup N      uninstrumented warm-up requests over 8 connections (default 40000)
-  --annotate      keep the callgrind dumps and print the top 15 functions by self
-                  instructions of each row's serving thread, in its cheapest round
+  --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
+                  over fresh connections (default 40000)
+  --annotate      keep the callgrind dumps (and each server's perf map beside them) and
+                  print the top functions by self instructions of each row's serving
+                  thread, in its cheapest round
+  --top N         how many functions --annotate prints per row (default 15)
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
 `);
@@ -75,6 +79,7 @@ const options = {
   warmup: count(flags.warmup, 40_000, 'warmup'),
   warmupConnections: 8,
   annotate: flags.annotate,
+  top: count(flags.top, 15, 'top'),
   out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
 };
 
@@ -276,7 +281,11 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
   try {
     result.readyMs = server.readyMs;
     log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
-    await load(server.port, options.warmupConnections, options.warmup, `${config.name} warm-up`);
+    // In rounds over fresh connections: each new set brings deoptimizations and recompiles
+    // until V8 has seen enough of them (WARM_UP_ROUND_REQUESTS in run.ts).
+    for (let left = options.warmup; left > 0; left -= 10_000) {
+      await load(server.port, options.warmupConnections, Math.min(left, 10_000), `${config.name} warm-up`);
+    }
     // Every valgrind process of the server: one for the rows here (nginx runs without its master
     // process under a wrapper), but a server that forks would have more.
     pids = processTree(server.pid);
@@ -310,12 +319,19 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
       if (file !== undefined) {
         // Read before the server stops, while the map still describes its code.
         const perfMap = readPerfMap(`/tmp/perf-${servingKey.split('/')[0]}.map`);
-        result.top = annotate(file.file, cheapest.answered, 15, perfMap);
+        result.top = annotate(file.file, cheapest.answered, options.top, perfMap);
       }
     }
   } finally {
     await server.stop();
-    if (options.annotate) for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+    // The maps move next to the kept dumps: `callgrind_annotate --tree=caller` needs them to name JIT code.
+    if (options.annotate) {
+      for (const pid of pids) {
+        const map = `/tmp/perf-${pid}.map`;
+        if (existsSync(map)) copyFileSync(map, join(dir, `${config.name}.${pid}.perf.map`));
+        rmSync(map, { force: true });
+      }
+    }
   }
   return result;
 }

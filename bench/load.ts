@@ -36,6 +36,11 @@ export async function autocannonRound(port: number, connections: number, seconds
   return { rps: ok / elapsed, ok, failed: result.non2xx + result.errors + result.timeouts };
 }
 
+/** Sends `amount` requests over `connections` fresh connections (a warm-up: nothing is measured). */
+export async function requestsRound(port: number, connections: number, amount: number): Promise<void> {
+  await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
+}
+
 let wrkPath: string | null | undefined;
 
 /** wrk's path, or null when it is not installed. */

@@ -6,7 +6,10 @@
 // Rounds are interleaved (round 1 of every configuration, then round 2, ...), so a machine that
 // gets slower or faster during the run shifts every configuration alike.
 //
-// Flags: --rounds N --duration S --warmup S --connections N --latency-duration S --rate RPS
+// Each configuration is first warmed up with requests over several sets of fresh connections,
+// until V8 has settled its code (see WARM_UP_ROUND_REQUESTS).
+//
+// Flags: --rounds N --duration S --warmup N --connections N --latency-duration S --rate RPS
 //        --wrk-duration S --no-wrk --only a,b --quick --out DIR --cpu-prof DIR
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { autocannonRound, findWrk, paced, wrkRound, type ThroughputRound } from './load.ts';
+import { autocannonRound, findWrk, paced, requestsRound, wrkRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -43,7 +46,8 @@ if (flags.help) {
   --rounds N             measured rounds per configuration (default 3; --quick 1)
   --duration S           seconds per autocannon round (default 3; --quick 1; autocannon
                          rounds it up to whole seconds)
-  --warmup S             seconds of unmeasured load first, 0 for none (default 2; --quick 1)
+  --warmup N             unmeasured requests first, in rounds of 10 000 over fresh
+                         connections; 0 for none (default 60 000; --quick 2 000)
   --connections N        concurrent connections (default 32)
   --latency-duration S   seconds of the fixed-rate latency round (default 3; --quick 1)
   --rate RPS             rate of the latency round (default: half the slowest configuration's rps)
@@ -68,7 +72,7 @@ const quick = flags.quick;
 const options = {
   rounds: Math.round(num(flags.rounds, quick ? 1 : 3, 'rounds', 1)),
   duration: num(flags.duration, quick ? 1 : 3, 'duration'),
-  warmup: num(flags.warmup, quick ? 1 : 2, 'warmup', 0),
+  warmup: Math.round(num(flags.warmup, quick ? 2_000 : 60_000, 'warmup', 0)),
   connections: Math.round(num(flags.connections, 32, 'connections', 1)),
   latencyDuration: num(flags['latency-duration'], quick ? 1 : 3, 'latency-duration'),
   rate: flags.rate === undefined ? null : num(flags.rate, 0, 'rate'),
@@ -80,6 +84,28 @@ const options = {
 };
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
+
+/**
+ * Requests per warm-up round; each round opens fresh connections. A Node.js server's CPU per
+ * request keeps falling over its first tens of thousands of requests, and every new set of
+ * connections brings another wave of deoptimizations and recompiles (V8's background threads)
+ * before it settles: measured with 3 s rounds of fresh connections, the undici peer settled
+ * after ~2 rounds, sluice-0 after ~3, the 3-filter chain after ~5 (its Wasm functions tier up
+ * too), at up to 2.4× its settled CPU per request in the first (docs/benchmarks.md).
+ */
+const WARM_UP_ROUND_REQUESTS = 10_000;
+
+/**
+ * Requests sent just before each measured round. Rounds are interleaved, so each server idles
+ * while the others are measured, and an idle Node.js process (V8's memory reducer) throws away
+ * compiled code: the next round would measure recompiling (docs/benchmarks.md, "Warm-up").
+ */
+const REWARM_REQUESTS = 5_000;
+
+async function rewarm(live: Live): Promise<void> {
+  const amount = Math.min(options.warmup, REWARM_REQUESTS);
+  if (amount > 0) await requestsRound(live.server.port, options.connections, amount);
+}
 
 interface Live {
   config: BenchConfig;
@@ -167,11 +193,14 @@ async function main(): Promise<void> {
 
     for (const l of live) {
       if (options.warmup === 0) break;
-      log(`${l.config.name}: warm-up ${options.warmup} s`);
-      await autocannonRound(l.server.port, options.connections, options.warmup);
+      log(`${l.config.name}: warm-up, ${options.warmup} requests`);
+      for (let left = options.warmup; left > 0; left -= WARM_UP_ROUND_REQUESTS) {
+        await requestsRound(l.server.port, options.connections, Math.min(left, WARM_UP_ROUND_REQUESTS));
+      }
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const l of live) {
+        await rewarm(l);
         const r = await measure(l, upstream, () => autocannonRound(l.server.port, options.connections, options.duration));
         l.autocannon.push(r);
         log(`${l.config.name}: autocannon round ${round}: ${r.rps.toFixed(0)} rps, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`);
@@ -180,6 +209,7 @@ async function main(): Promise<void> {
     if (options.wrk) {
       for (let round = 1; round <= options.rounds; round++) {
         for (const l of live) {
+          await rewarm(l);
           const r = await measure(l, upstream, () => wrkRound(l.server.port, options.connections, options.wrkDuration));
           l.wrk.push(r);
           log(`${l.config.name}: wrk round ${round}: ${r.rps.toFixed(0)} rps, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`);
@@ -196,6 +226,7 @@ async function main(): Promise<void> {
     const rate = options.rate ?? (Number.isFinite(slowest) ? Math.max(100, Math.floor(slowest / 2 / 100) * 100) : null);
     if (rate !== null) {
       for (const l of live) {
+        await rewarm(l);
         const before = cpuNs(l.server.pids);
         const lat = await paced(l.server.port, rate, options.latencyDuration, options.connections);
         const cpu = (cpuNs(l.server.pids) - before) / 1000 / Math.max(1, lat.completed);
