@@ -1,6 +1,7 @@
 // The admin port: liveness, readiness, Prometheus metrics and the effective configuration.
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../node-http.ts';
 import type { SluiceConfig } from '../config/types.ts';
 
 export interface AdminState {

@@ -2,7 +2,7 @@
 // robin. Errors are classified into the status a client should see: refused or unreachable
 // upstreams answer 503, timeouts 504 (Envoy's UF / UT).
 
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.ts';
 import type { ClusterConfig } from '../config/types.ts';
 
 export class Cluster {

@@ -1,7 +1,8 @@
 // The embedding side of proxy_http_call: a call to a named cluster, with the guest's headers,
 // body and timeout, collected in full and handed back as pairs.
 
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool } from './undici-pool.ts';
 import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
 import type { Pair } from '../abi/pairs.ts';

@@ -1,7 +1,8 @@
 // Starting and stopping a whole proxy from a validated configuration: filters (VMs and root
 // contexts), clusters, listeners and the admin port.
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../node-http.ts';
 import type { Socket } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
