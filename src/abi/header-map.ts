@@ -81,15 +81,24 @@ export class HeaderMap {
   }
 
   add(name: string, value: string): void {
-    this.names.push(name.toLowerCase());
+    this.addLowerCase(name.toLowerCase(), value);
+  }
+
+  /** `add` for a name that is already lower-case (the proxy's own: no toLowerCase per request). */
+  addLowerCase(name: string, value: string): void {
+    this.names.push(name);
     this.values.push(value);
     this.#changed();
   }
 
   /** Sets `name` to exactly one value: the first entry is overwritten, later ones removed. */
   set(name: string, value: string): void {
-    const key = name.toLowerCase();
-    this.#setAt(this.names.indexOf(key), key, value);
+    this.setLowerCase(name.toLowerCase(), value);
+  }
+
+  /** `set` for a name that is already lower-case. */
+  setLowerCase(name: string, value: string): void {
+    this.#setAt(this.names.indexOf(name), name, value);
   }
 
   /** `set` once the first entry of `key` (lower-case) is known: `first`, or -1 for none. */

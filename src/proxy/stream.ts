@@ -4,7 +4,6 @@
 // (Envoy's encoder order) and ends at the client. Local replies, failures and limits short-cut
 // the exchange; whatever happens, every filter context ends with on_log, on_done, on_delete.
 
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { LocalReply, PropertyValue } from '../abi/context.ts';
@@ -19,6 +18,7 @@ import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-r
 import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
+import { requestId } from './request-id.ts';
 import { streamProperty } from './stream-properties.ts';
 import { RequestBodyStream, UpstreamExchange } from './upstream.ts';
 import type { ProxyMetrics } from '../admin/metrics.ts';
@@ -113,10 +113,10 @@ export class HttpStream {
   start(): void {
     const { req, res } = this;
     const h = this.requestHeaders;
-    if (!h.has('x-request-id')) h.add('x-request-id', randomUUID());
+    if (!h.has('x-request-id')) h.addLowerCase('x-request-id', requestId());
     const xff = h.get('x-forwarded-for');
-    h.set('x-forwarded-for', xff === undefined ? this.remoteAddress : `${xff}, ${this.remoteAddress}`);
-    if (!h.has('x-forwarded-proto')) h.add('x-forwarded-proto', 'http');
+    h.setLowerCase('x-forwarded-for', xff === undefined ? this.remoteAddress : `${xff}, ${this.remoteAddress}`);
+    if (!h.has('x-forwarded-proto')) h.addLowerCase('x-forwarded-proto', 'http');
     h.version = 0; // edits made by the proxy itself do not count as filter edits
 
     this.route = this.listener.router.match(h);

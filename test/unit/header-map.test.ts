@@ -68,6 +68,18 @@ describe('HeaderMap', () => {
     ]);
   });
 
+  it('addLowerCase and setLowerCase act like add and set for a lower-case name, and count as edits', () => {
+    const map = HeaderMap.fromPairs([['x-forwarded-for', '10.0.0.1'], ['x-forwarded-for', '10.0.0.2']]);
+    const version = map.version;
+    map.setLowerCase('x-forwarded-for', '10.0.0.1, 10.0.0.2, 127.0.0.1');
+    map.addLowerCase('x-request-id', 'id-1');
+    expect(map.pairs()).toEqual([
+      ['x-forwarded-for', '10.0.0.1, 10.0.0.2, 127.0.0.1'],
+      ['x-request-id', 'id-1'],
+    ]);
+    expect(map.version).toBe(version + 2);
+  });
+
   it('set appends when the name is absent', () => {
     const map = HeaderMap.fromPairs([['a', '1']]);
     map.set('New-Header', 'v');
