@@ -85,6 +85,12 @@ const options = {
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
+/**
+ * Warm-up requests per set of fresh connections: each new set brings deoptimizations and
+ * recompiles until V8 has seen enough of them (docs/benchmarks.md, "Warm-up").
+ */
+const WARM_UP_ROUND_REQUESTS = 10_000;
+
 /** The tool's version line, or null when it cannot be run (callgrind_annotate exits 255 on --version). */
 function toolVersion(tool: string): string | null {
   const run = spawnSync(tool, ['--version'], { encoding: 'utf8' });
@@ -281,10 +287,8 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
   try {
     result.readyMs = server.readyMs;
     log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
-    // In rounds over fresh connections: each new set brings deoptimizations and recompiles
-    // until V8 has seen enough of them (WARM_UP_ROUND_REQUESTS in run.ts).
-    for (let left = options.warmup; left > 0; left -= 10_000) {
-      await load(server.port, options.warmupConnections, Math.min(left, 10_000), `${config.name} warm-up`);
+    for (let left = options.warmup; left > 0; left -= WARM_UP_ROUND_REQUESTS) {
+      await load(server.port, options.warmupConnections, Math.min(left, WARM_UP_ROUND_REQUESTS), `${config.name} warm-up`);
     }
     // Every valgrind process of the server: one for the rows here (nginx runs without its master
     // process under a wrapper), but a server that forks would have more.

@@ -90,8 +90,8 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
  * request keeps falling over its first tens of thousands of requests, and every new set of
  * connections brings another wave of deoptimizations and recompiles (V8's background threads)
  * before it settles: measured with 3 s rounds of fresh connections, the undici peer settled
- * after ~2 rounds, sluice-0 after ~3, the 3-filter chain after ~5 (its Wasm functions tier up
- * too), at up to 2.4× its settled CPU per request in the first (docs/benchmarks.md).
+ * after ~2 rounds, sluice-0 after ~3, the 3-filter chain (more JavaScript to settle) after ~5,
+ * at up to 2.5× its settled CPU per request in the first (docs/benchmarks.md, "Warm-up").
  */
 const WARM_UP_ROUND_REQUESTS = 10_000;
 
