@@ -21,9 +21,8 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { REQUEST_HEADERS } from './load.ts';
+import { requestsRound, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { markdownTable, median } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -84,12 +83,6 @@ const options = {
 };
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
-
-/**
- * Warm-up requests per set of fresh connections: each new set brings deoptimizations and
- * recompiles until V8 has seen enough of them (docs/benchmarks.md, "Warm-up").
- */
-const WARM_UP_ROUND_REQUESTS = 10_000;
 
 /** The tool's version line, or null when it cannot be run (callgrind_annotate exits 255 on --version). */
 function toolVersion(tool: string): string | null {
@@ -162,14 +155,12 @@ async function dumpAll(dir: string, name: string, pids: readonly number[], seen:
   return dumps;
 }
 
-/** Sends `amount` requests; throws unless every answer was a 2xx. Returns the answers counted. */
-async function load(port: number, connections: number, amount: number, what: string): Promise<number> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
-  const failed = result.non2xx + result.errors + result.timeouts;
-  if (failed > 0 || result['2xx'] === 0) {
-    throw new Error(`${what}: ${result['2xx']} 2xx, ${result.non2xx} other statuses, ${result.errors} errors, ${result.timeouts} timeouts`);
+/** Throws unless every answer of the round was a 2xx. Returns the answers counted. */
+function allOk(round: RequestsRound, what: string): number {
+  if (round.non2xx + round.errors + round.timeouts > 0 || round.ok === 0) {
+    throw new Error(`${what}: ${round.ok} 2xx, ${round.non2xx} other statuses, ${round.errors} errors, ${round.timeouts} timeouts`);
   }
-  return result['2xx'];
+  return round.ok;
 }
 
 interface TopFunction {
@@ -287,9 +278,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
   try {
     result.readyMs = server.readyMs;
     log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
-    for (let left = options.warmup; left > 0; left -= WARM_UP_ROUND_REQUESTS) {
-      await load(server.port, options.warmupConnections, Math.min(left, WARM_UP_ROUND_REQUESTS), `${config.name} warm-up`);
-    }
+    await warmUp(server.port, options.warmupConnections, options.warmup, (round) => allOk(round, `${config.name} warm-up`));
     // Every valgrind process of the server: one for the rows here (nginx runs without its master
     // process under a wrapper), but a server that forks would have more.
     pids = processTree(server.pid);
@@ -299,7 +288,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     const rounds: Array<{ answered: number; threads: Map<string, ThreadDump> }> = [];
     for (let round = 1; round <= options.rounds; round++) {
       for (const pid of pids) control(pid, '-z');
-      const answered = await load(server.port, 1, options.requests, `${config.name} round ${round}`);
+      const answered = allOk(await requestsRound(server.port, 1, options.requests), `${config.name} round ${round}`);
       const dumps = await dumpAll(dir, config.name, pids, seen);
       const threads = new Map(dumps.flatMap((d) => d.threads.map((t): [string, ThreadDump] => [`${d.pid}/${t.thread}`, t])));
       rounds.push({ answered, threads });

@@ -36,9 +36,35 @@ export async function autocannonRound(port: number, connections: number, seconds
   return { rps: ok / elapsed, ok, failed: result.non2xx + result.errors + result.timeouts };
 }
 
-/** Sends `amount` requests over `connections` fresh connections (a warm-up: nothing is measured). */
-export async function requestsRound(port: number, connections: number, amount: number): Promise<void> {
-  await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
+/** What a round of `amount` requests got back. */
+export interface RequestsRound {
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Sends `amount` requests over `connections` fresh connections. */
+export async function requestsRound(port: number, connections: number, amount: number): Promise<RequestsRound> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
+  return { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+}
+
+/**
+ * Requests per warm-up round; each round opens fresh connections. A Node.js server's CPU per
+ * request keeps falling over its first tens of thousands of requests, and every new set of
+ * connections brings another wave of deoptimizations and recompiles (V8's background threads)
+ * before it settles: measured with 3 s rounds of fresh connections, the undici peer settled
+ * after ~2 rounds, sluice-0 after ~3, the 3-filter chain (more JavaScript to settle) after ~5,
+ * at up to 2.5× its settled CPU per request in the first (docs/benchmarks.md, "Warm-up").
+ */
+export const WARM_UP_ROUND_REQUESTS = 10_000;
+
+/** Sends `total` requests in rounds of WARM_UP_ROUND_REQUESTS; `check` sees each round. */
+export async function warmUp(port: number, connections: number, total: number, check: (round: RequestsRound) => void = () => {}): Promise<void> {
+  for (let left = total; left > 0; left -= WARM_UP_ROUND_REQUESTS) {
+    check(await requestsRound(port, connections, Math.min(left, WARM_UP_ROUND_REQUESTS)));
+  }
 }
 
 let wrkPath: string | null | undefined;

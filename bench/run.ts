@@ -7,7 +7,7 @@
 // gets slower or faster during the run shifts every configuration alike.
 //
 // Each configuration is first warmed up with requests over several sets of fresh connections,
-// until V8 has settled its code (see WARM_UP_ROUND_REQUESTS).
+// until V8 has settled its code (see WARM_UP_ROUND_REQUESTS in load.ts).
 //
 // Flags: --rounds N --duration S --warmup N --connections N --latency-duration S --rate RPS
 //        --wrk-duration S --no-wrk --only a,b --quick --out DIR --cpu-prof DIR
@@ -17,7 +17,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { autocannonRound, findWrk, paced, requestsRound, wrkRound, type ThroughputRound } from './load.ts';
+import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -84,16 +84,6 @@ const options = {
 };
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
-
-/**
- * Requests per warm-up round; each round opens fresh connections. A Node.js server's CPU per
- * request keeps falling over its first tens of thousands of requests, and every new set of
- * connections brings another wave of deoptimizations and recompiles (V8's background threads)
- * before it settles: measured with 3 s rounds of fresh connections, the undici peer settled
- * after ~2 rounds, sluice-0 after ~3, the 3-filter chain (more JavaScript to settle) after ~5,
- * at up to 2.5× its settled CPU per request in the first (docs/benchmarks.md, "Warm-up").
- */
-const WARM_UP_ROUND_REQUESTS = 10_000;
 
 /**
  * Requests sent just before each measured round. Rounds are interleaved, so each server idles
@@ -194,9 +184,7 @@ async function main(): Promise<void> {
     for (const l of live) {
       if (options.warmup === 0) break;
       log(`${l.config.name}: warm-up, ${options.warmup} requests`);
-      for (let left = options.warmup; left > 0; left -= WARM_UP_ROUND_REQUESTS) {
-        await requestsRound(l.server.port, options.connections, Math.min(left, WARM_UP_ROUND_REQUESTS));
-      }
+      await warmUp(l.server.port, options.connections, options.warmup);
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const l of live) {
