@@ -13,7 +13,8 @@
 // values, inside the filter, without pausing and without any call.
 //   {"allow": {"header": "authorization", "values": ["Bearer s3cret"]},
 //    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
-export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
+export * from "../lib/callbacks/request-headers";
 import { QuietContext } from "../lib/stream";
 import {
   RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
@@ -308,11 +309,8 @@ class AuthStream extends QuietContext {
     return FilterHeadersStatusValues.StopIteration;
   }
 
-  onDone(): bool {
-    this.finished = true;
-    return super.onDone();
-  }
-
+  // The host ends a stream with on_delete (this filter exports no on_done or on_log); an
+  // http_call still outstanding keeps the context alive past it, and its answer is ignored.
   onDelete(): void {
     this.finished = true;
     super.onDelete();

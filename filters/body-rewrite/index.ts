@@ -7,7 +7,11 @@
 //    "content_types": ["text/", "application/json"]}
 // With content_types, only bodies whose content-type starts with one of the
 // prefixes (case-insensitively) are touched.
-export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
+export * from "../lib/callbacks/request-headers";
+export * from "../lib/callbacks/response-headers";
+export * from "../lib/callbacks/request-body";
+export * from "../lib/callbacks/response-body";
 import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
 import { BufferTypeValues, get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";

@@ -4,7 +4,9 @@
 //   {"request":  {"add": {"k": "v"}, "set": {"k": "v"}, "remove": ["k"]},
 //    "response": {"add": {...},      "set": {...},      "remove": [...]}}
 // Edits apply in the order remove, set (replace), add (append a value).
-export * from "../lib/abi"; // the Proxy-Wasm ABI exports
+export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
+export * from "../lib/callbacks/request-headers";
+export * from "../lib/callbacks/response-headers";
 import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues } from "@solo-io/proxy-runtime";
 import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";

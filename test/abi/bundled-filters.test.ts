@@ -1,4 +1,4 @@
-// The bundled AssemblyScript filters keep their stream contexts in filters/lib/abi.ts by address,
+// The bundled AssemblyScript filters keep their stream contexts in filters/lib/stream-table.ts by address,
 // with one reference taken at on_context_create and given back after on_delete. These tests
 // catch both ways that can go wrong: a context never freed (guest memory grows with every
 // request) and a context freed too early (a later callback of a live stream finds its memory
@@ -6,6 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { StreamContext } from '../../src/abi/context.ts';
 import { compileModule } from '../../src/abi/module.ts';
 import { LogLevel, MapType } from '../../src/abi/types.ts';
 import { bundledFilter } from '../helpers/proxy.ts';
@@ -40,18 +41,28 @@ function newHost(): MemoryHost {
     .withBody(1, 'my favourite colour');
 }
 
-/** One GET through the filter, as FilterSlot drives it; returns the host and what each callback answered. */
+/**
+ * One GET through the filter, as FilterSlot drives it (a callback the filter does not export is
+ * skipped); returns the host and what each exported callback answered.
+ */
 function request(h: Harness): { host: MemoryHost; answers: number[] } {
   const { ctx, host } = h.stream(newHost());
   const e = h.vm.exports;
-  const answers = [
-    h.vm.call(ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, ctx.id, REQUEST.length, 1),
-    h.vm.call(ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, ctx.id, RESPONSE.length, 0),
-    h.vm.call(ctx, 'proxy_on_response_body', e.proxy_on_response_body!, ctx.id, host.bodies.get(1)!.length, 1),
-  ];
+  const answers: number[] = [];
+  if (e.proxy_on_request_headers !== undefined) answers.push(h.vm.call(ctx, 'proxy_on_request_headers', e.proxy_on_request_headers, ctx.id, REQUEST.length, 1));
+  if (e.proxy_on_response_headers !== undefined) answers.push(h.vm.call(ctx, 'proxy_on_response_headers', e.proxy_on_response_headers, ctx.id, RESPONSE.length, 0));
+  if (e.proxy_on_response_body !== undefined) answers.push(h.vm.call(ctx, 'proxy_on_response_body', e.proxy_on_response_body, ctx.id, host.bodies.get(1)!.length, 1));
   h.plugin.finishStream(ctx);
   return { host, answers };
 }
+
+/** The stream callbacks each bundled filter implements, and so exports (the host skips the rest). */
+const CALLBACKS = {
+  headers: ['proxy_on_request_headers', 'proxy_on_response_headers'],
+  auth: ['proxy_on_request_headers'],
+  'body-rewrite': ['proxy_on_request_headers', 'proxy_on_response_headers', 'proxy_on_request_body', 'proxy_on_response_body'],
+};
+const STREAM_CALLBACK = /^proxy_on_(request|response)_|^proxy_on_(log|done)$/;
 
 describe('bundled filters free their stream contexts', () => {
   for (const name of Object.keys(FILTERS) as Array<keyof typeof FILTERS>) {
@@ -61,13 +72,102 @@ describe('bundled filters free their stream contexts', () => {
       const before = h.mem.size;
       let last = request(h);
       for (let i = 0; i < 20_000; i++) last = request(h);
-      expect(last.answers).toEqual([0, 0, 0]);
+      expect(last.answers).toEqual(CALLBACKS[name].filter((c) => c !== 'proxy_on_request_body').map(() => 0));
       // A leak of even one small object per request would take more than 64 KiB (a page) here.
       expect(h.mem.size).toBe(before);
       expect(h.vm.contexts.size).toBe(1); // the root context only
       expect(h.vm.failure).toBeNull();
     });
   }
+
+  it('each exports the stream callbacks it implements and no others', async () => {
+    for (const name of Object.keys(FILTERS) as Array<keyof typeof FILTERS>) {
+      const h = await load(name);
+      const exported = Object.keys(h.vm.exports).filter((n) => STREAM_CALLBACK.test(n) && h.vm.exports[n as keyof typeof h.vm.exports] !== undefined);
+      expect({ name, exported: exported.sort() }).toEqual({ name, exported: [...CALLBACKS[name]].sort() });
+      expect(h.vm.exports.proxy_on_context_create).toBeDefined();
+      expect(h.vm.exports.proxy_on_delete).toBeDefined();
+    }
+  });
+
+  it('body-rewrite: 300 streams live at once, called and ended in shuffled order, each reach their own context', async () => {
+    const h = await load('body-rewrite');
+    const e = h.vm.exports;
+    // Every third stream's body is binary, so a callback reaching another stream's context
+    // shows as a body rewritten that should not be, or the reverse.
+    const streams = Array.from({ length: 300 }, (_, i) => {
+      const type = i % 3 === 0 ? 'application/octet-stream' : 'text/plain';
+      const host = new MemoryHost()
+        .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
+        .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', type]])
+        .withBody(1, `colour ${i}`);
+      return { ...h.stream(host), rewritten: type === 'text/plain', i };
+    });
+    let seed = 7;
+    const shuffled = <T>(items: T[]): T[] => {
+      const out = [...items];
+      for (let i = out.length - 1; i > 0; i--) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const j = seed % (i + 1);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    };
+    for (const s of shuffled(streams)) h.vm.call(s.ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, s.ctx.id, REQUEST.length, 1);
+    for (const s of shuffled(streams)) h.vm.call(s.ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, s.ctx.id, 2, 0);
+    // End half of them first, with short-lived streams in between, then the rest.
+    const order = shuffled(streams);
+    for (const s of order.slice(0, 150)) {
+      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
+      h.plugin.finishStream(s.ctx);
+      request(h);
+    }
+    for (const s of order.slice(150)) h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
+    for (const s of shuffled(order.slice(150))) h.plugin.finishStream(s.ctx);
+    for (const s of streams) {
+      expect(s.host.bodies.get(1)!.bytes().toString()).toBe(s.rewritten ? `color ${s.i}` : `colour ${s.i}`);
+    }
+    expect(h.vm.failure).toBeNull();
+    expect(h.vm.contexts.size).toBe(1);
+  });
+
+  it('body-rewrite: streams whose ids share slots in the guest\'s table keep their own contexts', async () => {
+    const h = await load('body-rewrite');
+    const e = h.vm.exports;
+    // Hosts hand out consecutive ids, which the guest's table spreads apart; these ids are
+    // picked to land on three neighbouring home slots of its initial 64, so lookups probe past
+    // each other and every removal has to close a gap in a run.
+    const home = (id: number) => Math.imul(id, 0x9e3779b1) >>> 26;
+    const ids: number[] = [];
+    for (let id = 1000; ids.length < 24; id++) if ([5, 6, 7].includes(home(id))) ids.push(id);
+    const streams = ids.map((id, i) => {
+      const type = i % 2 === 0 ? 'application/octet-stream' : 'text/plain';
+      const host = new MemoryHost()
+        .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
+        .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', type]])
+        .withBody(1, `colour ${id}`);
+      const ctx = new StreamContext(h.vm, h.plugin, id, host);
+      h.vm.contexts.addStream(ctx);
+      h.vm.createStream(ctx, h.plugin.root.id);
+      return { ctx, host, id, rewritten: type === 'text/plain' };
+    });
+    for (const s of streams) h.vm.call(s.ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, s.ctx.id, 2, 0);
+    // Remove every third first, then answer the rest (each lookup now crosses closed gaps).
+    const removedFirst = streams.filter((_, i) => i % 3 === 1);
+    for (const s of removedFirst) {
+      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
+      h.plugin.finishStream(s.ctx);
+    }
+    for (const s of streams.filter((_, i) => i % 3 !== 1).reverse()) {
+      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
+      h.plugin.finishStream(s.ctx);
+    }
+    for (const s of streams) {
+      expect(s.host.bodies.get(1)!.bytes().toString()).toBe(s.rewritten ? `color ${s.id}` : `colour ${s.id}`);
+    }
+    expect(h.vm.failure).toBeNull();
+    expect(h.vm.contexts.size).toBe(1);
+  });
 
   it('headers: a live stream keeps its context while others come and go around it', async () => {
     const h = await load('headers');
