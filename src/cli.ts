@@ -3,7 +3,8 @@
 // Exit codes: 0 ok, 1 invalid config or failed start, 2 usage error.
 
 import { parseArgs } from 'node:util';
-import { ConfigError, displayPath, loadConfig, type SluiceConfig } from './config/index.ts';
+import type { SluiceConfig } from './config/index.ts';
+import { discardEarlyWorker, startWorkerEarly } from './supervisor/worker-thread.ts';
 
 const USAGE = `Usage: sluice [command] [--config FILE]
 
@@ -31,6 +32,9 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (options.command) {
     case 'run':
+      // The first worker thread boots while the configuration loads (worker-thread.ts): the
+      // configuration code is imported only after this.
+      startWorkerEarly();
       return run(options.config);
     case 'validate':
       return validate(options.config);
@@ -80,7 +84,8 @@ async function inspect(options: Options): Promise<number> {
 }
 
 /** Loads the config, printing its issues when it is invalid. */
-function load(file: string): SluiceConfig | undefined {
+async function load(file: string): Promise<SluiceConfig | undefined> {
+  const { ConfigError, loadConfig } = await import('./config/index.ts');
   try {
     return loadConfig(file);
   } catch (error) {
@@ -90,17 +95,21 @@ function load(file: string): SluiceConfig | undefined {
   }
 }
 
-function validate(file: string): number {
-  const config = load(file);
+async function validate(file: string): Promise<number> {
+  const config = await load(file);
   if (!config) return 1;
+  const { displayPath } = await import('./config/index.ts');
   const { listeners, clusters, filters } = config;
   process.stdout.write(`${displayPath(file)}: ok (${listeners.length} listeners, ${clusters.length} clusters, ${filters.length} filters)\n`);
   return 0;
 }
 
 async function run(file: string): Promise<number> {
-  const config = load(file);
-  if (!config) return 1;
+  const config = await load(file);
+  if (!config) {
+    discardEarlyWorker();
+    return 1;
+  }
   // Signals are handled from the start: one that arrives while workers are still starting
   // stops the proxy as soon as it is up, instead of killing it half-started.
   let stopRequested = false;
@@ -115,7 +124,13 @@ async function run(file: string): Promise<number> {
   process.on('SIGTERM', shutdown);
   // Loaded lazily: `validate` and `inspect` do not need the proxy.
   const { startSupervisor } = await import('./supervisor/supervisor.ts');
-  const sluice = await startSupervisor(config);
+  let sluice;
+  try {
+    sluice = await startSupervisor(config);
+  } catch (error) {
+    discardEarlyWorker(); // when it failed before taking it (a port in use, say)
+    throw error;
+  }
   stop = () => {
     sluice.close().then(
       () => process.exit(0),

@@ -14,7 +14,8 @@ export interface WorkerData {
   metricSlots: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'stop' } | { type: 'metrics'; id: number } | QueueReadyMessage;
+/** `start` comes first: a worker loads the proxy before it knows its configuration. */
+export type ToWorker = { type: 'start'; data: WorkerData } | { type: 'stop' } | { type: 'metrics'; id: number } | QueueReadyMessage;
 
 export type FromWorker =
   | { type: 'ready'; listeners: Array<[string, HostPort]> }

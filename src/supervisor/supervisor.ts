@@ -4,10 +4,9 @@
 // that worker, and only until the watchdog notices).
 
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { createServer as createNetServer } from 'node:net';
 import type { Server } from 'node:http';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
@@ -17,17 +16,11 @@ import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
+import { newWorker, takeEarlyWorker } from './worker-thread.ts';
 
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
 const EARLY_DEATH_MS = 5000;
-/**
- * Each worker's young generation: 24 MiB gives 8 MiB semi-spaces. A worker's default grows
- * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
- * sizing under load").
- */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24 } as const;
 
 export interface RunningSupervisor {
   readonly logger: Logger;
@@ -69,19 +62,6 @@ function ensurePortFree(name: string, address: HostPort): Promise<void> {
   });
 }
 
-/**
- * V8's memory reducer, a few seconds after allocation stops, runs full GCs that also throw away
- * compiled code; the next burst of traffic then runs unoptimized and recompiles. Measured after
- * 40 s idle: the first 3 s of load cost 1.8× the CPU per request of the settled proxy (most of it
- * recompiling on V8's helper threads), against no change with the reducer off. A proxy's heap is
- * small and its old generation is paced anyway (old-generation-gc.ts), so workers go without it.
- * A V8 flag is read when an isolate's heap is set up: set here, it applies to every worker
- * started afterwards (docs/RATIONALE.md, "Staying compiled through idle periods").
- */
-function keepCodeThroughIdle(): void {
-  setFlagsFromString('--no-memory-reducer');
-}
-
 class WorkerSlot {
   worker: Worker | null = null;
   startedAt = 0;
@@ -98,7 +78,6 @@ class WorkerSlot {
 
 export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
   const logger = createLogger(config.logLevel).child({ supervisor: true });
-  keepCodeThroughIdle();
   const count = resolveWorkerCount(config.workers);
   // Port 0 means "any free port"; all workers must agree on which one.
   const listeners = await Promise.all(
@@ -124,7 +103,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     new Promise((resolve, reject) => {
       const stateChannel = createRpcChannel();
       const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat, stateChannel, metricSlots: state.filterMetrics.storage.buffer };
-      const worker = new Worker(WORKER_ENTRY, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
+      // The first slot takes the worker `sluice run` started before loading the configuration.
+      const worker = takeEarlyWorker() ?? newWorker();
+      worker.postMessage({ type: 'start', data } satisfies ToWorker);
       slot.worker = worker;
       const handler = new WorkerStateHandler(state, logger.child({ worker: slot.index }), (message) => worker.postMessage(message satisfies ToWorker));
       const rpc = serveRpc(stateChannel, (request) => handler.handle(request as StateRequest));

@@ -1,50 +1,67 @@
 // A worker thread: one whole proxy (listeners with SO_REUSEPORT, VMs, pools) started from the
-// configuration the supervisor validated. It beats a heartbeat from its event loop, so a filter
-// stuck in a loop shows up as silence, and answers metrics requests for the admin port.
+// configuration the supervisor validated, which arrives in its first message: the thread may be
+// started, and its modules loaded, before the configuration is read (worker-thread.ts). It
+// beats a heartbeat from its event loop, so a filter stuck in a loop shows up as silence, and
+// answers metrics requests for the admin port.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
 import { privateGc } from '../proxy/private-gc.ts';
-import { startSluice } from '../proxy/sluice.ts';
-import { remoteSharedState } from './remote-shared-state.ts';
+import { startSluice, type RunningSluice } from '../proxy/sluice.ts';
+import { remoteSharedState, type RemoteSharedState } from './remote-shared-state.ts';
 import { SyncRpcClient } from './sync-rpc.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 
-const data = workerData as WorkerData;
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 
-const pulse = new Int32Array(data.heartbeat);
-const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
+// Messages that arrive while the proxy is still starting wait for it (a `stop` then stops it
+// as soon as it is up).
+let running: { sluice: RunningSluice; sharedState: RemoteSharedState; beat: NodeJS.Timeout } | null = null;
+const waiting: ToWorker[] = [];
 
-try {
-  const logger = createLogger(data.config.logLevel).child({ worker: data.index });
-  // This thread is the proxy's alone: it may ask V8 for scavenges while bodies stream
-  // (body-gc.ts) and for a full GC when promoted garbage piles up (old-generation-gc.ts).
-  const gc = privateGc();
-  if (gc === null) {
-    logger.warn('V8 gave no gc function: streamed bodies and promoted garbage wait for V8 to collect them');
-  } else {
-    enableBodyGcPacing(minorGcFunction(gc));
-    new OldGenerationPacer(() => void gc({ type: 'major', execution: 'async' })).start();
-  }
-  const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
-  const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
-  post({ type: 'ready', listeners: [...sluice.listeners] });
-  port.on('message', (message: ToWorker) => {
-    if (message.type === 'queue-ready') {
-      sharedState.queueReady(message);
-    } else if (message.type === 'metrics') {
-      post({ type: 'metrics', id: message.id, text: sluice.metrics.render() });
-    } else if (message.type === 'stop') {
-      clearInterval(beat);
-      void sluice.close().finally(() => process.exit(0));
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'start') void start(message.data);
+  else if (running === null) waiting.push(message);
+  else handle(message);
+});
+
+async function start(data: WorkerData): Promise<void> {
+  const pulse = new Int32Array(data.heartbeat);
+  const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
+  try {
+    const logger = createLogger(data.config.logLevel).child({ worker: data.index });
+    // This thread is the proxy's alone: it may ask V8 for scavenges while bodies stream
+    // (body-gc.ts) and for a full GC when promoted garbage piles up (old-generation-gc.ts).
+    const gc = privateGc();
+    if (gc === null) {
+      logger.warn('V8 gave no gc function: streamed bodies and promoted garbage wait for V8 to collect them');
+    } else {
+      enableBodyGcPacing(minorGcFunction(gc));
+      new OldGenerationPacer(() => void gc({ type: 'major', execution: 'async' })).start();
     }
-  });
-} catch (err) {
-  clearInterval(beat);
-  post({ type: 'start-failed', message: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
+    const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
+    const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
+    running = { sluice, sharedState, beat };
+    post({ type: 'ready', listeners: [...sluice.listeners] });
+  } catch (err) {
+    clearInterval(beat);
+    post({ type: 'start-failed', message: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+  for (const message of waiting.splice(0)) handle(message);
+}
+
+function handle(message: ToWorker): void {
+  const { sluice, sharedState, beat } = running!;
+  if (message.type === 'queue-ready') {
+    sharedState.queueReady(message);
+  } else if (message.type === 'metrics') {
+    post({ type: 'metrics', id: message.id, text: sluice.metrics.render() });
+  } else if (message.type === 'stop') {
+    clearInterval(beat);
+    void sluice.close().finally(() => process.exit(0));
+  }
 }

@@ -1,0 +1,87 @@
+// Creating the proxy's worker threads, and starting the first one early. A worker spends its
+// first ~170 ms (slower 2-core machine) booting Node and loading the proxy's modules, and none
+// of that needs the configuration: `sluice run` starts it before it even loads the
+// configuration, and the supervisor hands the configuration over in the worker's `start`
+// message (docs/RATIONALE.md, "What start-up loads"). This module is imported before the
+// configuration code, so it imports nothing of the proxy's.
+
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+/**
+ * Each worker's young generation: 24 MiB gives 8 MiB semi-spaces. A worker's default grows
+ * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
+ * sizing under load").
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24 } as const;
+
+/**
+ * V8's memory reducer, a few seconds after allocation stops, runs full GCs that also throw away
+ * compiled code; the next burst of traffic then runs unoptimized and recompiles. Measured after
+ * 40 s idle: the first 3 s of load cost 1.8× the CPU per request of the settled proxy (most of it
+ * recompiling on V8's helper threads), against no change with the reducer off. A proxy's heap is
+ * small and its old generation is paced anyway (old-generation-gc.ts), so workers go without it.
+ * A V8 flag is read when an isolate's heap is set up: set here, it applies to every worker
+ * started afterwards (docs/RATIONALE.md, "Staying compiled through idle periods").
+ */
+let keepingCodeThroughIdle = false;
+function keepCodeThroughIdle(): void {
+  if (keepingCodeThroughIdle) return;
+  setFlagsFromString('--no-memory-reducer');
+  keepingCodeThroughIdle = true;
+}
+
+/** A new worker thread: it loads the proxy, then waits for its `start` message. */
+export function newWorker(): Worker {
+  keepCodeThroughIdle();
+  return new Worker(WORKER_ENTRY, { resourceLimits: WORKER_RESOURCE_LIMITS });
+}
+
+interface EarlyWorker {
+  worker: Worker;
+  failed: boolean;
+  onFailure: () => void;
+}
+
+let early: EarlyWorker | null = null;
+
+/**
+ * Starts a worker now, for the supervisor's first slot. Until it is taken it does not keep the
+ * process alive (an invalid configuration exits at once), and an error or exit only marks it
+ * failed: nothing else listens yet, and an unheard 'error' event would throw.
+ */
+export function startWorkerEarly(): Worker {
+  if (early !== null) return early.worker;
+  const worker = newWorker();
+  const entry: EarlyWorker = { worker, failed: false, onFailure: () => (entry.failed = true) };
+  worker.once('error', entry.onFailure);
+  worker.once('exit', entry.onFailure);
+  worker.unref();
+  early = entry;
+  return worker;
+}
+
+/**
+ * The early worker, once, if it is still alive; else null, and the caller starts a fresh one
+ * (which meets whatever failed the early one, and reports it).
+ */
+export function takeEarlyWorker(): Worker | null {
+  const entry = early;
+  early = null;
+  if (entry === null) return null;
+  entry.worker.off('error', entry.onFailure);
+  entry.worker.off('exit', entry.onFailure);
+  if (entry.failed) return null;
+  entry.worker.ref();
+  return entry.worker;
+}
+
+/** Stops the early worker if nobody took it (the configuration was invalid, say). */
+export function discardEarlyWorker(): void {
+  const entry = early;
+  early = null;
+  if (entry === null) return;
+  // Its listeners stay: an error while it stops must not go unheard.
+  void entry.worker.terminate();
+}
