@@ -54,6 +54,9 @@ class VmGroup {
 export class FilterHandle {
   readonly name: string;
   readonly failOpen: boolean;
+  /** Whether the module exports proxy_on_request_body / proxy_on_response_body. */
+  readonly requestBody: boolean;
+  readonly responseBody: boolean;
   readonly #set: PluginSet;
   readonly #group: VmGroup | undefined;
   #plugin: Plugin | null = null;
@@ -63,6 +66,9 @@ export class FilterHandle {
     this.name = name;
     this.#group = group;
     this.failOpen = group?.specs.find((s) => s.name === name)?.failOpen ?? false;
+    // Unknown without a module (an unknown name): assume yes, the slot decides at call time.
+    this.requestBody = group?.module.exportNames.has('proxy_on_request_body') ?? true;
+    this.responseBody = group?.module.exportNames.has('proxy_on_response_body') ?? true;
   }
 
   /** The live plugin, as PluginSet.get gives it (a failed VM is replaced first). */

@@ -55,6 +55,10 @@ export class FilterSlot implements StreamHost, StageFilter {
     return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_BODY, size, eos);
   }
 
+  handlesBody(stage: Stage): boolean {
+    return stage === this.requestStage ? this.handle.requestBody : this.handle.responseBody;
+  }
+
   onTrailers(stage: Stage): Action {
     if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_TRAILERS, this.stream.requestTrailers?.size ?? 0, false);
     return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_TRAILERS, this.stream.responseTrailers?.size ?? 0, false);

@@ -27,6 +27,11 @@ export interface StageFilter {
   onHeaders(stage: Stage, eos: boolean): Action;
   onBody(stage: Stage, size: number, eos: boolean): Action;
   onTrailers(stage: Stage): Action;
+  /**
+   * False when the filter has no body callback for this stage's direction: its body chunks then
+   * pass the stage untouched (no callback, no buffer). Absent means it has one.
+   */
+  handlesBody?(stage: Stage): boolean;
 }
 
 export interface Sink {
@@ -120,6 +125,11 @@ export class Stage {
         return;
       }
       case FrameKind.DATA: {
+        // A filter without a body callback continues every chunk: skip the buffer and the call.
+        if (!this.#buffering && this.filter.handlesBody?.(this) === false) {
+          p.forward(this, frame);
+          return;
+        }
         let body: BodyBuffer;
         if (this.#buffering) {
           body = this.body!;

@@ -47,6 +47,8 @@ class ScriptedFilter implements StageFilter {
   onTrailersHook?: Hook<[]>;
   /** The body content the filter saw on each body callback. */
   seenBodies: string[] = [];
+  /** Set to false for a filter with no body callback (handlesBody). */
+  hasBodyCallback = true;
 
   constructor(name: string, log: string[]) {
     this.name = name;
@@ -62,6 +64,10 @@ class ScriptedFilter implements StageFilter {
     this.log.push(`${this.name}.body(${size}, eos=${eos})`);
     this.seenBodies.push(stage.body!.bytes().toString('latin1'));
     return this.onBodyHook?.(stage, size, eos) ?? this.bodyActions.shift() ?? CONTINUE;
+  }
+
+  handlesBody(_stage: Stage): boolean {
+    return this.hasBodyCallback;
   }
 
   onTrailers(stage: Stage): Action {
@@ -134,6 +140,41 @@ describe('Pipeline pass-through', () => {
     pipeline.push(headers(true));
     expect(sink.events).toEqual([['headers', true]]);
     expect(pipeline.headersEos).toBe(true);
+  });
+
+  it('a filter without a body callback is not asked about chunks, which pass it as they are', () => {
+    const { log, sink, pipeline, filters } = setup(3);
+    filters[0]!.hasBodyCallback = false;
+    filters[2]!.hasBodyCallback = false;
+    const chunk = data('ab');
+    pipeline.push(headers());
+    pipeline.push(chunk);
+    pipeline.push(data('cd', true));
+    pipeline.push(trailers());
+    expect(log).toEqual([
+      'f0.headers(eos=false)',
+      'f1.headers(eos=false)',
+      'f2.headers(eos=false)',
+      'f1.body(2, eos=false)',
+      'f1.body(2, eos=true)',
+      'f0.trailers',
+      'f1.trailers',
+      'f2.trailers',
+    ]);
+    expect(sink.events).toEqual([['headers', false], ['data', 'ab', false], ['data', 'cd', true], ['trailers']]);
+    expect(pipeline.stages[0]!.body).toBeNull();
+  });
+
+  it('chunks queued behind a paused filter without a body callback pass it once it resumes', () => {
+    const { log, sink, pipeline, filters } = setup(2);
+    filters[0]!.hasBodyCallback = false;
+    filters[0]!.headersActions = [PAUSE];
+    pipeline.push(headers());
+    pipeline.push(data('ab', true));
+    expect(sink.events).toEqual([]);
+    pipeline.stages[0]!.resume();
+    expect(log).toEqual(['f0.headers(eos=false)', 'f1.headers(eos=false)', 'f1.body(2, eos=true)']);
+    expect(sink.events).toEqual([['headers', false], ['data', 'ab', true]]);
   });
 
   it('stage.body is cleared after a chunk is continued', () => {
