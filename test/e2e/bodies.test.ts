@@ -38,6 +38,12 @@ listeners:
         max_request_body_bytes: 16
       - match: { prefix: / }
         cluster: app
+  - name: chain
+    address: 127.0.0.1:0
+    filters: [tag, rewrite, tag-again]
+    routes:
+      - match: { prefix: / }
+        cluster: app
 clusters:
   - name: app
     endpoints: [${upstream.address}]
@@ -45,6 +51,12 @@ filters:
   - name: rewrite
     module: ${bundledFilter('body-rewrite')}
     configuration: '${config}'
+  - name: tag
+    module: ${bundledFilter('headers')}
+    configuration: '{"request": {"add": {"x-tag": "1"}}, "response": {"add": {"x-tagged": "1"}}}'
+  - name: tag-again
+    module: ${bundledFilter('headers')}
+    configuration: '{"request": {"add": {"x-tag": "2"}}, "response": {"add": {"x-tagged": "2"}}}'
 `);
 });
 
@@ -89,6 +101,26 @@ describe('body rewriting', () => {
     const res = await send(`${proxy.url()}/small`, { body: 'x'.repeat(64) });
     expect(res.status).toBe(413);
     expect(upstream.requests.length).toBe(before);
+  });
+});
+
+// `headers` exports no body callbacks: its stages pass body chunks on without calling it, around
+// a filter that buffers and rewrites them.
+describe('body rewriting between filters without body callbacks', () => {
+  it('a request body sent in pieces reaches the rewrite, then the upstream, once and in order', async () => {
+    const res = await send(`${proxy.url('chain')}/x`, { chunks: ['ap', 'ple and ', 'app', 'le'] });
+    const got = upstream.requests.at(-1)!;
+    expect(got.body).toBe('pineapple and pineapple');
+    expect(got.headers['x-tag']).toBe('1, 2');
+    expect(res.body).toBe('origin got: pineapple and pineapple');
+  });
+
+  it('a chunked response reaches the rewrite and the client whole, with both filters\' headers', async () => {
+    const res = await send(`${proxy.url('chain')}/stream`);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('the lion chased the lion away');
+    expect(res.header('content-length')).toBe(String(res.body.length));
+    expect(res.headers.filter(([name]) => name === 'x-tagged')).toEqual([['x-tagged', '2'], ['x-tagged', '1']]);
   });
 });
 
