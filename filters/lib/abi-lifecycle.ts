@@ -10,11 +10,10 @@
 // stream context, so no stream context is ever freed (about 40 bytes per request, forever).
 // The callbacks that run per request are re-implemented here and in callbacks/ with a lookup
 // that keeps the reference count balanced; the rest are the SDK's own.
-import { RootContext } from "@solo-io/proxy-runtime";
+import { Context, RootContext } from "@solo-io/proxy-runtime";
 import { ensureRootContext, getBaseContext } from "@solo-io/proxy-runtime/runtime";
 import { proxy_on_delete as sdk_on_delete } from "@solo-io/proxy-runtime/exports";
-import { Context } from "@solo-io/proxy-runtime";
-import { root, stream, streams } from "./stream-table";
+import { stream, streams } from "./stream-table";
 
 // Keep this the first function compiled: a filter exports this file before its callbacks, and
 // with `export *` for each (AssemblyScript compiles named re-exports before `export *` ones).
@@ -48,8 +47,9 @@ export {
   proxy_on_grpc_close,
 } from "@solo-io/proxy-runtime/exports";
 
+// The host delivers http_call answers to the root context that dispatched the call.
 export function proxy_on_http_call_response(context_id: u32, token: u32, headers: u32, body_size: u32, trailers: u32): void {
-  root(context_id).onHttpCallResponse(token, headers, body_size, trailers);
+  changetype<RootContext>(getBaseContext(context_id)).onHttpCallResponse(token, headers, body_size, trailers);
 }
 
 // Frees the stream context: the table's reference is the last one unless an outstanding

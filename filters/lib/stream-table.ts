@@ -13,8 +13,6 @@
 // This is an open-addressing table (linear probing, deletion by shifting back, so no
 // tombstones): an insert allocates only when the table doubles, and a lookup is a multiply
 // and a compare or two.
-import { RootContext } from "@solo-io/proxy-runtime";
-import { getBaseContext } from "@solo-io/proxy-runtime/runtime";
 
 // Each slot is a u32 context id (0 = free: the host never uses 0 for a stream) and the
 // context's address.
@@ -118,9 +116,4 @@ export const streams = new StreamTable();
 // @ts-ignore: decorator
 @inline export function stream(context_id: u32): usize {
   return streams.get(context_id);
-}
-
-export function root(context_id: u32): RootContext {
-  const base = getBaseContext(context_id);
-  return changetype<RootContext>(base);
 }
