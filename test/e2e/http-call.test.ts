@@ -1,6 +1,7 @@
 // Pause + proxy_http_call + resume, through the bundled `auth` filter: the request waits (nothing
 // reaches the upstream) until the auth service answers; a deny becomes a local response.
 
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
@@ -88,6 +89,28 @@ describe('http_call from request headers', () => {
     expect(authz.requests.length).toBe(before);
     const refused = await proxy.waitFor((r) => typeof r.msg === 'string' && r.msg.startsWith('http_call refused'));
     expect(refused.msg).toContain("unknown cluster 'no-such-cluster'");
+  });
+
+  it('a client that goes away before the auth service answers: the late answer is ignored, and the filter serves on', async () => {
+    authDelayMs = 200;
+    const checksBefore = authz.requests.length;
+    const guestLogsBefore = proxy.wasmLogs().length;
+    const url = new URL(`${proxy.url()}/gone`);
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: 'Bearer good' }, agent: false });
+    req.on('error', () => {}); // the abort below
+    req.end();
+    while (authz.requests.length === checksBefore) await new Promise((r) => setTimeout(r, 5));
+    req.destroy(); // the stream ends (on_delete) while the call is out
+    await new Promise((r) => setTimeout(r, 400)); // the answer arrives, for a stream that is gone
+    authDelayMs = 0;
+    expect(app.requests.some((r) => r.url === '/gone')).toBe(false);
+    // The SDK itself logs that it cannot make the gone stream effective before it calls the
+    // filter; the filter must then see the stream finished and ignore the answer (at debug).
+    // One not marked finished would go on and log that it cannot resume the stream.
+    expect(proxy.wasmLogs().slice(guestLogsBefore)).toEqual([expect.stringMatching(/^Unable to set effective context: \d+ with result: 2$/)]);
+    expect(proxy.logs.filter((r) => r.msg === 'filter VM failed; it will be replaced')).toEqual([]);
+    const res = await send(`${proxy.url()}/after`, { headers: [['authorization', 'Bearer good']] });
+    expect(res.status).toBe(200);
   });
 
   it('runs concurrent requests each with their own call', async () => {
