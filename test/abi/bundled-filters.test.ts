@@ -41,6 +41,33 @@ function newHost(): MemoryHost {
     .withBody(1, 'my favourite colour');
 }
 
+/** A host whose response has `contentType` and the body `body` (for body-rewrite). */
+function responseHost(contentType: string, body: string): MemoryHost {
+  return new MemoryHost()
+    .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
+    .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', contentType]])
+    .withBody(1, body);
+}
+
+/** The stream's whole response body in one last chunk, then the end of the stream. */
+function endWithBody(h: Harness, s: { ctx: StreamContext; host: MemoryHost }): void {
+  const e = h.vm.exports;
+  h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
+  h.plugin.finishStream(s.ctx);
+}
+
+/**
+ * Every stream's body rewritten exactly when its own content type said so (a callback that
+ * reached another stream's context shows here), and no context or VM failure left behind.
+ */
+function expectOwnDecisions(h: Harness, streams: Array<{ host: MemoryHost; rewritten: boolean; n: number }>): void {
+  for (const s of streams) {
+    expect(s.host.bodies.get(1)!.bytes().toString()).toBe(s.rewritten ? `color ${s.n}` : `colour ${s.n}`);
+  }
+  expect(h.vm.failure).toBeNull();
+  expect(h.vm.contexts.size).toBe(1);
+}
+
 /**
  * One GET through the filter, as FilterSlot drives it (a callback the filter does not export is
  * skipped); returns the host and what each exported callback answered.
@@ -97,11 +124,7 @@ describe('bundled filters free their stream contexts', () => {
     // shows as a body rewritten that should not be, or the reverse.
     const streams = Array.from({ length: 300 }, (_, i) => {
       const type = i % 3 === 0 ? 'application/octet-stream' : 'text/plain';
-      const host = new MemoryHost()
-        .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
-        .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', type]])
-        .withBody(1, `colour ${i}`);
-      return { ...h.stream(host), rewritten: type === 'text/plain', i };
+      return { ...h.stream(responseHost(type, `colour ${i}`)), rewritten: type === 'text/plain', n: i };
     });
     let seed = 7;
     const shuffled = <T>(items: T[]): T[] => {
@@ -118,17 +141,12 @@ describe('bundled filters free their stream contexts', () => {
     // End half of them first, with short-lived streams in between, then the rest.
     const order = shuffled(streams);
     for (const s of order.slice(0, 150)) {
-      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
-      h.plugin.finishStream(s.ctx);
+      endWithBody(h, s);
       request(h);
     }
     for (const s of order.slice(150)) h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
     for (const s of shuffled(order.slice(150))) h.plugin.finishStream(s.ctx);
-    for (const s of streams) {
-      expect(s.host.bodies.get(1)!.bytes().toString()).toBe(s.rewritten ? `color ${s.i}` : `colour ${s.i}`);
-    }
-    expect(h.vm.failure).toBeNull();
-    expect(h.vm.contexts.size).toBe(1);
+    expectOwnDecisions(h, streams);
   });
 
   it('body-rewrite: streams whose ids share slots in the guest\'s table keep their own contexts', async () => {
@@ -142,31 +160,17 @@ describe('bundled filters free their stream contexts', () => {
     for (let id = 1000; ids.length < 24; id++) if ([5, 6, 7].includes(home(id))) ids.push(id);
     const streams = ids.map((id, i) => {
       const type = i % 2 === 0 ? 'application/octet-stream' : 'text/plain';
-      const host = new MemoryHost()
-        .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
-        .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', type]])
-        .withBody(1, `colour ${id}`);
+      const host = responseHost(type, `colour ${id}`);
       const ctx = new StreamContext(h.vm, h.plugin, id, host);
       h.vm.contexts.addStream(ctx);
       h.vm.createStream(ctx, h.plugin.root.id);
-      return { ctx, host, id, rewritten: type === 'text/plain' };
+      return { ctx, host, n: id, rewritten: type === 'text/plain' };
     });
     for (const s of streams) h.vm.call(s.ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, s.ctx.id, 2, 0);
     // Remove every third first, then answer the rest (each lookup now crosses closed gaps).
-    const removedFirst = streams.filter((_, i) => i % 3 === 1);
-    for (const s of removedFirst) {
-      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
-      h.plugin.finishStream(s.ctx);
-    }
-    for (const s of streams.filter((_, i) => i % 3 !== 1).reverse()) {
-      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
-      h.plugin.finishStream(s.ctx);
-    }
-    for (const s of streams) {
-      expect(s.host.bodies.get(1)!.bytes().toString()).toBe(s.rewritten ? `color ${s.id}` : `colour ${s.id}`);
-    }
-    expect(h.vm.failure).toBeNull();
-    expect(h.vm.contexts.size).toBe(1);
+    for (const s of streams.filter((_, i) => i % 3 === 1)) endWithBody(h, s);
+    for (const s of streams.filter((_, i) => i % 3 !== 1).reverse()) endWithBody(h, s);
+    expectOwnDecisions(h, streams);
   });
 
   it('headers: a live stream keeps its context while others come and go around it', async () => {
@@ -190,19 +194,13 @@ describe('bundled filters free their stream contexts', () => {
     const h = await load('body-rewrite');
     const e = h.vm.exports;
     const text = h.stream(newHost());
-    const binary = h.stream(new MemoryHost()
-      .withHeaders(MapType.HTTP_REQUEST_HEADERS, REQUEST)
-      .withHeaders(MapType.HTTP_RESPONSE_HEADERS, [[':status', '200'], ['content-type', 'application/octet-stream']])
-      .withBody(1, 'my favourite colour'));
+    const binary = h.stream(responseHost('application/octet-stream', 'my favourite colour'));
     for (const s of [text, binary]) {
       h.vm.call(s.ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, s.ctx.id, REQUEST.length, 1);
       h.vm.call(s.ctx, 'proxy_on_response_headers', e.proxy_on_response_headers!, s.ctx.id, 2, 0);
     }
     for (let i = 0; i < 100; i++) request(h);
-    for (const s of [binary, text]) {
-      h.vm.call(s.ctx, 'proxy_on_response_body', e.proxy_on_response_body!, s.ctx.id, s.host.bodies.get(1)!.length, 1);
-      h.plugin.finishStream(s.ctx);
-    }
+    for (const s of [binary, text]) endWithBody(h, s);
     expect(text.host.bodies.get(1)!.bytes().toString()).toBe('my favourite color');
     expect(binary.host.bodies.get(1)!.bytes().toString()).toBe('my favourite colour');
   });
