@@ -48,10 +48,6 @@ class StreamTable {
     return 0;
   }
 
-  has(id: u32): bool {
-    return this.get(id) != 0;
-  }
-
   set(id: u32, address: usize): void {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     let i = this.home(id);

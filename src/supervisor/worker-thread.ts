@@ -23,13 +23,11 @@ const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24 } as const;
  * recompiling on V8's helper threads), against no change with the reducer off. A proxy's heap is
  * small and its old generation is paced anyway (old-generation-gc.ts), so workers go without it.
  * A V8 flag is read when an isolate's heap is set up: set here, it applies to every worker
- * started afterwards (docs/RATIONALE.md, "Staying compiled through idle periods").
+ * started afterwards (docs/RATIONALE.md, "Staying compiled through idle periods"). Setting it
+ * again for every worker is harmless.
  */
-let keepingCodeThroughIdle = false;
 function keepCodeThroughIdle(): void {
-  if (keepingCodeThroughIdle) return;
   setFlagsFromString('--no-memory-reducer');
-  keepingCodeThroughIdle = true;
 }
 
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
