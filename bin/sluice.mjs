@@ -24,7 +24,11 @@ if (major < MIN_MAJOR || (major === MIN_MAJOR && minor < MIN_MINOR)) {
   respawnWithTypeStripping();
 } else {
   enableCompileCache().then(function () {
-    return import('../src/cli.ts');
+    return import('../src/bundles.mjs');
+  }).then(function (bundles) {
+    // build/cli/ while it matches the sources (src/bundles.mjs), else the sources.
+    var bundle = bundles.freshBundle('cli');
+    return import(bundle ? bundle.href : '../src/cli.ts');
   }).catch(function (error) {
     process.stderr.write('sluice: ' + (error && error.message ? error.message : String(error)) + '\n');
     process.exit(1);

@@ -1,4 +1,4 @@
-// `npm test`: build the bundled filters, typecheck, run every test, and end with one line
+// `npm test`: build the bundled filters and sluice's bundles, typecheck, run every test, and end with one line
 // `N passed, N failed` (what .ci/run reports). A failed typecheck or filter build counts as a
 // failed check, so the summary can never read green when the build is red.
 
@@ -18,6 +18,7 @@ function run(label: string, command: string, args: string[]): boolean {
 
 let failedChecks = 0;
 if (!run('build filters', process.execPath, [join(root, 'filters', 'build.ts')])) failedChecks++;
+if (!run('bundle', process.execPath, [join(root, 'scripts', 'bundle.ts')])) failedChecks++;
 if (!run('typecheck', bin('tsc'), ['--noEmit', '-p', root])) failedChecks++;
 
 const report = join(tmpdir(), `sluice-vitest-${process.pid}.json`);

@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
+import { freshBundle } from '../bundles.mjs';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
@@ -232,7 +233,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     });
   }
   const listenerMap = new Map(bound);
-  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count }, 'listening');
+  // Which code the workers run: build/worker/ or, when it is stale or missing, the sources.
+  const from = freshBundle('worker') === null ? 'sources' : 'bundle';
+  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, from }, 'listening');
   if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
 
   return {

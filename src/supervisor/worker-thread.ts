@@ -7,8 +7,9 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { freshBundle } from '../bundles.mjs';
 
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
 /**
  * Each worker's young generation: 24 MiB gives 8 MiB semi-spaces. A worker's default grows
  * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
@@ -30,10 +31,15 @@ function keepCodeThroughIdle(): void {
   setFlagsFromString('--no-memory-reducer');
 }
 
+/** Where a worker loads the proxy from: build/worker/ while it matches the sources (src/bundles.mjs), else the sources. */
+export function workerEntry(): URL {
+  return freshBundle('worker') ?? WORKER_SOURCE;
+}
+
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
 export function newWorker(): Worker {
   keepCodeThroughIdle();
-  return new Worker(WORKER_ENTRY, { resourceLimits: WORKER_RESOURCE_LIMITS });
+  return new Worker(workerEntry(), { resourceLimits: WORKER_RESOURCE_LIMITS });
 }
 
 interface EarlyWorker {
