@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { checkBundles } from '../src/bundles.mjs';
 import { REQUEST_HEADERS } from './load.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
 import { freePort, startServer, type RunningServer, type ServerSpec } from './servers.ts';
@@ -265,10 +266,14 @@ export function allConfigs(): BenchConfig[] {
   ];
 }
 
-/** The bundled filters the sluice rows need; an error names the build command when missing. */
-export function checkFiltersBuilt(): void {
+/** The bundled filters and sluice's bundles the sluice rows need; an error names the build command when missing. */
+export function checkBuilt(): void {
   const missing = ['headers', 'auth', 'body-rewrite'].filter((f) => !existsSync(join(FILTERS, `${f}.wasm`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((f) => `filters/build/${f}.wasm`).join(', ')}: run npm run build:filters`);
+  // sluice would silently start from its sources, slower than what users run (src/bundles.mjs).
+  if (!process.env.SLUICE_FROM_SOURCE && checkBundles() === null) {
+    throw new Error("sluice's bundles are missing or older than the sources: run npm run bundle (or set SLUICE_FROM_SOURCE=1 to measure the sources)");
+  }
 }
 
 export async function startUpstream(): Promise<RunningServer> {

@@ -21,7 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
 import { requestsRound, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { markdownTable, median } from './report.ts';
@@ -433,7 +433,7 @@ async function main(): Promise<void> {
     return;
   }
   if (options.annotate && toolVersion('callgrind_annotate') === null) throw new Error('--annotate needs callgrind_annotate');
-  checkFiltersBuilt();
+  checkBuilt();
   const configs = allConfigs().filter(measurable);
   const unknown = options.only.filter((n) => !configs.some((c) => c.name === n));
   if (unknown.length > 0) throw new Error(`cannot measure ${unknown.join(', ')} (known: ${configs.map((c) => c.name).join(', ')})`);

@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { allConfigs, checkFiltersBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
 import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured } from './report.ts';
@@ -145,7 +145,7 @@ function emptyResult(config: BenchConfig, skipped: string | null): ConfigResult 
 }
 
 async function main(): Promise<void> {
-  checkFiltersBuilt();
+  checkBuilt();
   const configs = allConfigs();
   if (options.only !== null) {
     const unknown = options.only.filter((n) => !configs.some((c) => c.name === n));
