@@ -41,8 +41,11 @@ export interface BenchConfig {
 export interface SluiceOptions {
   port: number;
   upstreamPort: number;
-  /** 'wat': the 1-filter edit in a hand-written module (host cost without an SDK). */
-  filters: 0 | 1 | 3 | 'wat';
+  /**
+   * 'wat': the 1-filter edit in a hand-written module (host cost without an SDK); 'noop': a
+   * hand-written filter that does nothing (the host's own cost of a filter, without the edit).
+   */
+  filters: 0 | 1 | 3 | 'wat' | 'noop';
   logLevel: 'warn' | 'info';
   workers?: number;
 }
@@ -89,13 +92,14 @@ const filterYaml = (filter: BenchFilter) => `
     configuration: ${JSON.stringify(filter.configuration)}`;
 
 export function sluiceYaml(o: SluiceOptions & { watModule?: string }): string {
-  const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : o.filters === 'wat' ? ['minimal'] : ['headers', 'auth', 'body'];
+  const hand = o.filters === 'wat' || o.filters === 'noop';
+  const chain = o.filters === 0 ? [] : o.filters === 1 ? ['headers'] : hand ? ['minimal'] : ['headers', 'auth', 'body'];
   const defs =
     o.filters === 0
       ? ''
       : o.filters === 1
         ? filterYaml(HEADERS_FILTER)
-        : o.filters === 'wat'
+        : hand
           ? `\n  - name: minimal\n    module: ${o.watModule}`
           : [HEADERS_FILTER, AUTH_FILTER, BODY_FILTER].map(filterYaml).join('');
   return `log_level: ${o.logLevel}
@@ -172,10 +176,11 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
       const port = await freePort();
       const file = join(ctx.dir, `${name}.yaml`);
       let watModule: string | undefined;
-      if (options.filters === 'wat') {
-        watModule = join(ctx.dir, 'minimal-headers.wasm');
-        const source = readFileSync(join(import.meta.dirname, 'filters', 'minimal-headers.wat'), 'utf8');
-        writeFileSync(watModule, await watToWasm(source, 'minimal-headers.wat'));
+      if (options.filters === 'wat' || options.filters === 'noop') {
+        const wat = options.filters === 'wat' ? 'minimal-headers' : 'noop';
+        watModule = join(ctx.dir, `${wat}.wasm`);
+        const source = readFileSync(join(import.meta.dirname, 'filters', `${wat}.wat`), 'utf8');
+        writeFileSync(watModule, await watToWasm(source, `${wat}.wat`));
       }
       writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port, watModule }));
       return startServer({
@@ -253,6 +258,7 @@ export function allConfigs(): BenchConfig[] {
     peer('undici', 'minimal node:http + undici Pool proxy (the floor)', 'undici-proxy.ts'),
     sluice('sluice-0', 'sluice, no filters', { filters: 0, logLevel: 'warn' }),
     sluice('sluice-0-info', 'sluice, no filters, log_level info (access log on)', { filters: 0, logLevel: 'info' }),
+    sluice('sluice-1-noop', 'sluice, 1 hand-written WAT filter that does nothing (the host per filter)', { filters: 'noop', logLevel: 'warn' }),
     sluice('sluice-1-wat', 'sluice, 1 hand-written WAT filter doing the same edit (no SDK runtime)', { filters: 'wat', logLevel: 'warn' }),
     sluice('sluice-1', 'sluice, 1 filter (headers: +1 request, +1 response header)', { filters: 1, logLevel: 'warn' }),
     sluice('sluice-3', 'sluice, 3 filters (headers, static auth, body pass-through)', { filters: 3, logLevel: 'warn' }),

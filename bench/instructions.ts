@@ -397,6 +397,7 @@ function derive(results: readonly RowResult[]): Derived[] {
     figure('sluice-0 ÷ undici (target ≤ 1.1×)', 'ratio', 'sluice-0', 'undici', (x, y) => x / y),
     figure('1 filter: sluice-1 − sluice-0', 'instructions', 'sluice-1', 'sluice-0', minus),
     figure('1 WAT filter: sluice-1-wat − sluice-0', 'instructions', 'sluice-1-wat', 'sluice-0', minus),
+    figure('1 filter doing nothing: sluice-1-noop − sluice-0', 'instructions', 'sluice-1-noop', 'sluice-0', minus),
     figure('per filter: (sluice-3 − sluice-0) ÷ 3', 'instructions', 'sluice-3', 'sluice-0', (x, y) => (x - y) / 3),
   ];
 }

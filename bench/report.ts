@@ -123,6 +123,9 @@ export function markdownTable(head: readonly string[], rows: ReadonlyArray<reado
 }
 
 /** The issue's targets, each met / missed / not measured, with the numbers behind it. */
+/** CPU µs per request of the minimal undici proxy on the machine the issue's targets were set on. */
+const UNDICI_REFERENCE_US = 35;
+
 export function checkTargets(results: readonly ConfigResult[]): Target[] {
   const get = (name: string) => byName(results, name);
   const s0 = get('sluice-0');
@@ -139,10 +142,13 @@ export function checkTargets(results: readonly ConfigResult[]): Target[] {
 
   add('sluice-0 CPU ≤ 1.1× minimal undici proxy', [cpu(s0), cpu(und)], () => cpu(s0)! <= 1.1 * cpu(und)!, () =>
     `${fmt(cpu(s0), 1)} vs ${fmt(cpu(und), 1)} µs/req = ${(cpu(s0)! / cpu(und)!).toFixed(2)}×`);
+  // The 1.5 µs was set on a machine where the undici peer spent ~35 µs per request; the detail
+  // also gives the budget scaled to this run's undici peer (met stays the absolute test).
+  const scaled = () => (cpu(und) === undefined ? '' : `; scaled to this machine (undici ${fmt(cpu(und), 1)} µs/req against ~${UNDICI_REFERENCE_US} where the target was set): ${fmt((1.5 * cpu(und)!) / UNDICI_REFERENCE_US, 1)} µs`);
   add('1 filter adds ≤ 1.5 µs CPU/req', [cpu(s1), cpu(s0)], () => cpu(s1)! - cpu(s0)! <= 1.5, () =>
-    `sluice-1 − sluice-0 = ${fmt(cpu(s1)! - cpu(s0)!, 1)} µs/req`);
+    `sluice-1 − sluice-0 = ${fmt(cpu(s1)! - cpu(s0)!, 1)} µs/req${scaled()}`);
   add('3 filters add ≤ 1.5 µs CPU/req each', [cpu(s3), cpu(s0)], () => (cpu(s3)! - cpu(s0)!) / 3 <= 1.5, () =>
-    `sluice-3 − sluice-0 = ${fmt(cpu(s3)! - cpu(s0)!, 1)} µs/req = ${fmt((cpu(s3)! - cpu(s0)!) / 3, 1)} per filter`);
+    `sluice-3 − sluice-0 = ${fmt(cpu(s3)! - cpu(s0)!, 1)} µs/req = ${fmt((cpu(s3)! - cpu(s0)!) / 3, 1)} per filter${scaled()}`);
 
   // Throughput targets are checked with every load generator that ran; all must agree.
   const rpsTarget = (name: string, a: ConfigResult | undefined, b: ConfigResult | undefined, factor: number) => {

@@ -32,7 +32,7 @@ function keepCodeThroughIdle(): void {
 }
 
 /** Where a worker loads the proxy from: build/worker/ while it matches the sources (src/bundles.mjs), else the sources. */
-export function workerEntry(): URL {
+function workerEntry(): URL {
   return freshBundle('worker') ?? WORKER_SOURCE;
 }
 
