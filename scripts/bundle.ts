@@ -7,6 +7,7 @@
 // alone. Usage: node scripts/bundle.ts [--force]
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { BUNDLE_DIR, BUNDLE_ENTRIES, MANIFEST_FILE, checkBundles, statInputs, type BundleManifest, type BundleName } from '../src/bundles.mjs';
@@ -90,7 +91,8 @@ async function bundle(name: BundleName): Promise<string[]> {
 function manifestInputs(inputs: string[]): string[] {
   const npmRecord = join(nodeModules, '.package-lock.json');
   const byRecord = existsSync(npmRecord);
-  const files = new Set<string>([import.meta.filename, join(nodeModules, 'esbuild', 'package.json'), bundlesModule]);
+  const esbuildPackage = createRequire(import.meta.url).resolve('esbuild/package.json');
+  const files = new Set<string>([import.meta.filename, esbuildPackage, bundlesModule]);
   for (const input of inputs) files.add(byRecord && input.startsWith(nodeModules + '/') ? npmRecord : input);
   return [...files].map((file) => relative(BUNDLE_DIR, file));
 }
