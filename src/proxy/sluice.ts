@@ -18,6 +18,7 @@ import { Clusters } from './cluster.ts';
 import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
 import { nodeProperty } from './metadata-value.ts';
+import { RawHeadersMessage } from './raw-headers-message.ts';
 import { Router } from './router.ts';
 import { exposeSharedState, ownedSharedState, type SharedState } from './shared-state.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
@@ -152,7 +153,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
       };
       const connectionIds = new WeakMap<Socket, number>();
       let nextConnectionId = 1;
-      const server = createServer({ keepAlive: true }, (req, res) => {
+      const server = createServer({ keepAlive: true, IncomingMessage: RawHeadersMessage }, (req, res) => {
         const id = connectionIds.get(req.socket) ?? 0;
         new HttpStream(runtime, req, res, id).start();
       });
