@@ -1,10 +1,11 @@
 // @ts-check
 // sluice's two threads' code, bundled (build/cli/ for the main thread, build/worker/ for a
-// worker; made by scripts/bundle.ts on install and before the tests). A thread that loads a
-// bundle instead of ~150 source and dependency modules starts serving ~50 ms sooner on a slow
-// 2-core machine (docs/RATIONALE.md, "What start-up loads"). The bundles are used only while
-// they match what they were built from: after an edit, a checkout or an npm install the
-// threads load the sources, so sluice never starts code other than what is on disk.
+// worker; made by scripts/bundle.ts on install and before the tests). Loading a bundle instead
+// of ~150 source and dependency modules one by one, sluice serves its first request ~90 ms
+// sooner on a slow 2-core machine (docs/RATIONALE.md, "What start-up loads"). The bundles are
+// used only while they match what they were built from: after an edit, a checkout or an upgrade
+// the threads load the sources until the next build, so sluice never starts code other than
+// what is on disk.
 //
 // Plain JavaScript, because bin/sluice.mjs imports it first: with fresh bundles the main thread
 // never loads Node's TypeScript stripper. The bundles import this very file rather than a copy,

@@ -13,13 +13,15 @@ import type { IncomingHttpHeaders, IncomingMessage as NodeIncomingMessage } from
 const { IncomingMessage } = process.getBuiltinModule('node:http');
 const nodeHeaders = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers')!;
 const NOT_SIMPLE = Symbol('not simple');
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Names every object inherits (`toString`, `constructor`, ...): Node's object answers those. */
 const INHERITED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
- * The value of header `name` (lower-case) when it occurs at most once in `raw` and Node would
- * store it as is; NOT_SIMPLE when Node's own rules decide (a repeat, set-cookie's array, a key
- * that is not a lower-case header name, or one an object inherits).
+ * The value of header `name` when it occurs at most once in `raw` (names compared ignoring ASCII
+ * case, as Node lower-cases them; a key with upper-case letters is absent, as in Node's object);
+ * NOT_SIMPLE when Node's own rules decide: a repeat, set-cookie (an array), or a name every
+ * object inherits.
  */
 export function singleHeader(raw: readonly string[], name: string): string | undefined | typeof NOT_SIMPLE {
   if (name === 'set-cookie' || INHERITED.has(name)) return NOT_SIMPLE;
@@ -45,7 +47,10 @@ export function singleHeader(raw: readonly string[], name: string): string | und
 function headersView(req: NodeIncomingMessage): IncomingHttpHeaders {
   let built: IncomingHttpHeaders | null = null;
   const full = (): IncomingHttpHeaders => (built ??= nodeHeaders.get!.call(req) as IncomingHttpHeaders);
-  return new Proxy({} as IncomingHttpHeaders, {
+  // util.inspect shows a Proxy's target without calling its traps, but asks the target for a
+  // custom view: console.log(req.headers) prints the headers, not `{}`.
+  const target = { [INSPECT]: () => full() } as unknown as IncomingHttpHeaders;
+  return new Proxy(target, {
     get(_target, key) {
       if (built === null && typeof key === 'string') {
         const value = singleHeader(req.rawHeaders, key);

@@ -52,8 +52,11 @@ async function serveOnce(env: NodeJS.ProcessEnv): Promise<{ listening: Record<st
     // An echo route answers with the request it saw, as JSON.
     return { listening, status: response.status, header: response.header('x-filtered'), body: (JSON.parse(response.body) as { body: string }).body };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer, IncomingMessage, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawHeadersMessage, singleHeader } from '../../src/proxy/raw-headers-message.ts';
 
@@ -95,6 +96,7 @@ describe('RawHeadersMessage', () => {
     expect(view!.cookie).toBe('k=1; k=2');
     expect('host' in view!).toBe(true);
     expect(typeof view!.hasOwnProperty).toBe('function');
+    expect(inspect(view)).toBe(inspect(expected));
     view!['x-added'] = 'z';
     expect(view!['x-added']).toBe('z');
   });
