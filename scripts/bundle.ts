@@ -18,7 +18,7 @@ const nodeModules = join(repo, 'node_modules');
 const bundlesModule = join(src, 'bundles.mjs');
 
 // CommonJS dependencies (pino, undici) require Node's builtins, and an ES module has no
-// `require`; the helpers serve keepImportMeta below.
+// `require`; the helpers serve fromBundleDir below.
 const BANNER = [
   "import { createRequire as __sluiceCreateRequire } from 'node:module';",
   "import { dirname as __sluiceDirname } from 'node:path';",
