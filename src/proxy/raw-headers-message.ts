@@ -43,29 +43,55 @@ export function singleHeader(raw: readonly string[], name: string): string | und
   return found;
 }
 
+const TARGET = Symbol('headers view target');
+
+/**
+ * The Proxy's target: the request and, once needed, Node's own object. The handler below is
+ * shared by every request, so a view costs these two objects and nothing more.
+ */
+class HeadersTarget {
+  readonly req: NodeIncomingMessage;
+  built: IncomingHttpHeaders | null = null;
+
+  constructor(req: NodeIncomingMessage) {
+    this.req = req;
+  }
+
+  /** Read through the view too (the handler answers it), for the inspect hook below. */
+  get [TARGET](): HeadersTarget {
+    return this;
+  }
+
+  // util.inspect shows a Proxy's target without calling its traps, but asks the target for a
+  // custom view (calling it on the Proxy): console.log(req.headers) prints the headers, not this.
+  [INSPECT](): IncomingHttpHeaders {
+    return full(this[TARGET]);
+  }
+}
+
+const full = (t: HeadersTarget): IncomingHttpHeaders => (t.built ??= nodeHeaders.get!.call(t.req) as IncomingHttpHeaders);
+
+const VIEW_HANDLER: ProxyHandler<HeadersTarget> = {
+  get(t, key) {
+    if (key === TARGET) return t;
+    if (t.built === null && typeof key === 'string') {
+      const value = singleHeader(t.req.rawHeaders, key);
+      if (value !== NOT_SIMPLE) return value;
+    }
+    return Reflect.get(full(t), key);
+  },
+  has: (t, key) => Reflect.has(full(t), key),
+  ownKeys: (t) => Reflect.ownKeys(full(t)),
+  getOwnPropertyDescriptor: (t, key) => Reflect.getOwnPropertyDescriptor(full(t), key),
+  set: (t, key, value) => Reflect.set(full(t), key, value),
+  deleteProperty: (t, key) => Reflect.deleteProperty(full(t), key),
+  defineProperty: (t, key, descriptor) => Reflect.defineProperty(full(t), key, descriptor),
+  getPrototypeOf: (t) => Reflect.getPrototypeOf(full(t)),
+};
+
 /** `req.headers` as a view over `req.rawHeaders` that builds Node's object only when needed. */
 function headersView(req: NodeIncomingMessage): IncomingHttpHeaders {
-  let built: IncomingHttpHeaders | null = null;
-  const full = (): IncomingHttpHeaders => (built ??= nodeHeaders.get!.call(req) as IncomingHttpHeaders);
-  // util.inspect shows a Proxy's target without calling its traps, but asks the target for a
-  // custom view: console.log(req.headers) prints the headers, not `{}`.
-  const target = { [INSPECT]: () => full() } as unknown as IncomingHttpHeaders;
-  return new Proxy(target, {
-    get(_target, key) {
-      if (built === null && typeof key === 'string') {
-        const value = singleHeader(req.rawHeaders, key);
-        if (value !== NOT_SIMPLE) return value;
-      }
-      return Reflect.get(full(), key);
-    },
-    has: (_target, key) => Reflect.has(full(), key),
-    ownKeys: () => Reflect.ownKeys(full()),
-    getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(full(), key),
-    set: (_target, key, value) => Reflect.set(full(), key, value),
-    deleteProperty: (_target, key) => Reflect.deleteProperty(full(), key),
-    defineProperty: (_target, key, descriptor) => Reflect.defineProperty(full(), key, descriptor),
-    getPrototypeOf: () => Reflect.getPrototypeOf(full()),
-  });
+  return new Proxy(new HeadersTarget(req), VIEW_HANDLER) as unknown as IncomingHttpHeaders;
 }
 
 const VIEW = Symbol('headers view');
