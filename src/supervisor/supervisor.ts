@@ -9,7 +9,6 @@ import type { Server } from 'node:http';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
-import { freshBundle } from '../bundles.mjs';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
@@ -17,7 +16,7 @@ import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
-import { newWorker, takeEarlyWorker } from './worker-thread.ts';
+import { newWorker, takeEarlyWorker, workerCode } from './worker-thread.ts';
 
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
@@ -233,8 +232,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     });
   }
   const listenerMap = new Map(bound);
-  // Which code the workers run: build/worker/ or, when it is stale or missing, the sources.
-  const from = freshBundle('worker') === null ? 'sources' : 'bundle';
+  const from = workerCode();
   for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, from }, 'listening');
   if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
 

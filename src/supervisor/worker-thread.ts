@@ -36,6 +36,11 @@ function workerEntry(): URL {
   return freshBundle('worker') ?? WORKER_SOURCE;
 }
 
+/** Which code the workers run, for the logs: the bundle or the sources. */
+export function workerCode(): 'bundle' | 'sources' {
+  return workerEntry() === WORKER_SOURCE ? 'sources' : 'bundle';
+}
+
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
 export function newWorker(): Worker {
   keepCodeThroughIdle();
