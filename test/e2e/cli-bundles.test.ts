@@ -2,39 +2,18 @@
 // the same proxy either way, and its listening line says which code its workers run.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkBundles } from '../../src/bundles.mjs';
+import { CLI, ROOT, configWith } from '../helpers/cli.ts';
 import { send } from '../helpers/proxy.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'sluice.mjs');
-
-function config(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-bundles-'));
-  const file = join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    [
-      'listeners:',
-      '  - name: l',
-      '    address: 127.0.0.1:0',
-      '    filters: [headers]',
-      '    routes: [{ match: {}, echo: true }]',
-      'filters:',
-      '  - name: headers',
-      `    module: ${join(ROOT, 'filters', 'build', 'headers.wasm')}`,
-      '    configuration: {"response":{"add":{"x-filtered":"yes"}}}',
-    ].join('\n'),
-  );
-  return file;
-}
 
 /** Runs sluice until its listening line, sends one request through it (the body it echoed comes back), and stops it. */
 async function serveOnce(env: NodeJS.ProcessEnv): Promise<{ listening: Record<string, unknown>; status: number; header: unknown; body: string }> {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', config()], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const config = configWith(mkdtempSync(join(tmpdir(), 'sluice-bundles-')), join(ROOT, 'filters', 'build', 'headers.wasm'), '{"response":{"add":{"x-filtered":"yes"}}}');
+  const child = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   try {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

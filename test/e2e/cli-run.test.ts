@@ -6,29 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI, ROOT, configWith } from '../helpers/cli.ts';
 import { watToWasm } from '../helpers/wat.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'sluice.mjs');
-
-function configWith(dir: string, module: string, configuration = ''): string {
-  const file = join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    [
-      'listeners:',
-      '  - name: l',
-      '    address: 127.0.0.1:0',
-      '    filters: [f]',
-      '    routes: [{ match: {}, echo: true }]',
-      'filters:',
-      '  - name: f',
-      `    module: ${module}`,
-      ...(configuration === '' ? [] : [`    configuration: ${configuration}`]),
-    ].join('\n'),
-  );
-  return file;
-}
 
 function run(config: string) {
   return spawnSync(process.execPath, [CLI, 'run', '--config', config], { encoding: 'utf8', timeout: 10_000 });
