@@ -20,12 +20,13 @@ import {
   RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
   continue_request, send_local_response, stream_context,
 } from "@solo-io/proxy-runtime";
-import { get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
 import { getHeader, getHeaderBytes, headerPair, pairName, removeHeaderRaw, replaceHeaderBytes } from "../lib/headers";
 import { logDebug, logError, logInfo } from "../lib/log";
+import { byteListRecordSize, encodeByteList, freeValue, readHeaderRaw, rootAddress, valueLength } from "../lib/raw";
 import { registerFilter } from "../lib/register";
 
 const FILTER = "auth";
@@ -45,6 +46,8 @@ class AuthConfig {
   allowHeader: string = "";
   allowHeaderKey: ArrayBuffer = new ArrayBuffer(0);
   allowValues: Array<ArrayBuffer> = [];
+  // allowValues as one block for the per-request check (lib/raw.ts).
+  allowList: ArrayBuffer = new ArrayBuffer(0);
 
   isStatic(): bool {
     return this.allowHeader.length > 0;
@@ -108,6 +111,7 @@ function parseStaticConfig(reader: ConfigReader, root: JsonValue): AuthConfig | 
   if (!reader.ok) return null;
   config.allowHeader = header;
   config.allowHeaderKey = String.UTF8.encode(header);
+  config.allowList = encodeByteList(config.allowValues);
   return config;
 }
 
@@ -115,29 +119,35 @@ function parseStaticConfig(reader: ConfigReader, root: JsonValue): AuthConfig | 
 
 // Compares every byte even after a difference, so the time taken does not
 // tell a client how much of a secret it guessed right.
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
-  if (a.byteLength != b.byteLength) return false;
-  const pa = changetype<usize>(a);
-  const pb = changetype<usize>(b);
-  let diff: u32 = 0;
-  for (let i = 0; i < a.byteLength; i++) {
-    diff |= <u32>(load<u8>(pa + i) ^ load<u8>(pb + i));
+// Whether bytes [value, value+length) equal one of the list's entries (lib/raw.ts layout).
+// Every byte of a same-length entry is compared, so timing does not tell how much matched.
+function inByteList(value: usize, length: u32, list: usize, end: usize): bool {
+  let p = list;
+  while (p < end) {
+    const entryLength = load<u32>(p);
+    if (entryLength == length) {
+      let diff: u32 = 0;
+      for (let i: usize = 0; i < <usize>length; i++) diff |= <u32>(load<u8>(value + i) ^ load<u8>(p + 4 + i));
+      if (diff == 0) return true;
+    }
+    p += byteListRecordSize(entryLength);
   }
-  return diff == 0;
+  return false;
 }
 
-// The request's value of the configured header against the allow list:
-// Continue, or a local denial with `x-auth-denied: missing` / `mismatch`.
-function checkStatic(config: AuthConfig): FilterHeadersStatusValues {
-  const value = get_header_map_value(HeaderMapTypeValues.RequestHeaders, config.allowHeaderKey);
-  if (value.byteLength == 0) {
-    denyStatic(config, "missing");
+// The static check, per request: everything it reads is a plain field of the root
+// (set in onConfigure), so it retains nothing.
+function checkStatic(root: usize): FilterHeadersStatusValues {
+  const value = readHeaderRaw(HeaderMapTypeValues.RequestHeaders,
+    changetype<AuthRoot>(root).allowKey, changetype<AuthRoot>(root).allowKeyLength);
+  if (value == 0) {
+    denyStatic(changetype<AuthRoot>(root).config, "missing");
     return FilterHeadersStatusValues.StopIteration;
   }
-  for (let i = 0; i < config.allowValues.length; i++) {
-    if (sameBytes(value, config.allowValues[i])) return FilterHeadersStatusValues.Continue;
-  }
-  denyStatic(config, "mismatch");
+  const allowed = inByteList(value, valueLength(), changetype<AuthRoot>(root).allowList, changetype<AuthRoot>(root).allowListEnd);
+  freeValue(value);
+  if (allowed) return FilterHeadersStatusValues.Continue;
+  denyStatic(changetype<AuthRoot>(root).config, "mismatch");
   return FilterHeadersStatusValues.StopIteration;
 }
 
@@ -256,6 +266,12 @@ function allow(stream: AuthStream, verdict: Verdict): void {
 
 class AuthRoot extends RootContext {
   config: AuthConfig = new AuthConfig();
+  // What the static check reads per request, as addresses into `config` (which keeps them alive).
+  staticMode: bool = false;
+  allowKey: usize = 0;
+  allowKeyLength: usize = 0;
+  allowList: usize = 0;
+  allowListEnd: usize = 0;
 
   createContext(context_id: u32): Context {
     return new AuthStream(context_id, this);
@@ -268,6 +284,11 @@ class AuthRoot extends RootContext {
     const config = parseConfig(json);
     if (config === null) return false;
     this.config = config;
+    this.staticMode = config.isStatic();
+    this.allowKey = changetype<usize>(config.allowHeaderKey);
+    this.allowKeyLength = <usize>config.allowHeaderKey.byteLength;
+    this.allowList = changetype<usize>(config.allowList);
+    this.allowListEnd = this.allowList + <usize>config.allowList.byteLength;
     if (config.isStatic()) {
       logDebug(FILTER, "configured: static, header " + config.allowHeader + ", " +
         config.allowValues.length.toString() + " allowed values");
@@ -289,13 +310,14 @@ class AuthStream extends QuietContext {
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const root = changetype<AuthRoot>(this.root_context);
-    const config = root.config;
-    if (config.isStatic()) {
+    const address = rootAddress(changetype<usize>(this));
+    if (changetype<AuthRoot>(address).staticMode) {
       // Nobody vouches for a user here, so a client-supplied value never passes.
       removeUserHeader();
-      return checkStatic(config);
+      return checkStatic(address);
     }
+    const root = changetype<AuthRoot>(this.root_context);
+    const config = root.config;
     const check = checkRequestHeaders(config);
     // Only the auth service may vouch for a user: drop any client-supplied value.
     removeUserHeader();

@@ -14,11 +14,12 @@ export * from "../lib/callbacks/request-body";
 export * from "../lib/callbacks/response-body";
 import { QuietContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
-import { BufferTypeValues, get_header_map_value, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import { BufferTypeValues, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
 import { readBuffer, writeBuffer } from "../lib/buffer";
 import { logDebug, logError } from "../lib/log";
+import { byteListRecordSize, encodeByteList, freeValue, readHeaderRaw, rootAddress, valueLength } from "../lib/raw";
 import { registerFilter } from "../lib/register";
 import { replaceAllBytes } from "./replace";
 
@@ -41,9 +42,13 @@ class RewriteConfig {
   contentTypes: Array<string> | null = null;
   // The same prefixes UTF-8 encoded once, for matching without decoding the header per request.
   contentTypeBytes: Array<ArrayBuffer> = [];
+  // contentTypeBytes as one block for the per-response check (lib/raw.ts).
+  contentTypeList: ArrayBuffer = new ArrayBuffer(0);
 }
 
 const CONTENT_TYPE = String.UTF8.encode("content-type");
+const CONTENT_TYPE_KEY = changetype<usize>(CONTENT_TYPE);
+const CONTENT_TYPE_LENGTH = <usize>CONTENT_TYPE.byteLength;
 
 // ---- configuration --------------------------------------------------------
 
@@ -61,6 +66,7 @@ function parseConfig(root: JsonValue): RewriteConfig | null {
       config.contentTypeBytes.push(String.UTF8.encode(lowered[i]));
     }
     config.contentTypes = lowered;
+    config.contentTypeList = encodeByteList(config.contentTypeBytes);
   }
   if (!reader.ok) return null;
   return config;
@@ -97,29 +103,33 @@ function readPair(reader: ConfigReader, pair: JsonValue, path: string, rewrites:
 
 // ---- rewriting ----------------------------------------------------------------
 
-// Whether a body with this content-type should be rewritten.
-function contentTypeMatches(config: RewriteConfig, map: HeaderMapTypeValues): bool {
-  if (config.contentTypes === null) return true;
-  const value = get_header_map_value(map, CONTENT_TYPE);
-  if (value.byteLength == 0) return false;
-  const prefixes = config.contentTypeBytes;
-  for (let i = 0; i < prefixes.length; i++) {
-    if (startsWithIgnoringCase(value, prefixes[i])) return true;
+// Whether a body with this content-type should be rewritten. Runs for every response, so it
+// reads only plain fields of the root (set in onConfigure) and retains nothing.
+function contentTypeMatches(root: usize, map: HeaderMapTypeValues): bool {
+  if (changetype<RewriteRoot>(root).anyContentType) return true;
+  const value = readHeaderRaw(map, CONTENT_TYPE_KEY, CONTENT_TYPE_LENGTH);
+  if (value == 0) return false;
+  const length = valueLength();
+  let p = changetype<RewriteRoot>(root).prefixes;
+  const end = changetype<RewriteRoot>(root).prefixesEnd;
+  let found = false;
+  while (p < end && !found) {
+    const prefixLength = load<u32>(p);
+    found = startsWithIgnoringCase(value, length, p + 4, prefixLength);
+    p += byteListRecordSize(prefixLength);
   }
-  return false;
+  freeValue(value);
+  return found;
 }
 
 // Whether `value` starts with `prefix` (lower case), folding A-Z in `value`: media types are
 // ASCII tokens, so this matches what lower-casing the decoded header did, with no string made.
-function startsWithIgnoringCase(value: ArrayBuffer, prefix: ArrayBuffer): bool {
-  const n = prefix.byteLength;
-  if (value.byteLength < n) return false;
-  const v = changetype<usize>(value);
-  const p = changetype<usize>(prefix);
-  for (let i = 0; i < n; i++) {
-    let b = load<u8>(v + i);
+function startsWithIgnoringCase(value: usize, length: u32, prefix: usize, prefixLength: u32): bool {
+  if (length < prefixLength) return false;
+  for (let i: usize = 0; i < <usize>prefixLength; i++) {
+    let b = load<u8>(value + i);
     if (b >= 65 && b <= 90) b |= 0x20;
-    if (b != load<u8>(p + i)) return false;
+    if (b != load<u8>(prefix + i)) return false;
   }
   return true;
 }
@@ -155,6 +165,13 @@ function rewriteBody(buffer: BufferTypeValues, size: u32, rewrites: Rewrites, la
 
 class RewriteRoot extends RootContext {
   config: RewriteConfig = new RewriteConfig();
+  // What every stream reads from the configuration, as plain values and addresses into
+  // `config` (which keeps them alive): see contentTypeMatches.
+  rewritesRequest: bool = false;
+  rewritesResponse: bool = false;
+  anyContentType: bool = true;
+  prefixes: usize = 0;
+  prefixesEnd: usize = 0;
 
   createContext(context_id: u32): Context {
     return new RewriteStream(context_id, this);
@@ -167,6 +184,11 @@ class RewriteRoot extends RootContext {
     const config = parseConfig(json);
     if (config === null) return false;
     this.config = config;
+    this.rewritesRequest = !config.request.isEmpty();
+    this.rewritesResponse = !config.response.isEmpty();
+    this.anyContentType = config.contentTypes === null;
+    this.prefixes = changetype<usize>(config.contentTypeList);
+    this.prefixesEnd = this.prefixes + <usize>config.contentTypeList.byteLength;
     let message = "configured: " + config.request.search.length.toString() + " request and " +
       config.response.search.length.toString() + " response replacements";
     const types = config.contentTypes;
@@ -190,14 +212,14 @@ class RewriteStream extends QuietContext {
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const config = this.config();
-    this.rewriteRequest = !config.request.isEmpty() && contentTypeMatches(config, HeaderMapTypeValues.RequestHeaders);
+    const root = rootAddress(changetype<usize>(this));
+    this.rewriteRequest = changetype<RewriteRoot>(root).rewritesRequest && contentTypeMatches(root, HeaderMapTypeValues.RequestHeaders);
     return FilterHeadersStatusValues.Continue;
   }
 
   onResponseHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const config = this.config();
-    this.rewriteResponse = !config.response.isEmpty() && contentTypeMatches(config, HeaderMapTypeValues.ResponseHeaders);
+    const root = rootAddress(changetype<usize>(this));
+    this.rewriteResponse = changetype<RewriteRoot>(root).rewritesResponse && contentTypeMatches(root, HeaderMapTypeValues.ResponseHeaders);
     return FilterHeadersStatusValues.Continue;
   }
 

@@ -27,12 +27,28 @@ export function proxy_on_context_create(context_id: u32, root_context_id: u32): 
     ensureRootContext(context_id);
     return;
   }
-  const root = changetype<RootContext>(getBaseContext(root_context_id));
-  const ctx = root.createContext(context_id);
+  // The root as a plain address (the SDK's context map keeps it alive): looked up once, not
+  // per stream, and not retained and released around every creation.
+  if (root_context_id != cachedRootId) {
+    cachedRoot = changetype<usize>(getBaseContext(root_context_id));
+    cachedRootId = root_context_id;
+  }
+  const ctx = changetype<RootContext>(cachedRoot).createContext(context_id);
   streams.set(context_id, __retain(changetype<usize>(ctx)));
 }
 
-export { malloc, free } from "@solo-io/proxy-runtime/malloc";
+// The root context streams were last created for. Context ids are never reused, and the
+// cache is dropped when that root is deleted.
+let cachedRootId: u32 = 0;
+let cachedRoot: usize = 0;
+
+// The host's allocator (what it copies header values, bodies and properties into): the SDK's,
+// minus zero-filling bytes the host is about to overwrite. A reference-counted ArrayBuffer, so
+// the SDK's wrappers can adopt it and free() (a release) gives it back.
+export function malloc(size: i32): usize {
+  return __retain(__new(<usize>size, idof<ArrayBuffer>()));
+}
+export { free } from "@solo-io/proxy-runtime/malloc";
 export {
   proxy_abi_version_0_2_0,
   proxy_on_vm_start,
@@ -61,6 +77,10 @@ export function proxy_on_delete(context_id: u32): void {
     streams.delete(context_id);
     __release(ctx);
     return;
+  }
+  if (context_id == cachedRootId) {
+    cachedRootId = 0;
+    cachedRoot = 0;
   }
   sdk_on_delete(context_id);
 }
