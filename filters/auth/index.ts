@@ -15,7 +15,7 @@
 //    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
 export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
 export * from "../lib/callbacks/request-headers";
-import { QuietContext } from "../lib/stream";
+import { RecycledContext } from "../lib/stream";
 import {
   RootContext, Context, FilterHeadersStatusValues, GrpcStatusValues, HeaderPair,
   continue_request, send_local_response, stream_context,
@@ -301,12 +301,17 @@ class AuthRoot extends RootContext {
   }
 }
 
-class AuthStream extends QuietContext {
+class AuthStream extends RecycledContext {
   // Set once the host is done with the stream, so a late answer is ignored.
   finished: bool = false;
 
   constructor(context_id: u32, root: AuthRoot) {
     super(context_id, root);
+    this.reset();
+  }
+
+  reset(): void {
+    this.finished = false;
   }
 
   onRequestHeaders(headers: u32, end_of_stream: bool): FilterHeadersStatusValues {

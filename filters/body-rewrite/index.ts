@@ -12,7 +12,7 @@ export * from "../lib/callbacks/request-headers";
 export * from "../lib/callbacks/response-headers";
 export * from "../lib/callbacks/request-body";
 export * from "../lib/callbacks/response-body";
-import { QuietContext } from "../lib/stream";
+import { RecycledContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues } from "@solo-io/proxy-runtime";
 import { BufferTypeValues, HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
@@ -198,13 +198,19 @@ class RewriteRoot extends RootContext {
   }
 }
 
-class RewriteStream extends QuietContext {
+class RewriteStream extends RecycledContext {
   // Decided from the headers: whether each body is buffered and rewritten.
   rewriteRequest: bool = false;
   rewriteResponse: bool = false;
 
   constructor(context_id: u32, root: RewriteRoot) {
     super(context_id, root);
+    this.reset();
+  }
+
+  reset(): void {
+    this.rewriteRequest = false;
+    this.rewriteResponse = false;
   }
 
   config(): RewriteConfig {

@@ -7,7 +7,7 @@
 export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
 export * from "../lib/callbacks/request-headers";
 export * from "../lib/callbacks/response-headers";
-import { QuietContext } from "../lib/stream";
+import { RecycledContext } from "../lib/stream";
 import { RootContext, Context, FilterHeadersStatusValues } from "@solo-io/proxy-runtime";
 import { HeaderMapTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
 import { JsonValue } from "../lib/json";
@@ -199,7 +199,8 @@ function describe(edits: HeaderEdits): string {
     edits.addNames.length.toString() + " add";
 }
 
-class HeadersStream extends QuietContext {
+// No per-stream state: reset() has nothing to do.
+class HeadersStream extends RecycledContext {
   constructor(context_id: u32, root: HeadersRoot) {
     super(context_id, root);
   }

@@ -14,6 +14,7 @@ import { Context, RootContext } from "@solo-io/proxy-runtime";
 import { ensureRootContext, getBaseContext } from "@solo-io/proxy-runtime/runtime";
 import { proxy_on_delete as sdk_on_delete } from "@solo-io/proxy-runtime/exports";
 import { stream, streams } from "./stream-table";
+import { RecycledContext, recycledContexts } from "./stream";
 
 // Keep this the first function compiled: a filter exports this file before its callbacks, and
 // with `export *` for each (AssemblyScript compiles named re-exports before `export *` ones).
@@ -27,27 +28,32 @@ export function proxy_on_context_create(context_id: u32, root_context_id: u32): 
     ensureRootContext(context_id);
     return;
   }
-  // The root as a plain address (the SDK's context map keeps it alive): looked up once, not
-  // per stream, and not retained and released around every creation.
-  if (root_context_id != cachedRootId) {
-    cachedRoot = changetype<usize>(getBaseContext(root_context_id));
-    cachedRootId = root_context_id;
+  if (root_context_id != cachedRootId) useRoot(root_context_id);
+  const recycled = recycledContexts.take();
+  if (recycled == 0) {
+    // Compiled before the reset() call below, so reset's dispatch knows the stream class.
+    const ctx = changetype<RootContext>(cachedRoot).createContext(context_id);
+    streams.set(context_id, __retain(changetype<usize>(ctx)));
+    return;
   }
-  const ctx = changetype<RootContext>(cachedRoot).createContext(context_id);
-  streams.set(context_id, __retain(changetype<usize>(ctx)));
+  changetype<Context>(recycled).context_id = context_id;
+  changetype<RecycledContext>(recycled).reset();
+  streams.set(context_id, recycled); // the reference the recycler held
 }
 
-// The root context streams were last created for. Context ids are never reused, and the
-// cache is dropped when that root is deleted.
+// The root context streams were last created for, as a plain address (the SDK's context map
+// keeps it alive): looked up once, not per stream, and not retained and released around every
+// creation. Context ids are never reused; the cache is dropped when that root is deleted.
 let cachedRootId: u32 = 0;
 let cachedRoot: usize = 0;
 
-// The host's allocator (what it copies header values, bodies and properties into): the SDK's,
-// minus zero-filling bytes the host is about to overwrite. A reference-counted ArrayBuffer, so
-// the SDK's wrappers can adopt it and free() (a release) gives it back.
-export function malloc(size: i32): usize {
-  return __retain(__new(<usize>size, idof<ArrayBuffer>()));
+function useRoot(root_context_id: u32): void {
+  recycledContexts.clear(); // they belong to the previous root
+  cachedRoot = changetype<usize>(getBaseContext(root_context_id));
+  cachedRootId = root_context_id;
 }
+
+export { malloc } from "./host-buffers";
 export { free } from "@solo-io/proxy-runtime/malloc";
 export {
   proxy_abi_version_0_2_0,
@@ -75,10 +81,11 @@ export function proxy_on_delete(context_id: u32): void {
   if (ctx != 0) {
     changetype<Context>(ctx).onDelete();
     streams.delete(context_id);
-    __release(ctx);
+    if (!recycledContexts.keep(ctx, cachedRoot)) __release(ctx);
     return;
   }
   if (context_id == cachedRootId) {
+    recycledContexts.clear();
     cachedRootId = 0;
     cachedRoot = 0;
   }

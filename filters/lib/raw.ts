@@ -34,7 +34,7 @@ export function readHeaderRaw(map: HeaderMapTypeValues, key: usize, keyLength: u
   return load<u32>(OUT, 4);
 }
 
-// Gives back a value from readHeaderRaw (malloc hands out reference-counted ArrayBuffers).
+// Gives back a value from readHeaderRaw (see host-buffers.ts).
 export function freeValue(address: usize): void {
   if (address != 0) __release(address);
 }
