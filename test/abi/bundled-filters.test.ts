@@ -10,7 +10,8 @@ import { StreamContext } from '../../src/abi/context.ts';
 import { compileModule } from '../../src/abi/module.ts';
 import { LogLevel, MapType } from '../../src/abi/types.ts';
 import { bundledFilter } from '../helpers/proxy.ts';
-import { harnessFor, MemoryHost, type Harness } from './helpers.ts';
+import { PluginSet } from '../../src/abi/plugin-set.ts';
+import { CallServices, harnessFor, memoryLogger, MemoryHost, type Harness } from './helpers.ts';
 
 const REQUEST: Array<[string, string]> = [
   [':method', 'GET'],
@@ -222,5 +223,41 @@ describe('bundled filters free their stream contexts', () => {
     const ee = refused.vm.exports;
     expect(refused.vm.call(other.ctx, 'proxy_on_response_headers', ee.proxy_on_response_headers!, other.ctx.id, RESPONSE.length, 0)).toBe(0);
     expect(refused.guestLogs()).toEqual(['headers: could not add response header x-proxy (result 2)']);
+  });
+});
+
+describe('bundled filters recycle stream contexts only within their own root', () => {
+  it('two headers filters sharing one VM: every stream gets its own root\'s edits, streams alternating', () => {
+    const base = { environ: [], vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.WARN, failOpen: false, vmId: 'shared', modulePath: bundledFilter('headers') };
+    const configuration = (value: string) => Buffer.from(JSON.stringify({ request: { add: { 'x-root': value } } }));
+    const set = new PluginSet(
+      [
+        // The bundled filters register their root under '' and their own name (lib/register.ts).
+        { ...base, name: 'a', rootId: '', configuration: configuration('a') },
+        { ...base, name: 'b', rootId: 'headers', configuration: configuration('b') },
+      ],
+      new CallServices(),
+      memoryLogger().logger,
+    );
+    try {
+      set.start();
+      const a = set.get('a')!;
+      const b = set.get('b')!;
+      expect(a.vm).toBe(b.vm);
+      const seen: string[] = [];
+      // a a b a b b ...: recycled contexts wait under one root while the other creates streams.
+      for (const plugin of [a, a, b, a, b, b, a, a, a, b, a, b]) {
+        const host = newHost();
+        const ctx = plugin.createStream(host);
+        const e = plugin.vm.exports;
+        plugin.vm.call(ctx, 'proxy_on_request_headers', e.proxy_on_request_headers!, ctx.id, REQUEST.length, 1);
+        seen.push(`${plugin.config.name}:${host.maps.get(MapType.HTTP_REQUEST_HEADERS)!.get('x-root')}`);
+        plugin.finishStream(ctx);
+      }
+      expect(seen).toEqual(['a:a', 'a:a', 'b:b', 'a:a', 'b:b', 'b:b', 'a:a', 'a:a', 'a:a', 'b:b', 'a:a', 'b:b']);
+      expect(a.vm.failure).toBeNull();
+    } finally {
+      set.stop();
+    }
   });
 });
