@@ -117,10 +117,9 @@ function parseStaticConfig(reader: ConfigReader, root: JsonValue): AuthConfig | 
 
 // ---- static mode ------------------------------------------------------------------
 
-// Compares every byte even after a difference, so the time taken does not
-// tell a client how much of a secret it guessed right.
 // Whether bytes [value, value+length) equal one of the list's entries (lib/raw.ts layout).
-// Every byte of a same-length entry is compared, so timing does not tell how much matched.
+// Every byte of a same-length entry is compared, even after a difference, so the time taken
+// does not tell a client how much of a secret it guessed right.
 function inByteList(value: usize, length: u32, list: usize, end: usize): bool {
   let p = list;
   while (p < end) {

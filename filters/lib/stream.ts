@@ -16,10 +16,10 @@ export class QuietContext extends Context {
 // A stream context that serves stream after stream: once deleted, it is kept and handed to the
 // next stream of the same root instead of being freed and a new one allocated (the allocator's
 // split and merge, the constructor's references: ~600 instructions a request). Only when
-// nothing else holds it, e.g. an http_call still waiting for its answer.
+// nothing else holds it: not while an http_call still waits for its answer, for example.
 export class RecycledContext extends QuietContext {
-  // Sets every per-stream field to its starting value. The constructor calls it too, so a
-  // field set here cannot be forgotten for one of the two.
+  // Sets every per-stream field to its starting value. Subclasses call it from their
+  // constructor too, so the starting values are written in one place.
   reset(): void {}
 }
 
