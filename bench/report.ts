@@ -122,10 +122,10 @@ export function markdownTable(head: readonly string[], rows: ReadonlyArray<reado
   return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
-/** The targets, each met / missed / not measured, with the numbers behind it. */
 /** CPU µs per request of the minimal undici proxy on the machine the targets were set on. */
 const UNDICI_REFERENCE_US = 35;
 
+/** The targets, each met / missed / not measured, with the numbers behind it. */
 export function checkTargets(results: readonly ConfigResult[]): Target[] {
   const get = (name: string) => byName(results, name);
   const s0 = get('sluice-0');

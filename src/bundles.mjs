@@ -73,9 +73,14 @@ export function checkBundles(dir = BUNDLE_DIR) {
     const current = now[file];
     if (current === undefined || current.size !== then.size || current.mtimeMs !== then.mtimeMs) return null;
   }
-  const entries = { cli: bundleFile('cli', dir), worker: bundleFile('worker', dir) };
-  if (Object.values(entries).some((file) => statSync(file, { throwIfNoEntry: false }) === undefined)) return null;
-  return { cli: pathToFileURL(entries.cli), worker: pathToFileURL(entries.worker) };
+  /** @type {Partial<Record<BundleName, URL>>} */
+  const entries = {};
+  for (const name of /** @type {BundleName[]} */ (Object.keys(BUNDLE_ENTRIES))) {
+    const file = bundleFile(name, dir);
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) return null;
+    entries[name] = pathToFileURL(file);
+  }
+  return /** @type {Record<BundleName, URL>} */ (entries);
 }
 
 /** @type {Record<BundleName, URL> | null | undefined} */

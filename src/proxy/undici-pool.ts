@@ -4,7 +4,7 @@
 // a compile cache), for nothing the proxy uses. The package has no exports map, so its own file
 // is reachable; test/unit/startup-loads.test.ts checks it is still the class the entry exports.
 // A static import (rather than `createRequire`) lets the worker bundle include it
-// (scripts/bundle-worker.ts).
+// (scripts/bundle.ts).
 
 import type { Pool as UndiciPool } from 'undici';
 // @ts-expect-error: undici ships declarations for its entry point only
