@@ -109,7 +109,10 @@ function parseEdits(reader: ConfigReader, root: JsonValue, section: string): Hea
   if (obj === null) return edits;
   reader.allowKeys(obj, section, ["add", "set", "remove"]);
   const remove = reader.stringList(obj, "remove", section, []);
-  for (let i = 0; i < remove.length; i++) edits.remove.push(remove[i].toLowerCase());
+  for (let i = 0; i < remove.length; i++) {
+    if (!isHeaderName(remove[i])) reader.fail(section + ".remove[" + i.toString() + "]", "is not a valid header name");
+    edits.remove.push(remove[i].toLowerCase());
+  }
   readHeaderMap(reader, obj, "set", section, edits.setNames, edits.setValues, false);
   readHeaderMap(reader, obj, "add", section, edits.addNames, edits.addValues, true);
   edits.encode();
@@ -143,8 +146,40 @@ function pushScalar(reader: ConfigReader, path: string, value: JsonValue, name: 
     reader.fail(path, "must be a string, got " + value.kindName());
     return;
   }
+  if (!isHeaderName(name)) {
+    reader.fail(path, "is not a valid header name");
+    return;
+  }
+  const text = value.scalarText();
+  if (!isHeaderValue(text)) {
+    reader.fail(path, "has a control character (CR, LF, NUL, ...) HTTP does not allow in a value");
+    return;
+  }
   names.push(name);
-  values.push(value.scalarText());
+  values.push(text);
+}
+
+// What HTTP can carry (the host refuses anything else with BAD_ARGUMENT): a name is a token,
+// or ':' and a token for a pseudo-header; a value has no control characters but HTAB.
+const TOKEN_PUNCTUATION = "!#$%&'*+-.^_`|~";
+
+function isHeaderName(name: string): bool {
+  let i = name.length > 1 && name.charCodeAt(0) == 58 ? 1 : 0;
+  if (i == name.length) return false;
+  for (; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!alnum && TOKEN_PUNCTUATION.indexOf(String.fromCharCode(c)) < 0) return false;
+  }
+  return true;
+}
+
+function isHeaderValue(value: string): bool {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 ? c != 9 : c == 127) return false;
+  }
+  return true;
 }
 
 // ---- applying edits -------------------------------------------------------

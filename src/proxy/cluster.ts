@@ -63,7 +63,7 @@ export class Clusters {
 }
 
 export interface UpstreamFailure {
-  status: 503 | 504;
+  status: 500 | 503 | 504;
   /** Envoy-style response code details, also logged. */
   details: string;
 }
@@ -79,6 +79,10 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return { status: 503, details: 'upstream_connect_timeout' };
     case 'ECONNREFUSED':
       return { status: 503, details: 'upstream_connection_refused' };
+    case 'UND_ERR_INVALID_ARG':
+      // undici refused the request before sending it: the pseudo-headers (:method, :path,
+      // :authority) as the filters left them are not valid HTTP. Not the upstream's failure.
+      return { status: 500, details: 'invalid_upstream_request' };
     default:
       return { status: 503, details: `upstream_reset_before_response_started${code === '' ? '' : `{${code}}`}` };
   }

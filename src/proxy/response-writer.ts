@@ -59,7 +59,7 @@ export class ResponseWriter implements Sink {
   #writeHead(firstChunkLength: number, eos: boolean): void {
     this.#headersPending = false;
     const headers = this.#stream.responseHeaders!;
-    const status = Number(headers.get(':status')) || 502;
+    const status = this.#finalStatus(headers.get(':status'));
     const edited = this.#stream.responsePipeline.bodyEdited;
     const declared = headers.get('content-length');
     if (eos) {
@@ -77,6 +77,18 @@ export class ResponseWriter implements Sink {
       headers.set('trailer', trailers.names.filter((n) => !isHopByHop(n)).join(', '));
     }
     this.#res.writeHead(status, toRawList(headers, HOP_BY_HOP_OMIT));
+  }
+
+  /**
+   * The response's status code from :status as the filters left it. Anything but a final status
+   * (200-999, the range send_local_response accepts) becomes 502: Node would throw on it, or
+   * send an informational response the client would wait past.
+   */
+  #finalStatus(value: string | undefined): number {
+    const status = Number(value);
+    if (Number.isInteger(status) && status >= 200 && status <= 999) return status;
+    this.#stream.logger.warn({ status: value }, 'response :status is not a final status code; sending 502');
+    return 502;
   }
 
   #end(lastChunk?: Buffer): void {

@@ -320,10 +320,15 @@ export class HttpStream {
       return;
     }
     const failure = classifyUpstreamError(err);
-    this.logger.warn({ cluster: this.route?.config.cluster, err: err.message, status: failure.status }, 'upstream request failed');
+    const invalid = failure.status === 500;
+    this.logger.warn(
+      { cluster: this.route?.config.cluster, err: err.message, status: failure.status },
+      invalid ? 'request not sent upstream: not valid HTTP as the filters left it' : 'upstream request failed',
+    );
     this.codeDetails = failure.details;
+    const body = invalid ? 'invalid upstream request\n' : failure.status === 504 ? 'upstream request timeout\n' : 'upstream connect error\n';
     // An upstream failure is answered like any response: through the filters' response phase.
-    this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, failure.status === 504 ? 'upstream request timeout\n' : 'upstream connect error\n')));
+    this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, body)));
   }
 
   /** Answers from the route itself (direct_response / echo): through the response filters. */
@@ -440,7 +445,9 @@ export class HttpStream {
     this.logger.error({ err }, 'internal error in the stream driver; resetting the stream');
     try {
       if (!this.#writer.headSent && !this.#completed) {
-        this.res.writeHead(500, { 'content-type': 'text/plain' });
+        // A writeHead that threw may have left headers behind (a Content-Length among them).
+        for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);
+        this.res.writeHead(500, 'Internal Server Error', { 'content-type': 'text/plain', 'content-length': '15' });
         this.res.end('internal error\n');
       } else {
         this.res.destroy();

@@ -246,6 +246,9 @@ describe('proxy_grpc_call', () => {
     h.mem.setU32(bad + 7 * 4, 12); // metadata claims 12 bytes of a 4-byte empty map
     h.mem.write(h.mem.u32(bad + 6 * 4), Buffer.from([5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     expect(h.call('grpc_call', { id: root }, bad)).toBe(Status.BAD_ARGUMENT);
+    // Metadata HTTP/2 cannot carry: a CR LF in a value, a space in a name.
+    expect(call(h, { id: root }, { metadata: [['x-a', 'a\r\nb']] }).status).toBe(Status.BAD_ARGUMENT);
+    expect(stream(h, { id: root }, { metadata: [['x a', '1']] }).status).toBe(Status.BAD_ARGUMENT);
     expect(fake.exchanges).toEqual([]);
   });
 

@@ -173,6 +173,15 @@ describe('proxy_set_header_map_pairs', () => {
     expect(host.maps.get(REQ)!.pairs()).toEqual([['a', 'b']]);
   });
 
+  it('refuses a map with a name or value HTTP cannot carry, leaving the map alone', async () => {
+    const { h, ctx, host } = await setup([['a', 'b']]);
+    for (const pairs of [[['k', 'v'], ['x-bad', 'a\r\nb']], [['bad name', 'v']], [['', 'v']]] as Array<Array<[string, string]>>) {
+      const [ptr, len] = h.mem.write(SCRATCH, pairsBytes(pairs));
+      expect(h.call('set_pairs', ctx, REQ, ptr, len), JSON.stringify(pairs)).toBe(Status.BAD_ARGUMENT);
+    }
+    expect(host.maps.get(REQ)!.pairs()).toEqual([['a', 'b']]);
+  });
+
   it('answers BAD_ARGUMENT when the map is not writable now', async () => {
     const { h, ctx, host } = await setup([['a', 'b']]);
     host.readOnly.add(REQ);
@@ -197,8 +206,26 @@ describe('add / replace / remove', () => {
     const values = Array.from({ length: 11 }, (_, n) => Array.from({ length: n }, (_, i) => String.fromCharCode(0xf5 + i)).join(''));
     for (const value of values) expect(edit(h, ctx, 'add', REQ, 'x-v', value)).toBe(Status.OK);
     expect(host.maps.get(REQ)!.values).toEqual(values);
-    expect(edit(h, ctx, 'replace', REQ, 'x-w', '\x00a\xff')).toBe(Status.OK);
-    expect(host.maps.get(REQ)!.get('x-w')).toBe('\x00a\xff');
+    expect(edit(h, ctx, 'replace', REQ, 'x-w', '\ta\x80\xff')).toBe(Status.OK);
+    expect(host.maps.get(REQ)!.get('x-w')).toBe('\ta\x80\xff');
+  });
+
+  it('refuses names and values HTTP cannot carry with BAD_ARGUMENT, leaving the map alone', async () => {
+    const { h, ctx, host } = await setup([['x-a', '1']]);
+    // Controls other than HTAB (CR and LF above all: they would split the header) and DEL.
+    for (const value of ['a\r\nx-evil: 1', 'a\nb', '\x00', 'a\x1fb', '\x7f']) {
+      expect(edit(h, ctx, 'add', REQ, 'x-v', value), JSON.stringify(value)).toBe(Status.BAD_ARGUMENT);
+      expect(edit(h, ctx, 'replace', REQ, 'x-a', value), JSON.stringify(value)).toBe(Status.BAD_ARGUMENT);
+    }
+    // A name is a token, or ':' and a token.
+    for (const name of ['', 'x bad', 'x:bad', 'x-a\r\n', '(x)', ':', '::path', '\xe9t\xe9']) {
+      expect(edit(h, ctx, 'add', REQ, name, 'v'), JSON.stringify(name)).toBe(Status.BAD_ARGUMENT);
+      expect(edit(h, ctx, 'replace', REQ, name, 'v'), JSON.stringify(name)).toBe(Status.BAD_ARGUMENT);
+    }
+    expect(host.maps.get(REQ)!.pairs()).toEqual([['x-a', '1']]);
+    expect(edit(h, ctx, 'replace', REQ, ':path', '/p?q=1')).toBe(Status.OK);
+    expect(edit(h, ctx, 'add', REQ, "x-!#$%&'*+.^_`|~09", '')).toBe(Status.OK);
+    expect(host.maps.get(REQ)!.pairs()).toEqual([['x-a', '1'], [':path', '/p?q=1'], ["x-!#$%&'*+.^_`|~09", '']]);
   });
 
   it('replace collapses repeated entries to one value, or adds the key', async () => {

@@ -52,6 +52,18 @@ describe('validation', () => {
     expect(h.services.requests).toHaveLength(1);
   });
 
+  it('refuses a header HTTP cannot carry: BAD_ARGUMENT, a warn log naming it, nothing sent', async () => {
+    const h = await harness('abi-http-call');
+    for (const bad of [['x-bad', 'a\r\nx-evil: 1'], ['bad name', 'v']] as Array<[string, string]>) {
+      expect(dispatch(h, h.plugin.root, [...GOOD_HEADERS, bad]).status).toBe(Status.BAD_ARGUMENT);
+    }
+    expect(h.services.requests).toEqual([]);
+    expect(h.lines.filter((l) => l.level === PINO.warn).map((l) => l.msg)).toEqual([
+      'http_call refused: HTTP cannot carry the header "x-bad" or its value',
+      'http_call refused: HTTP cannot carry the header "bad name" or its value',
+    ]);
+  });
+
   it('refuses a negative timeout', async () => {
     const h = await harness('abi-http-call');
     expect(dispatch(h, h.plugin.root, GOOD_HEADERS, -1).status).toBe(Status.BAD_ARGUMENT);

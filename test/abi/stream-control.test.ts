@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { defer, step } from '../../src/abi/deferred.ts';
 import { MapType, Status, StreamType } from '../../src/abi/types.ts';
-import { harness, MemoryHost, PINO, SCRATCH, type Harness, type HostEvent } from './helpers.ts';
+import { harness, MemoryHost, pairsBytes, PINO, SCRATCH, type Harness, type HostEvent } from './helpers.ts';
 
 /** A harness whose guest log lines land in the same event list as the host's actions. */
 async function recording() {
@@ -131,6 +131,16 @@ describe('argument checks', () => {
     expect(h.lines.filter((l) => l.level === PINO.warn && l.msg.startsWith('send_local_response refused'))).toHaveLength(3);
     expect(h.call('send_local_response', ctx, 200)).toBe(Status.OK);
     expect(events.map((e) => e.kind)).toEqual(['local-reply']);
+  });
+
+  it('send_local_response with a header HTTP cannot carry is BAD_ARGUMENT and sends nothing', async () => {
+    const { h, ctx, events } = await recording();
+    // Same size as the fixture's {x-reason: wasm} at 0x160, with CR LF in the value.
+    h.mem.write(0x160, pairsBytes([['x-reason', 'w\r\nm']]));
+    expect(h.call('send_local_response', ctx, 403)).toBe(Status.BAD_ARGUMENT);
+    expect(events).toEqual([]);
+    const warn = h.lines.filter((l) => l.level === PINO.warn);
+    expect(warn.map((l) => [l.msg, l['name']])).toEqual([['send_local_response refused: HTTP cannot carry this header name or value', 'x-reason']]);
   });
 
   it('from a root context, continue and local reply are OK no-ops', async () => {

@@ -1,13 +1,8 @@
 // The bundled `auth` filter in static mode: one request header compared with a fixed allow list
 // inside the filter, no http_call (the config below has no authorization cluster at all).
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
-import { startSluice } from '../../src/proxy/sluice.ts';
-import { bundledFilter, send, startProxy, startUpstream, type LogRecord, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+import { bundledFilter, send, startProxy, startUpstream, tryFilterConfiguration, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let app: TestUpstream;
 let proxy: TestProxy;
@@ -87,63 +82,32 @@ describe('auth filter, static mode', () => {
   });
 });
 
-/** Starts sluice with one auth filter configured as `configuration`; returns the error and the logs. */
-async function startWith(configuration: string): Promise<{ error: Error | null; logs: LogRecord[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-auth-static-'));
-  const file = join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    `
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    filters: [auth]
-    routes:
-      - match: { prefix: / }
-        direct_response: { status: 200 }
-filters:
-  - name: auth
-    module: ${bundledFilter('auth')}
-    configuration: ${configuration}
-`,
-  );
-  const logs: LogRecord[] = [];
-  try {
-    const sluice = await startSluice(loadConfig(file), { logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
-    await sluice.close();
-    return { error: null, logs };
-  } catch (err) {
-    return { error: err as Error, logs };
-  }
-}
-
-function filterErrors(logs: LogRecord[]): string[] {
-  return logs.filter((r) => r.wasm !== undefined && r.level === 50).map((r) => r.msg ?? '');
-}
+/** Loads the auth filter with `configuration` (YAML). */
+const startWith = (configuration: string) => tryFilterConfiguration('auth', configuration);
 
 describe('auth filter, static mode configuration', () => {
   it('refuses service keys next to allow', async () => {
-    const { error, logs } = await startWith('{ allow: { header: authorization, values: [x] }, cluster: authz, timeout_ms: 5 }');
+    const { error, filterErrors } = await startWith('{ allow: { header: authorization, values: [x] }, cluster: authz, timeout_ms: 5 }');
     expect(error?.message).toContain('proxy_on_configure returned false');
-    expect(filterErrors(logs)).toEqual([
+    expect(filterErrors).toEqual([
       'auth: configuration: cluster cannot be combined with allow',
       'auth: configuration: timeout_ms cannot be combined with allow',
     ]);
   });
 
   it('refuses an empty value list, an empty value and a missing header', async () => {
-    expect(filterErrors((await startWith('{ allow: { header: authorization, values: [] } }')).logs)).toEqual([
+    expect((await startWith('{ allow: { header: authorization, values: [] } }')).filterErrors).toEqual([
       'auth: configuration: allow.values must list at least one value',
     ]);
-    expect(filterErrors((await startWith('{ allow: { header: authorization, values: [a, ""] } }')).logs)).toEqual([
+    expect((await startWith('{ allow: { header: authorization, values: [a, ""] } }')).filterErrors).toEqual([
       'auth: configuration: allow.values[1] must not be empty',
     ]);
-    expect(filterErrors((await startWith('{ allow: { values: [a] } }')).logs)).toEqual(['auth: configuration: allow.header is required']);
+    expect((await startWith('{ allow: { values: [a] } }')).filterErrors).toEqual(['auth: configuration: allow.header is required']);
   });
 
   it('refuses unknown keys inside allow', async () => {
-    const { error, logs } = await startWith('{ allow: { header: authorization, values: [a], value: b } }');
+    const { error, filterErrors } = await startWith('{ allow: { header: authorization, values: [a], value: b } }');
     expect(error).not.toBeNull();
-    expect(filterErrors(logs)).toEqual(['auth: configuration: allow.value is not a known key (expected one of: header, values)']);
+    expect(filterErrors).toEqual(['auth: configuration: allow.value is not a known key (expected one of: header, values)']);
   });
 });

@@ -2,7 +2,7 @@
 // order preserved end to end.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+import { bundledFilter, send, startProxy, startUpstream, tryFilterConfiguration, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let upstream: TestUpstream;
 let proxy: TestProxy;
@@ -98,5 +98,28 @@ describe('header editing', () => {
     expect(got.headers['x-request-id']).toBe('rid-1');
     expect(got.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(got.headers['x-forwarded-proto']).toBe('http');
+  });
+});
+
+/** Loads the headers filter with `configuration` (JSON, quoted for YAML). */
+const startWith = (configuration: string) => tryFilterConfiguration('headers', `'${configuration}'`);
+
+describe('header editing configuration', () => {
+  it('refuses names and values HTTP cannot carry when it is configured, naming each', async () => {
+    const { error, filterErrors } = await startWith(
+      JSON.stringify({ request: { add: { 'x-a': 'one\r\ntwo', 'bad name': 'v' }, remove: ['ok', 'no:colon'] }, response: { set: { 'x-b': 'nul\u0000' } } }),
+    );
+    expect(error?.message).toContain('proxy_on_configure returned false');
+    expect(filterErrors).toEqual([
+      'headers: configuration: request.remove[1] is not a valid header name',
+      'headers: configuration: request.add.x-a has a control character (CR, LF, NUL, ...) HTTP does not allow in a value',
+      'headers: configuration: request.add.bad name is not a valid header name',
+      'headers: configuration: response.set.x-b has a control character (CR, LF, NUL, ...) HTTP does not allow in a value',
+    ]);
+  });
+
+  it('accepts tabs, non-ASCII text and pseudo-headers', async () => {
+    const { error } = await startWith(JSON.stringify({ request: { set: { ':path': '/p', 'x-t': 'a\tb', 'x-u': 'caf\u00e9' } } }));
+    expect(error).toBeNull();
   });
 });

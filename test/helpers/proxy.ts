@@ -18,6 +18,41 @@ export function bundledFilter(name: string): string {
 
 export type LogRecord = Record<string, any> & { level: number; msg?: string };
 
+/**
+ * Starts (then stops) sluice with one bundled filter configured as `configuration` (YAML, as it
+ * goes after `configuration:`), to see whether it loads: the start error, and the filter's own
+ * error lines (what it logged through proxy_log at error level).
+ */
+export async function tryFilterConfiguration(filter: string, configuration: string): Promise<{ error: Error | null; filterErrors: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-${filter}-config-`));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [${filter}]
+    routes:
+      - match: { prefix: / }
+        direct_response: { status: 200 }
+filters:
+  - name: ${filter}
+    module: ${bundledFilter(filter)}
+    configuration: ${configuration}
+`,
+  );
+  const logs: LogRecord[] = [];
+  let error: Error | null = null;
+  try {
+    const sluice = await startSluice(loadConfig(file), { logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
+    await sluice.close();
+  } catch (err) {
+    error = err as Error;
+  }
+  return { error, filterErrors: logs.filter((r) => r.wasm !== undefined && r.level === 50).map((r) => r.msg ?? '') };
+}
+
 export interface TestProxy {
   readonly sluice: RunningSluice;
   readonly logs: LogRecord[];

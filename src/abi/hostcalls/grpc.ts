@@ -7,6 +7,7 @@
 import type { Context } from '../context.ts';
 import { GrpcCallouts, type GrpcStart, type GrpcTarget } from '../grpc.ts';
 import { clusterOfService } from '../grpc-service.ts';
+import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
@@ -32,7 +33,8 @@ export function grpcImports(vm: Vm) {
     const metadataBytes = mem.slice(metadataPtr, metadataSize);
     if (service === null || serviceName === null || method === null || metadataBytes === null) return Status.INVALID_MEMORY_ACCESS;
     const initialMetadata = decodePairs(metadataBytes);
-    if (initialMetadata === null) return Status.BAD_ARGUMENT;
+    // HTTP/2 refuses the same names and values HTTP/1 does (and upper case, lowered below).
+    if (initialMetadata === null || firstInvalidPair(initialMetadata) !== undefined) return Status.BAD_ARGUMENT;
     for (const pair of initialMetadata) pair[0] = pair[0].toLowerCase();
     return { cluster: clusterOfService(service), serviceName, method, initialMetadata };
   }

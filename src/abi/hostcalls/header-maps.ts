@@ -4,7 +4,9 @@
 
 import type { Context } from '../context.ts';
 import type { HeaderMap } from '../header-map.ts';
+import { firstInvalidPair, isHeaderNameBytes, isHeaderValueBytes } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
+import { ThrottledWarning } from '../throttled-warning.ts';
 import { AbiVersion, MapType, MAX_MAP_TYPE, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
@@ -26,6 +28,16 @@ function mapOf(ctx: Context | null, type: number, write: boolean): HeaderMap | u
 export function headerMapImports(vm: Vm) {
   const mem = vm.memory;
   const legacyMissingKey = vm.abi === AbiVersion.V0_1_0;
+  // A filter edits every request the same way: one line per interval, not one per request.
+  const invalidHeader = new ThrottledWarning('header refused: HTTP cannot carry this name or value (BAD_ARGUMENT)');
+
+  /** Checks a guest's header before it enters a map; false (logged) when HTTP cannot carry it. */
+  const acceptable = (ctx: Context | null, call: string, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): boolean => {
+    const bytes = mem.bytes;
+    if (isHeaderNameBytes(bytes, keyPtr, keySize) && isHeaderValueBytes(bytes, valuePtr, valueSize)) return true;
+    invalidHeader.warn(ctx?.logger, { call, name: bytes.latin1Slice(keyPtr, keyPtr + Math.min(keySize, 100)) });
+    return false;
+  };
 
   // Keys are matched against stored names byte by byte (no string is made for a lookup), and
   // a new name comes from the cache of decoded names: see header-names.ts for why.
@@ -38,6 +50,9 @@ export function headerMapImports(vm: Vm) {
     if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
     const map = mapOf(ctx, type, true);
     if (map === undefined) return Status.BAD_ARGUMENT;
+    if (!acceptable(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0, valuePtr >>> 0, valueSize >>> 0)) {
+      return Status.BAD_ARGUMENT;
+    }
     if (replace) map.setFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
     else map.addFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
     return Status.OK;
@@ -62,6 +77,11 @@ export function headerMapImports(vm: Vm) {
       if (pairs === null) return Status.BAD_ARGUMENT;
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
+      const invalid = firstInvalidPair(pairs);
+      if (invalid !== undefined) {
+        invalidHeader.warn(ctx?.logger, { call: 'proxy_set_header_map_pairs', name: invalid[0].slice(0, 100) });
+        return Status.BAD_ARGUMENT; // the map stays as it was
+      }
       map.replaceAll(pairs);
       return Status.OK;
     },

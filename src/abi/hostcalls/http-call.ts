@@ -2,6 +2,7 @@
 // resolves the upstream (a cluster name) and performs the call; the result comes back through
 // proxy_on_http_call_response on the root context.
 
+import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
@@ -40,6 +41,8 @@ export function httpCallImports(vm: Vm) {
       return Status.BAD_ARGUMENT;
     };
     if (headers === null || trailers === null) return refuse('malformed headers or trailers');
+    const invalid = firstInvalidPair(headers) ?? firstInvalidPair(trailers);
+    if (invalid !== undefined) return refuse(`HTTP cannot carry the header ${JSON.stringify(invalid[0].slice(0, 100))} or its value`);
     for (const pair of headers) pair[0] = pair[0].toLowerCase();
     for (const name of REQUIRED) {
       // Envoy checks that :authority exists, not its value: the Go SDK's multiple_dispatches

@@ -4,6 +4,7 @@
 
 import type { Context } from '../context.ts';
 import { defer } from '../deferred.ts';
+import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { RootContext, StreamContext } from '../context.ts';
 import { Status, StreamType } from '../types.ts';
@@ -69,6 +70,11 @@ export function streamControlImports(vm: Vm) {
       const status = statusCode >>> 0;
       if (headers === null || status < 200 || status > 999) {
         ctx?.logger.warn({ status }, 'send_local_response refused: bad status code or malformed headers');
+        return Status.BAD_ARGUMENT;
+      }
+      const invalid = firstInvalidPair(headers);
+      if (invalid !== undefined) {
+        ctx?.logger.warn({ status, name: invalid[0].slice(0, 100) }, 'send_local_response refused: HTTP cannot carry this header name or value');
         return Status.BAD_ARGUMENT;
       }
       const stream = ctx?.stream;

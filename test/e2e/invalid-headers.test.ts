@@ -1,0 +1,96 @@
+// A filter that writes a header HTTP cannot carry costs that header, never the request or the
+// connection: the host call answers BAD_ARGUMENT (the guest can see it), and pseudo-headers
+// edited into something unsendable get a clear local reply instead of a reset or an
+// "upstream failed".
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureWasm } from '../helpers/wat.ts';
+import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+const BAD_ARGUMENT = '2';
+
+let app: TestUpstream;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  app = await startUpstream();
+  proxy = await startProxy(
+    `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [editor]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+filters:
+  - name: editor
+    module: editor.wasm
+`,
+    { 'editor.wasm': await fixtureWasm('e2e-header-editor') },
+  );
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await app.close();
+});
+
+describe('headers HTTP cannot carry', () => {
+  it('refuses a request header value with CR LF: the request goes on without it', async () => {
+    const before = app.requests.length;
+    const res = await send(`${proxy.url()}/a`, { headers: [['x-bad-request-header', '1']] });
+    expect(res.status).toBe(200);
+    expect(app.requests.length).toBe(before + 1);
+    const seen = app.requests.at(-1)!.headers;
+    expect(seen['x-add-status']).toBe(BAD_ARGUMENT);
+    expect(seen['x-injected']).toBeUndefined();
+    expect(seen['x-evil']).toBeUndefined();
+    const warning = proxy.logs.find((r) => r.msg?.startsWith('header refused'));
+    expect(warning).toMatchObject({ call: 'proxy_add_header_map_value', name: 'x-injected', plugin: 'editor' });
+  });
+
+  it('refuses a header name that is not a token', async () => {
+    const res = await send(`${proxy.url()}/b`, { headers: [['x-bad-name', '1']] });
+    expect(res.status).toBe(200);
+    const seen = app.requests.at(-1)!.headers;
+    expect(seen['x-add-status']).toBe(BAD_ARGUMENT);
+    expect(Object.keys(seen).some((name) => name.includes(' '))).toBe(false);
+  });
+
+  it('refuses a response header value with LF: the client gets the response without it', async () => {
+    const res = await send(`${proxy.url()}/c`, { headers: [['x-bad-response-header', '1']] });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('/c');
+    expect(res.header('x-add-status')).toBe(BAD_ARGUMENT);
+    expect(res.header('x-injected')).toBeUndefined();
+  });
+
+  it('answers 500 when the filters leave a :path undici cannot send, without contacting the upstream', async () => {
+    const before = app.requests.length;
+    const res = await send(`${proxy.url()}/d`, { headers: [['x-set-path', '/has space']] });
+    expect(res.status).toBe(500);
+    expect(res.body).toBe('invalid upstream request\n');
+    expect(app.requests.length).toBe(before);
+    expect(proxy.logs.some((r) => r.msg === 'request not sent upstream: not valid HTTP as the filters left it')).toBe(true);
+  });
+
+  it('answers 502 when the filters leave a :status that is not a final status code', async () => {
+    for (const status of ['42', '100', 'teapot', '1000']) {
+      const res = await send(`${proxy.url()}/e`, { headers: [['x-set-status', status]] });
+      expect(res.status, status).toBe(502);
+    }
+    const valid = await send(`${proxy.url()}/e`, { headers: [['x-set-status', '418']] });
+    expect(valid.status).toBe(418);
+    expect(proxy.logs.some((r) => r.msg === 'response :status is not a final status code; sending 502' && r.status === 'teapot')).toBe(true);
+  });
+
+  it('keeps the connection usable after every refusal', async () => {
+    const res = await send(`${proxy.url()}/f`);
+    expect(res.status).toBe(200);
+    expect(proxy.logs.some((r) => r.msg?.startsWith('internal error'))).toBe(false);
+  });
+});
