@@ -114,7 +114,61 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
   return headers;
 }
 
-/** Flat [name, value, ...] list without pseudo-headers, for undici and res.writeHead. */
+/**
+ * Names a request map may hold that must not go upstream as they are: hop-by-hop headers (the
+ * client's never got in; these are ones a filter added, and undici refuses several of them),
+ * `expect` (undici refuses it; Node already answered the client's), and `host` (the Host sent
+ * is :authority's, or the value of a `host` entry a filter set). A switch on the length keeps
+ * this to a compare or two per header.
+ */
+function notForwardedUpstream(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 4:
+      return name === 'host';
+    case 6:
+      return name === 'expect';
+    case 7:
+      return name === 'upgrade' || name === 'trailer';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    case 18:
+      return name === 'proxy-authenticate';
+    case 19:
+      return name === 'proxy-authorization';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The request headers for undici: no pseudo-headers, nothing `notForwardedUpstream`, and Host
+ * last: a `host` entry's value when a filter set one (Envoy's map has none, so a filter that
+ * sets `host` means the upstream Host), else :authority.
+ */
+export function upstreamRequestHeaders(map: HeaderMap): string[] {
+  const out: string[] = [];
+  const { names, values } = map;
+  let host: string | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (notForwardedUpstream(name)) {
+      if (name === 'host') host ??= values[i]!;
+      continue;
+    }
+    out.push(name, values[i]!);
+  }
+  out.push('host', host ?? map.get(':authority') ?? '');
+  return out;
+}
+
+/** Flat [name, value, ...] list without pseudo-headers and `omit`, for res.writeHead. */
 export function toRawList(map: HeaderMap, omit?: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const { names, values } = map;

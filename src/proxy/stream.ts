@@ -13,7 +13,7 @@ import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { FilterSlot } from './filter-slot.ts';
-import { readRequestHead, responseHeaderMap, toRawList, trailerHeaderMap } from './headers.ts';
+import { readRequestHead, responseHeaderMap, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -250,8 +250,7 @@ export class HttpStream {
     const route = this.route!.config;
     const cluster = this.listener.clusters.get(route.cluster!)!;
     const h = this.requestHeaders;
-    const headers = toRawList(h);
-    headers.push('host', h.get(':authority') ?? '');
+    const headers = upstreamRequestHeaders(h);
     this.#upstreamStartedAt = performance.now();
     const exchange = new UpstreamExchange(cluster, { method: h.get(':method') ?? 'GET', path: h.get(':path') ?? '/', headers, body }, this);
     this.upstream = exchange;

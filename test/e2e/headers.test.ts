@@ -91,6 +91,38 @@ describe('header editing', () => {
     expect(dupes).toEqual(['x-dup=1', 'x-other=z', 'x-dup=2']);
   });
 
+  it('sends no hop-by-hop header a filter added, and a host a filter set as the Host', async () => {
+    const added = { 'transfer-encoding': 'chunked', upgrade: 'websocket', 'keep-alive': 'timeout=5', connection: 'x-a', expect: '100-continue', te: 'trailers', 'proxy-connection': 'keep-alive', host: 'rewritten.example', 'x-kept': 'yes' };
+    const edited = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [headers]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${upstream.address}]
+filters:
+  - name: headers
+    module: ${bundledFilter('headers')}
+    configuration: '${JSON.stringify({ request: { add: added } })}'
+`);
+    try {
+      const res = await send(`${edited.url()}/hop`);
+      expect(res.status).toBe(200);
+      const got = upstream.requests.at(-1)!;
+      expect(got.url).toBe('/hop');
+      expect(got.headers['x-kept']).toBe('yes');
+      expect(got.headers.host).toBe('rewritten.example');
+      for (const name of ['transfer-encoding', 'upgrade', 'keep-alive', 'expect', 'te', 'proxy-connection']) expect(got.headers[name], name).toBeUndefined();
+      expect(got.headers.connection).toBe('keep-alive'); // undici's own, for its pooled connection
+    } finally {
+      await edited.close();
+    }
+  });
+
   it('strips hop-by-hop headers and adds forwarding headers', async () => {
     await send(proxy.url(), { headers: [['connection', 'keep-alive, x-hop'], ['x-hop', 'gone'], ['x-request-id', 'rid-1']] });
     const got = upstream.requests.at(-1)!;
