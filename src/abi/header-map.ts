@@ -5,7 +5,7 @@
 // The serialized form is cached and reused by every filter until someone modifies the map, so a
 // chain of filters that only reads headers serializes them once per request.
 
-import { lowerNameFromBytes, nameEqualsBytes } from './header-names.ts';
+import { nameEqualsBytes } from './header-names.ts';
 import { encodePairs, pairsByteLength, type Pair } from './pairs.ts';
 
 export class HeaderMap {
@@ -61,19 +61,6 @@ export class HeaderMap {
       if (name.length === len && nameEqualsBytes(name, bytes, start, len)) return i;
     }
     return -1;
-  }
-
-  /** `add` for a name given as bytes (a guest's key): no lower-casing of a string, cached names. */
-  addFromBytes(bytes: Buffer, start: number, len: number, value: string): void {
-    this.names.push(lowerNameFromBytes(bytes, start, len));
-    this.values.push(value);
-    this.#changed();
-  }
-
-  /** `set` for a name given as bytes: an existing entry keeps its stored name. */
-  setFromBytes(bytes: Buffer, start: number, len: number, value: string): void {
-    const first = this.indexOfBytes(bytes, start, len);
-    this.#setAt(first, first === -1 ? lowerNameFromBytes(bytes, start, len) : this.names[first]!, value);
   }
 
   has(name: string): boolean {

@@ -4,7 +4,8 @@
 
 import type { Context } from '../context.ts';
 import type { HeaderMap } from '../header-map.ts';
-import { firstInvalidPair, isHeaderNameBytes, isHeaderValueBytes } from '../header-validation.ts';
+import { guestNameFromBytes } from '../header-names.ts';
+import { firstInvalidPair, isHeaderValueBytes } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { ThrottledWarning } from '../throttled-warning.ts';
 import { AbiVersion, MapType, MAX_MAP_TYPE, Status } from '../types.ts';
@@ -31,12 +32,10 @@ export function headerMapImports(vm: Vm) {
   // A filter edits every request the same way: one line per interval, not one per request.
   const invalidHeader = new ThrottledWarning('header refused: HTTP cannot carry this name or value (BAD_ARGUMENT)');
 
-  /** Checks a guest's header before it enters a map; false (logged) when HTTP cannot carry it. */
-  const acceptable = (ctx: Context | null, call: string, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): boolean => {
-    const bytes = mem.bytes;
-    if (isHeaderNameBytes(bytes, keyPtr, keySize) && isHeaderValueBytes(bytes, valuePtr, valueSize)) return true;
-    invalidHeader.warn(ctx?.logger, { call, name: bytes.latin1Slice(keyPtr, keyPtr + Math.min(keySize, 100)) });
-    return false;
+  /** A header HTTP cannot carry: logged (throttled), answered with BAD_ARGUMENT. */
+  const refuse = (ctx: Context | null, call: string, keyPtr: number, keySize: number): number => {
+    invalidHeader.warn(ctx?.logger, { call, name: mem.bytes.latin1Slice(keyPtr, keyPtr + Math.min(keySize, 100)) });
+    return Status.BAD_ARGUMENT;
   };
 
   // Keys are matched against stored names byte by byte (no string is made for a lookup), and
@@ -50,11 +49,13 @@ export function headerMapImports(vm: Vm) {
     if (value === null || !mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
     const map = mapOf(ctx, type, true);
     if (map === undefined) return Status.BAD_ARGUMENT;
-    if (!acceptable(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0, valuePtr >>> 0, valueSize >>> 0)) {
-      return Status.BAD_ARGUMENT;
+    // Checked here, not when the message is written (header-validation.ts).
+    const name = guestNameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+    if (name === null || !isHeaderValueBytes(mem.bytes, valuePtr >>> 0, valueSize >>> 0)) {
+      return refuse(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0);
     }
-    if (replace) map.setFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
-    else map.addFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0, value);
+    if (replace) map.setLowerCase(name, value);
+    else map.addLowerCase(name, value);
     return Status.OK;
   };
 
