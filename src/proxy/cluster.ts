@@ -80,8 +80,10 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'ECONNREFUSED':
       return { status: 503, details: 'upstream_connection_refused' };
     case 'UND_ERR_INVALID_ARG':
-      // undici refused the request before sending it: the pseudo-headers (:method, :path,
-      // :authority) as the filters left them are not valid HTTP. Not the upstream's failure.
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      // undici refused the request before sending it: as the filters left it, it is not valid
+      // HTTP (a :method, :path or :authority undici cannot send) or its content-length does not
+      // match its body. Not the upstream's failure.
       return { status: 500, details: 'invalid_upstream_request' };
     default:
       return { status: 503, details: `upstream_reset_before_response_started${code === '' ? '' : `{${code}}`}` };

@@ -182,7 +182,8 @@ export function toRawList(map: HeaderMap, omit?: ReadonlySet<string>): string[] 
 
 /** Trailers as a plain object for res.addTrailers (duplicates joined). */
 export function toTrailerObject(map: HeaderMap): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a trailer a filter names `__proto__` is a key like any other.
+  const out: Record<string, string> = Object.create(null);
   for (let i = 0; i < map.names.length; i++) {
     const name = map.names[i]!;
     out[name] = out[name] === undefined ? map.values[i]! : `${out[name]}, ${map.values[i]!}`;

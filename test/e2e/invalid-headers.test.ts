@@ -78,6 +78,14 @@ describe('headers HTTP cannot carry', () => {
     expect(proxy.logs.some((r) => r.msg === 'request not sent upstream: not valid HTTP as the filters left it')).toBe(true);
   });
 
+  it('answers 500 when the filters leave a content-length that does not match the body', async () => {
+    const before = app.requests.length;
+    const post = await send(`${proxy.url()}/g`, { method: 'POST', body: 'abc', headers: [['x-set-length', '9']] });
+    expect(post.status).toBe(500);
+    expect(post.body).toBe('invalid upstream request\n');
+    expect(app.requests.length).toBe(before);
+  });
+
   it('answers 502 when the filters leave a :status that is not a final status code', async () => {
     for (const status of ['42', '100', 'teapot', '1000']) {
       const res = await send(`${proxy.url()}/e`, { headers: [['x-set-status', status]] });

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { isHopByHop, readRequestHead, responseHeaderMap, toRawList, toTrailerObject } from '../../src/proxy/headers.ts';
+import { isHopByHop, readRequestHead, responseHeaderMap, toRawList, toTrailerObject, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 
 const requestHeaderMap = (req: IncomingMessage, scheme: string) => readRequestHead(req, scheme).headers;
 
@@ -218,6 +218,28 @@ describe('toTrailerObject', () => {
       ['x-t', 'b'],
     ]);
     expect(toTrailerObject(map)).toEqual({ 'grpc-status': '0', 'x-t': 'a, b' });
+  });
+
+  it('keeps a trailer named __proto__ (a valid token) as a key, not a prototype', () => {
+    const out = toTrailerObject(HeaderMap.fromPairs([['__proto__', 'x'], ['constructor', 'y']]));
+    expect(Object.keys(out)).toEqual(['__proto__', 'constructor']);
+    expect(out['__proto__']).toBe('x');
+  });
+});
+
+describe('upstreamRequestHeaders', () => {
+  it('sends :authority as the Host, last, and no pseudo-headers', () => {
+    const map = HeaderMap.fromPairs([[':authority', 'a.example'], [':path', '/'], ['accept', '*/*']]);
+    expect(upstreamRequestHeaders(map)).toEqual(['accept', '*/*', 'host', 'a.example']);
+  });
+
+  it('drops hop-by-hop names and expect, and sends a host entry instead of :authority', () => {
+    const names = ['te', 'host', 'expect', 'upgrade', 'trailer', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'proxy-authenticate', 'proxy-authorization'];
+    const map = HeaderMap.fromPairs([[':authority', 'a.example'], ...names.map((n): [string, string] => [n, 'v']), ['x-kept', '1'], ['host', 'second']]);
+    map.set('host', 'b.example');
+    // Same-length names that are not refused pass: te/tk, expect/accept, upgrade/referer, ...
+    for (const n of ['tk', 'hose', 'accept', 'referer', 'user-agent', 'x-proxy-connection']) map.add(n, 'ok');
+    expect(upstreamRequestHeaders(map)).toEqual(['x-kept', '1', 'tk', 'ok', 'hose', 'ok', 'accept', 'ok', 'referer', 'ok', 'user-agent', 'ok', 'x-proxy-connection', 'ok', 'host', 'b.example']);
   });
 });
 
