@@ -33,7 +33,7 @@ export function grpcImports(vm: Vm) {
     const metadataBytes = mem.slice(metadataPtr, metadataSize);
     if (service === null || serviceName === null || method === null || metadataBytes === null) return Status.INVALID_MEMORY_ACCESS;
     const initialMetadata = decodePairs(metadataBytes);
-    // HTTP/2 refuses the same names and values HTTP/1 does (and upper case, lowered below).
+    // HTTP/2 refuses what HTTP/1 does (and upper-case names too, but those are lowered below).
     if (initialMetadata === null || firstInvalidPair(initialMetadata) !== undefined) return Status.BAD_ARGUMENT;
     for (const pair of initialMetadata) pair[0] = pair[0].toLowerCase();
     return { cluster: clusterOfService(service), serviceName, method, initialMetadata };
