@@ -52,6 +52,8 @@ export interface ListenerConfig {
   name: string;
   address: HostPort;
   filters: string[];
+  /** A stream with no progress for this long is ended (408, or a reset); 0 means never. */
+  streamIdleTimeoutMs: number;
   /** In file order: the first route that matches wins. */
   routes: RouteConfig[];
   metadata: Metadata;

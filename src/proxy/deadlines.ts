@@ -20,12 +20,22 @@ export class Deadlines {
   // kept deleted entries reachable long enough for every request to reach the old generation.)
   readonly #items: Expiring[] = [];
   #timer: NodeJS.Timeout | null = null;
+  #lastCheck = 0;
+
+  /**
+   * The time (performance.now() clock), to within a tick while anything is tracked: the time of
+   * the last check, so marking activity on every event costs no clock read.
+   */
+  get now(): number {
+    return this.#timer === null ? performance.now() : this.#lastCheck;
+  }
 
   track(item: Expiring): void {
     if (item.deadlineSlot !== -1) return;
     item.deadlineSlot = this.#items.length;
     this.#items.push(item);
     if (this.#timer === null) {
+      this.#lastCheck = performance.now();
       this.#timer = setInterval(() => this.#check(), DEADLINE_TICK_MS);
       this.#timer.unref();
     }
@@ -53,6 +63,7 @@ export class Deadlines {
       return;
     }
     const now = performance.now();
+    this.#lastCheck = now;
     const due: Expiring[] = [];
     for (const item of this.#items) if (now >= item.deadline) due.push(item);
     for (const item of due) {
@@ -64,3 +75,6 @@ export class Deadlines {
 
 /** One for the whole thread: every cluster's requests share the same check. */
 export const upstreamDeadlines = new Deadlines();
+
+/** Streams of every listener, for their idle timeout (stream.ts). */
+export const streamIdleDeadlines = new Deadlines();

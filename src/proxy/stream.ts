@@ -12,6 +12,7 @@ import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
+import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
@@ -89,6 +90,11 @@ export class HttpStream {
   /** Response body bytes still expected per Content-Length (-1: unknown, chunked). */
   #upstreamRemaining = -1;
   readonly #traps: string[] = [];
+  /** Expiring (deadlines.ts), for the idle timeout: when it may next be due, and where it is tracked. */
+  deadline = Infinity;
+  deadlineSlot = -1;
+  /** When an event last reached the stream (streamIdleDeadlines.now, so no clock read per event). */
+  #lastActive = 0;
 
   constructor(listener: ListenerRuntime, req: IncomingMessage, res: ServerResponse, connectionId: number) {
     this.listener = listener;
@@ -139,6 +145,12 @@ export class HttpStream {
     this.responsePipeline.overflowHandler = this;
     res.once('close', closeListener(this));
     req.on('error', ignore); // a client reset surfaces as res 'close'
+    const idleTimeout = this.listener.config.streamIdleTimeoutMs;
+    if (idleTimeout > 0) {
+      this.#lastActive = streamIdleDeadlines.now;
+      this.deadline = this.#lastActive + idleTimeout;
+      streamIdleDeadlines.track(this);
+    }
 
     if (this.route === undefined) {
       this.codeDetails = 'route_not_found';
@@ -386,11 +398,40 @@ export class HttpStream {
     defer(() => this.#sendLocalReply(localReply(status, details, status === 413 ? 'payload too large\n' : 'upstream response too large\n'), status === 502));
   }
 
+  /**
+   * The idle check found the deadline passed (deadlines.ts). Events since then only moved the
+   * last activity, so the stream is tracked again until the timeout has passed since the last.
+   */
+  expire(): void {
+    if (this.#completed) return;
+    const due = this.#lastActive + this.listener.config.streamIdleTimeoutMs;
+    if (due > streamIdleDeadlines.now) {
+      this.deadline = due;
+      streamIdleDeadlines.track(this);
+      return;
+    }
+    this.#run(this.#idleTimedOut, undefined);
+  }
+
+  /**
+   * Nothing has moved for the listener's stream_idle_timeout: a filter holding the stream and
+   * never continuing, a peer that stopped reading or sending. Envoy's answer: 408 when no
+   * response has started, else a reset. The reply goes straight to the client: a filter
+   * holding the response must not hold its replacement.
+   */
+  #idleTimedOut(): void {
+    const waiting = this.slots.filter((slot) => slot.requestStage?.waitingForFilter === true || slot.responseStage?.waitingForFilter === true).map((slot) => slot.name);
+    this.logger.warn({ idle_ms: this.listener.config.streamIdleTimeoutMs, waiting_for_filters: waiting }, 'stream idle timeout');
+    this.#replied = true;
+    this.#sendLocalReply(localReply(408, 'stream_idle_timeout', 'stream timeout\n'), true);
+  }
+
   // ---- end of stream ---------------------------------------------------------------------
 
   #complete(): void {
     if (this.#completed) return;
     this.#completed = true;
+    streamIdleDeadlines.untrack(this);
     this.endedAt = performance.now();
     this.responseEnded = true;
     const aborted = !this.res.writableFinished;
@@ -430,6 +471,7 @@ export class HttpStream {
    * arguments rather than a closure: this runs for every chunk.
    */
   #run<A, B>(handler: (this: HttpStream, a: A, b: B) => void, a: A, b?: B): void {
+    this.#lastActive = streamIdleDeadlines.now;
     enterStep();
     try {
       handler.call(this, a, b as B);

@@ -47,6 +47,7 @@ describe('valid configs', () => {
           name: 'ingress',
           address: { host: '127.0.0.1', port: 0 },
           filters: ['headers', 'auth'],
+          streamIdleTimeoutMs: 30_000,
           routes: [
             {
               name: 'api',
@@ -92,6 +93,7 @@ describe('valid configs', () => {
           name: 'internal',
           address: { host: '::1', port: 0 },
           filters: [],
+          streamIdleTimeoutMs: 300_000,
           routes: [
             {
               name: 'internal/0',
@@ -136,7 +138,7 @@ describe('valid configs', () => {
           logLevel: 'debug',
           env: [],
           httpCallHosts: [],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 48, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 49, col: 5 },
         },
         {
           name: 'auth',
@@ -149,7 +151,7 @@ describe('valid configs', () => {
           logLevel: 'warn',
           env: [['MODE', 'strict'], ['RETRIES', '3']],
           httpCallHosts: ['127.0.0.1:2046', 'auth.local:80'],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 53, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 54, col: 5 },
         },
       ],
     };
@@ -169,6 +171,7 @@ describe('valid configs', () => {
           name: 'ingress',
           address: { host: '127.0.0.1', port: 8080 },
           filters: [],
+          streamIdleTimeoutMs: 300_000,
           routes: [
             {
               name: 'ingress/0',
@@ -362,15 +365,16 @@ describe('invalid configs', () => {
   it('reports bad durations, sizes and enum values', () => {
     expect(issuesOf(yaml(
       'log_level: verbose',
-      ...LISTENER.slice(0, 3), '    max_request_body_bytes: 1 gallon', '    routes: [{ match: {}, cluster: app }]',
+      ...LISTENER.slice(0, 3), '    max_request_body_bytes: 1 gallon', '    stream_idle_timeout: a while', '    routes: [{ match: {}, cluster: app }]',
       ...CLUSTERS, '    connect_timeout: 0', '    timeout: 1.5ms',
       ...FILTERS, '    failure_policy: ignore',
     ))).toEqual([
       '1:12 log_level: expected one of trace, debug, info, warn, error, critical (got "verbose")',
       '5:29 listeners[0].max_request_body_bytes: expected a size like 65536, "64KiB", "1MiB" or "1MB" (got "1 gallon")',
-      '10:22 clusters[0].connect_timeout: must be greater than 0',
-      '11:14 clusters[0].timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds, not a fraction of a millisecond',
-      '15:21 filters[0].failure_policy: expected one of fail_closed, fail_open (got "ignore")',
+      '6:26 listeners[0].stream_idle_timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds (got "a while")',
+      '11:22 clusters[0].connect_timeout: must be greater than 0',
+      '12:14 clusters[0].timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds, not a fraction of a millisecond',
+      '16:21 filters[0].failure_policy: expected one of fail_closed, fail_open (got "ignore")',
     ]);
   });
 

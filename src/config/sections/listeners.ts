@@ -2,6 +2,7 @@
 
 import { formatHostPort, parseHostPort } from '../address.ts';
 import type { Field, Reader } from '../reader.ts';
+import { parseDuration } from '../units.ts';
 import type { Symbols } from '../symbols.ts';
 import type { HostPort, ListenerConfig } from '../types.ts';
 import { BODY_LIMIT_KEYS, DEFAULT_MAX_BODY_BYTES, readBodyLimits } from './body-limits.ts';
@@ -9,7 +10,10 @@ import { readFilterChain } from './filter-chain.ts';
 import { readMetadata } from './metadata.ts';
 import { readRoute } from './routes.ts';
 
-const LISTENER_SHAPE = { keys: ['name', 'address', 'filters', ...BODY_LIMIT_KEYS, 'metadata', 'routes'], required: ['name', 'address', 'routes'] };
+const LISTENER_SHAPE = { keys: ['name', 'address', 'filters', ...BODY_LIMIT_KEYS, 'stream_idle_timeout', 'metadata', 'routes'], required: ['name', 'address', 'routes'] };
+
+/** Envoy's default stream_idle_timeout. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 const DEFAULT_LIMITS = { maxRequestBodyBytes: DEFAULT_MAX_BODY_BYTES, maxResponseBodyBytes: DEFAULT_MAX_BODY_BYTES };
 
@@ -26,6 +30,7 @@ function readListener(r: Reader, symbols: Symbols, field: Field): ListenerConfig
   const address = entry.read('address', (f) => readListenAddress(r, symbols, f));
   const filters = entry.readOr('filters', (f) => readFilterChain(r, symbols, f), []);
   const limits = readBodyLimits(r, entry, DEFAULT_LIMITS);
+  const streamIdleTimeoutMs = entry.readOr('stream_idle_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_STREAM_IDLE_TIMEOUT_MS);
   const metadata = entry.readOr('metadata', (f) => readMetadata(r, f), {});
   const defaults = { listenerName: name ?? field.path, listenerPath: field.path, filters, ...limits };
   const routes = entry.read('routes', (f) => {
@@ -34,7 +39,7 @@ function readListener(r: Reader, symbols: Symbols, field: Field): ListenerConfig
     return items?.map((item, i) => readRoute(r, symbols, item, i, defaults));
   });
   if (name === undefined || !address || !routes || !routes.every((route) => route !== undefined)) return undefined;
-  return { name, address, filters, routes, metadata };
+  return { name, address, filters, streamIdleTimeoutMs, routes, metadata };
 }
 
 /** Parses a listen address and claims it; port 0 (any free port) can be used any number of times. */
