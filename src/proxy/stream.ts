@@ -471,7 +471,7 @@ export class HttpStream {
    * arguments rather than a closure: this runs for every chunk.
    */
   #run<A, B>(handler: (this: HttpStream, a: A, b: B) => void, a: A, b?: B): void {
-    this.#lastActive = streamIdleDeadlines.now;
+    if (this.deadlineSlot !== -1) this.#lastActive = streamIdleDeadlines.now; // tracked: timeout on
     enterStep();
     try {
       handler.call(this, a, b as B);
