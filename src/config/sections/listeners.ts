@@ -2,9 +2,9 @@
 
 import { formatHostPort, parseHostPort } from '../address.ts';
 import type { Field, Reader } from '../reader.ts';
-import { parseDuration } from '../units.ts';
 import type { Symbols } from '../symbols.ts';
 import type { HostPort, ListenerConfig } from '../types.ts';
+import { parseDuration } from '../units.ts';
 import { BODY_LIMIT_KEYS, DEFAULT_MAX_BODY_BYTES, readBodyLimits } from './body-limits.ts';
 import { readFilterChain } from './filter-chain.ts';
 import { readMetadata } from './metadata.ts';
