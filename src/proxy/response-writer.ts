@@ -63,11 +63,16 @@ export class ResponseWriter implements Sink {
     const edited = this.#stream.responsePipeline.bodyEdited;
     const declared = headers.get('content-length');
     if (eos) {
-      // The whole body is known: state its exact length when a filter edited it or none was given.
+      // The whole body is known: state its exact length when a filter edited the body, or the
+      // header is missing or wrong (a filter may have set it): the client gets what is sent.
       const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
-      if ((edited || declared === undefined) && !bodiless) headers.set('content-length', String(firstChunkLength));
-    } else if (edited && declared !== undefined) {
-      headers.remove('content-length'); // the body streams on with a new length: go chunked
+      if (!bodiless && (edited || declared === undefined || Number(declared) !== firstChunkLength)) {
+        headers.set('content-length', String(firstChunkLength));
+      }
+    } else if (declared !== undefined && (edited || declared !== this.#stream.upstreamContentLength)) {
+      // The body streams on, with a new length or under a length the upstream did not state
+      // (a filter set it, and nothing here can vouch for it): go chunked.
+      headers.remove('content-length');
     }
     const finalLength = headers.get('content-length');
     this.#declaredLength = finalLength === undefined ? -1 : Number(finalLength);

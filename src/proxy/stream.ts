@@ -69,6 +69,8 @@ export class HttpStream {
   upstreamEndpoint: string | null = null;
   /** From sending the request upstream to its response headers; -1 until then. */
   upstreamLatencyMs = -1;
+  /** The upstream response's own content-length header, as received (before any filter). */
+  upstreamContentLength: string | undefined = undefined;
 
   statusCode = 0;
   codeDetails = '';
@@ -294,6 +296,7 @@ export class HttpStream {
     this.listener.metrics.upstreamLatency(this.route!.config.cluster!, this.upstreamLatencyMs);
     const headers = responseHeaderMap(status, raw);
     const declared = headers.get('content-length');
+    this.upstreamContentLength = declared;
     this.#upstreamRemaining = declared === undefined ? -1 : Number(declared);
     const eos = NO_BODY_STATUS(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
     this.codeDetails = 'via_upstream';

@@ -13,7 +13,14 @@ let app: TestUpstream;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  app = await startUpstream();
+  app = await startUpstream((req, res) => {
+    if (req.url === '/sized') {
+      res.end('sized body\n'); // no writeHead first: Node sends a content-length
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ method: req.method, url: req.url, body: req.body }));
+  });
   proxy = await startProxy(
     `
 listeners:
@@ -84,6 +91,19 @@ describe('headers HTTP cannot carry', () => {
     expect(post.status).toBe(500);
     expect(post.body).toBe('invalid upstream request\n');
     expect(app.requests.length).toBe(before);
+  });
+
+  it('corrects a response content-length a filter set wrong, or drops it when the body streams', async () => {
+    // /sized answers with a content-length (the whole body arrives at once); the default
+    // upstream answer is chunked, so its body streams past the filters.
+    for (const path of ['/sized', '/h']) {
+      for (const length of ['3', '100000', 'abc']) {
+        const res = await send(`${proxy.url()}${path}`, { headers: [['x-set-response-length', length]] });
+        expect(res.status, `${path} ${length}`).toBe(200);
+        expect(res.header('content-length'), `${path} ${length}`).toBe(path === '/sized' ? String(res.bytes.length) : undefined);
+        expect(res.body, `${path} ${length}`).toContain(path === '/sized' ? 'sized body' : '"url":"/h"');
+      }
+    }
   });
 
   it('answers 502 when the filters leave a :status that is not a final status code', async () => {
