@@ -82,8 +82,8 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'UND_ERR_INVALID_ARG':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       // undici refused the request before sending it: as the filters left it, it is not valid
-      // HTTP (a :method, :path or :authority undici cannot send) or its content-length does not
-      // match its body. Not the upstream's failure.
+      // HTTP (a :method, :path or :authority undici cannot send; a content-length that does not
+      // match the body, which the forwarder corrects, would be one too). Not the upstream's failure.
       return { status: 500, details: 'invalid_upstream_request' };
     default:
       return { status: 503, details: `upstream_reset_before_response_started${code === '' ? '' : `{${code}}`}` };

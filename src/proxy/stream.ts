@@ -87,6 +87,8 @@ export class HttpStream {
   #requestHasBody: boolean;
   /** Request body bytes still expected per Content-Length (-1: chunked). */
   #requestContentLength: number;
+  /** The client's Content-Length, as sent (-1: none); what a streamed request body may keep. */
+  readonly clientContentLength: number;
   #responseEosSent = false;
   #upstreamStartedAt = 0;
   /** Response body bytes still expected per Content-Length (-1: unknown, chunked). */
@@ -115,6 +117,7 @@ export class HttpStream {
     this.requestHeaders = head.headers;
     this.#requestHasBody = head.hasBody;
     this.#requestContentLength = head.contentLength;
+    this.clientContentLength = head.contentLength;
     this.#writer = new ResponseWriter(this, res);
   }
 
@@ -580,13 +583,19 @@ class RequestForwarder implements Sink {
 
   #pushBody: (chunk: Buffer) => void = () => {};
 
-  /** Content-Length is exact when the whole body is known, dropped when an edited body streams. */
+  /**
+   * Content-Length is exact when the whole body is known; when the body streams, it is dropped
+   * (chunked) if a filter edited the body or the header is not the client's (a filter set it,
+   * and nothing can vouch for it). The response side does the same (ResponseWriter).
+   */
   #decideLength(firstChunk: number, eos: boolean): void {
-    const h = this.#stream.requestHeaders;
-    const edited = this.#stream.requestPipeline.bodyEdited;
+    const s = this.#stream;
+    const h = s.requestHeaders;
+    const edited = s.requestPipeline.bodyEdited;
+    const declared = h.get('content-length');
     if (eos) {
-      if (edited || h.get('content-length') === undefined) h.set('content-length', String(firstChunk));
-    } else if (edited) {
+      if (edited || declared === undefined || Number(declared) !== firstChunk) h.set('content-length', String(firstChunk));
+    } else if (declared !== undefined && (edited || Number(declared) !== s.clientContentLength)) {
       h.remove('content-length');
     }
   }
