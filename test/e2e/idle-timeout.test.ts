@@ -77,7 +77,8 @@ describe('stream_idle_timeout', () => {
     const took = Date.now() - started;
     expect(res.status).toBe(408);
     expect(res.body).toBe('stream timeout\n');
-    expect(took).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    // The check runs every 100 ms and activity is stamped with its last run: up to a tick early.
+    expect(took).toBeGreaterThanOrEqual(IDLE_MS - 150);
     expect(app.requests.some((r) => r.url === '/filtered/paused')).toBe(false);
     const warning = await proxy.waitFor((r) => r.msg === 'stream idle timeout');
     expect(warning.waiting_for_filters).toEqual(['probe']);
