@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureWasm } from '../helpers/wat.ts';
 import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
-const IDLE_MS = 400;
+const IDLE_MS = 600;
 
 let app: TestUpstream;
 let proxy: TestProxy;
@@ -21,7 +21,7 @@ beforeAll(async () => {
       return;
     }
     if (req.url === '/trickle') {
-      // Ten chunks, 150 ms apart: 1.5 s in all, each gap well under the idle timeout.
+      // Ten chunks, 150 ms apart: 1.5 s in all, each gap well under the idle timeout (600 ms).
       res.writeHead(200, { 'content-type': 'text/plain' });
       let n = 0;
       const timer = setInterval(() => {
