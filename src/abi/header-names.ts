@@ -46,20 +46,11 @@ function slotOf(bytes: Uint8Array, start: number, len: number): number {
 // Only valid header names (header-validation.ts) are ever cached, so a cache hit is a valid
 // name: the guest's keys, checked on every add and replace, cost the check only on a miss.
 
-/** bytes[start, start+len) as a lower-case latin1 string, from the cache when seen before. */
-export function lowerNameFromBytes(bytes: Buffer, start: number, len: number): string {
-  if (len === 0) return '';
-  if (len > CACHEABLE_LENGTH) return bytes.latin1Slice(start, start + len).toLowerCase();
-  const slot = slotOf(bytes, start, len);
-  const cached = cache[slot]!;
-  if (nameEqualsBytes(cached, bytes, start, len)) return cached;
-  const name = bytes.latin1Slice(start, start + len).toLowerCase();
-  if (isHeaderNameBytes(bytes, start, len)) cache[slot] = name;
-  return name;
-}
-
-/** `lowerNameFromBytes` for a guest's key: null when the bytes are not a header name. */
-export function guestNameFromBytes(bytes: Buffer, start: number, len: number): string | null {
+/**
+ * bytes[start, start+len) as a lower-case latin1 string, from the cache when seen before; null
+ * when the bytes are not a header name (a guest's key is refused then).
+ */
+export function headerNameFromBytes(bytes: Buffer, start: number, len: number): string | null {
   if (len === 0) return null;
   if (len > CACHEABLE_LENGTH) return isHeaderNameBytes(bytes, start, len) ? bytes.latin1Slice(start, start + len).toLowerCase() : null;
   const slot = slotOf(bytes, start, len);
@@ -69,4 +60,9 @@ export function guestNameFromBytes(bytes: Buffer, start: number, len: number): s
   const name = bytes.latin1Slice(start, start + len).toLowerCase();
   cache[slot] = name;
   return name;
+}
+
+/** `headerNameFromBytes` for names taken as they come (undici's): anything else decoded, uncached. */
+export function lowerNameFromBytes(bytes: Buffer, start: number, len: number): string {
+  return headerNameFromBytes(bytes, start, len) ?? bytes.latin1Slice(start, start + len).toLowerCase();
 }

@@ -7,6 +7,26 @@ import { bundledFilter, send, startProxy, startUpstream, tryFilterConfiguration,
 let upstream: TestUpstream;
 let proxy: TestProxy;
 
+/** A proxy with one listener whose `headers` filter has `configuration` (JSON), in front of the upstream. */
+function headersProxy(configuration: string): Promise<TestProxy> {
+  return startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [headers]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+clusters:
+  - name: app
+    endpoints: [${upstream.address}]
+filters:
+  - name: headers
+    module: ${bundledFilter('headers')}
+    configuration: '${configuration}'
+`);
+}
+
 beforeAll(async () => {
   upstream = await startUpstream((req, res) => {
     res.writeHead(200, [
@@ -23,22 +43,7 @@ beforeAll(async () => {
     request: { add: { 'x-added': 'yes', 'x-multi': 'second' }, set: { 'x-replaced': 'new' }, remove: ['x-drop'] },
     response: { add: { 'x-powered-by': 'sluice' }, set: { 'x-version': 'new' }, remove: ['x-secret'] },
   });
-  proxy = await startProxy(`
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    filters: [headers]
-    routes:
-      - match: { prefix: / }
-        cluster: app
-clusters:
-  - name: app
-    endpoints: [${upstream.address}]
-filters:
-  - name: headers
-    module: ${bundledFilter('headers')}
-    configuration: '${config}'
-`);
+  proxy = await headersProxy(config);
 });
 
 afterAll(async () => {
@@ -93,22 +98,7 @@ describe('header editing', () => {
 
   it('sends no hop-by-hop header a filter added, and a host a filter set as the Host', async () => {
     const added = { 'transfer-encoding': 'chunked', upgrade: 'websocket', 'keep-alive': 'timeout=5', connection: 'x-a', expect: '100-continue', te: 'trailers', 'proxy-connection': 'keep-alive', host: 'rewritten.example', 'x-kept': 'yes' };
-    const edited = await startProxy(`
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    filters: [headers]
-    routes:
-      - match: { prefix: / }
-        cluster: app
-clusters:
-  - name: app
-    endpoints: [${upstream.address}]
-filters:
-  - name: headers
-    module: ${bundledFilter('headers')}
-    configuration: '${JSON.stringify({ request: { add: added } })}'
-`);
+    const edited = await headersProxy(JSON.stringify({ request: { add: added } }));
     try {
       const res = await send(`${edited.url()}/hop`);
       expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { guestNameFromBytes, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
+import { headerNameFromBytes, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
 
 const bytesOf = (text: string, at = 3): Buffer => {
   const buf = Buffer.alloc(at + text.length + 2, 0x2e);
@@ -28,21 +28,21 @@ describe('header names matched as bytes', () => {
     expect(new HeaderMap().indexOfBytes(bytesOf('x'), 3, 1)).toBe(-1);
   });
 
-  it('guestNameFromBytes hands back the cached lower-case name, or null for bytes that are not a name', () => {
-    expect(guestNameFromBytes(bytesOf('X-Guest-Name'), 3, 12)).toBe('x-guest-name');
-    expect(guestNameFromBytes(bytesOf(':Path'), 3, 5)).toBe(':path');
-    for (const bad of ['x bad', 'x:y', 'x\r\n', '\u00e9', ':', '(a)']) expect(guestNameFromBytes(bytesOf(bad), 3, bad.length), JSON.stringify(bad)).toBeNull();
-    expect(guestNameFromBytes(bytesOf('x'), 3, 0)).toBeNull();
+  it('headerNameFromBytes hands back the cached lower-case name, or null for bytes that are not a name', () => {
+    expect(headerNameFromBytes(bytesOf('X-Guest-Name'), 3, 12)).toBe('x-guest-name');
+    expect(headerNameFromBytes(bytesOf(':Path'), 3, 5)).toBe(':path');
+    for (const bad of ['x bad', 'x:y', 'x\r\n', '\u00e9', ':', '(a)']) expect(headerNameFromBytes(bytesOf(bad), 3, bad.length), JSON.stringify(bad)).toBeNull();
+    expect(headerNameFromBytes(bytesOf('x'), 3, 0)).toBeNull();
     const long = `X-${'Long'.repeat(30)}`;
-    expect(guestNameFromBytes(bytesOf(long), 3, long.length)).toBe(long.toLowerCase());
-    expect(guestNameFromBytes(bytesOf(`${long} `), 3, long.length + 1)).toBeNull();
+    expect(headerNameFromBytes(bytesOf(long), 3, long.length)).toBe(long.toLowerCase());
+    expect(headerNameFromBytes(bytesOf(`${long} `), 3, long.length + 1)).toBeNull();
   });
 
   it('the cache never holds a name that is not a token, whoever decoded it first', () => {
     // lowerNameFromBytes decodes anything (it also reads names undici parsed), but caches only names.
     expect(lowerNameFromBytes(bytesOf('Odd Name'), 3, 8)).toBe('odd name');
-    expect(guestNameFromBytes(bytesOf('Odd Name'), 3, 8)).toBeNull();
-    expect(guestNameFromBytes(bytesOf('odd name'), 3, 8)).toBeNull();
+    expect(headerNameFromBytes(bytesOf('Odd Name'), 3, 8)).toBeNull();
+    expect(headerNameFromBytes(bytesOf('odd name'), 3, 8)).toBeNull();
   });
 
   it('lowerNameFromBytes decodes lower-case and hands back the cached string for the same bytes', () => {

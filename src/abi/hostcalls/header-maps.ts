@@ -4,7 +4,7 @@
 
 import type { Context } from '../context.ts';
 import type { HeaderMap } from '../header-map.ts';
-import { guestNameFromBytes } from '../header-names.ts';
+import { headerNameFromBytes } from '../header-names.ts';
 import { firstInvalidPair, isHeaderValueBytes } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { ThrottledWarning } from '../throttled-warning.ts';
@@ -50,7 +50,7 @@ export function headerMapImports(vm: Vm) {
     const map = mapOf(ctx, type, true);
     if (map === undefined) return Status.BAD_ARGUMENT;
     // Checked here, not when the message is written (header-validation.ts).
-    const name = guestNameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+    const name = headerNameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
     if (name === null || !isHeaderValueBytes(mem.bytes, valuePtr >>> 0, valueSize >>> 0)) {
       return refuse(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0);
     }
