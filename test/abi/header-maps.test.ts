@@ -46,6 +46,27 @@ describe('proxy_get_header_map_value', () => {
     expect(h.mem.outString()).toBe('a=1');
   });
 
+  it('tells apart names of the same length, in either case, however often they are read', async () => {
+    const { h, ctx } = await setup([[':authority', 'a'], ['user-agent', 'u'], ['x-forwarded', 'f']]);
+    for (let round = 0; round < 3; round++) {
+      for (const [key, value] of [['user-agent', 'u'], ['User-Agent', 'u'], [':authority', 'a'], ['x-forwarded', 'f']] as const) {
+        expect(getValue(h, ctx, REQ, key), key).toBe(Status.OK);
+        expect(h.mem.outString()).toBe(value);
+      }
+      // Same length as present names, but different: the tail byte, one middle byte.
+      for (const key of ['user-agenx', 'user_agent', 'x-forwardee']) expect(getValue(h, ctx, REQ, key), key).toBe(Status.NOT_FOUND);
+    }
+  });
+
+  it('answers NOT_FOUND for a key that is not a header name, and remove leaves the map alone', async () => {
+    const { h, ctx, host } = await setup([['x-a', '1']]);
+    for (const key of ['x a', 'x-\r', 'x:a']) {
+      expect(getValue(h, ctx, REQ, key), key).toBe(Status.NOT_FOUND);
+      expect(remove(h, ctx, REQ, key), key).toBe(Status.OK);
+    }
+    expect(host.maps.get(REQ)!.pairs()).toEqual([['x-a', '1']]);
+  });
+
   it('passes non-UTF-8 value bytes through unchanged', async () => {
     const { h, ctx } = await setup([['x-bin', '\xff\xfe']]);
     expect(getValue(h, ctx, REQ, 'x-bin')).toBe(Status.OK);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { headerNameFromBytes, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
+import { guestHeaderName, headerNameFromBytes, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
 
 const bytesOf = (text: string, at = 3): Buffer => {
   const buf = Buffer.alloc(at + text.length + 2, 0x2e);
@@ -20,12 +20,41 @@ describe('header names matched as bytes', () => {
     expect(nameEqualsBytes('{', Buffer.from('['), 0, 1)).toBe(false);
   });
 
-  it('HeaderMap.indexOfBytes finds the first entry of a name in any case', () => {
+  it('HeaderMap.indexOf finds the first entry of a lower-case name from a position; firstOfLength narrows where to look', () => {
     const map = new HeaderMap([':path', 'accept', 'x-a', 'accept'], ['/', 'a', 'b', 'c']);
-    expect(map.indexOfBytes(bytesOf('ACCEPT'), 3, 6)).toBe(1);
-    expect(map.indexOfBytes(bytesOf('ACCEPT'), 3, 5)).toBe(-1);
-    expect(map.indexOfBytes(bytesOf('x-b'), 3, 3)).toBe(-1);
-    expect(new HeaderMap().indexOfBytes(bytesOf('x'), 3, 1)).toBe(-1);
+    expect(map.indexOf('accept')).toBe(1);
+    expect(map.indexOf('accept', 2)).toBe(3);
+    expect(map.indexOf('accept', 4)).toBe(-1);
+    expect(map.indexOf('x-b')).toBe(-1);
+    expect(map.indexOf('ACCEPT')).toBe(-1);
+    expect(map.firstOfLength(6)).toBe(1);
+    expect(map.firstOfLength(3)).toBe(2);
+    expect(map.firstOfLength(7)).toBe(-1);
+    expect(new HeaderMap().indexOf('x')).toBe(-1);
+  });
+
+  it('guestHeaderName matches a cached name word by word at any offset and length, and falls back for other spellings', () => {
+    // Lengths 1-9 cover a tail of 0-3 bytes after the whole words; offsets 0-3 cover every alignment.
+    for (const name of ['a', 'ab', 'abc', 'abcd', 'x-abc', 'x-abcd', 'x-abcde', 'x-abcdef', 'x-abcdefg']) {
+      for (let at = 0; at < 4; at++) {
+        const buf = bytesOf(name, at);
+        const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+        const first = guestHeaderName(buf, view, at, name.length);
+        expect(first).toBe(name);
+        expect(guestHeaderName(buf, view, at, name.length)).toBe(first);
+        // The same name in upper case, and a name differing only in its last byte.
+        const upper = bytesOf(name.toUpperCase(), at);
+        expect(guestHeaderName(upper, new DataView(upper.buffer, upper.byteOffset, upper.length), at, name.length)).toBe(name);
+        const other = `${name.slice(0, -1)}z`;
+        const otherBytes = bytesOf(other, at);
+        expect(guestHeaderName(otherBytes, new DataView(otherBytes.buffer, otherBytes.byteOffset, otherBytes.length), at, name.length)).toBe(other);
+        // Shorter than the cached name: the bytes after the key are not part of it.
+        if (name.length > 1) expect(guestHeaderName(buf, view, at, name.length - 1)).toBe(name.slice(0, -1));
+      }
+    }
+    const bad = bytesOf('x bad');
+    expect(guestHeaderName(bad, new DataView(bad.buffer, bad.byteOffset, bad.length), 3, 5)).toBeNull();
+    expect(guestHeaderName(bad, new DataView(bad.buffer, bad.byteOffset, bad.length), 3, 0)).toBeNull();
   });
 
   it('headerNameFromBytes hands back the cached lower-case name, or null for bytes that are not a name', () => {

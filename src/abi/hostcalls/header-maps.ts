@@ -4,7 +4,7 @@
 
 import type { Context } from '../context.ts';
 import type { HeaderMap } from '../header-map.ts';
-import { headerNameFromBytes } from '../header-names.ts';
+import { guestHeaderName } from '../header-names.ts';
 import { firstInvalidPair, isHeaderValueBytes } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { ThrottledWarning } from '../throttled-warning.ts';
@@ -38,8 +38,21 @@ export function headerMapImports(vm: Vm) {
     return Status.BAD_ARGUMENT;
   };
 
-  // Keys are matched against stored names byte by byte (no string is made for a lookup), and
-  // a new name comes from the cache of decoded names: see header-names.ts for why.
+  // A guest's key becomes a name through the cache of decoded names (header-names.ts): no
+  // string is made for a name seen before.
+
+  /**
+   * The index of the first entry named like the guest's key, or -1. Most lookups of an absent
+   * header end at the length check, without resolving the key to a name.
+   */
+  const indexOfKey = (map: HeaderMap | undefined, keyPtr: number, keySize: number): number => {
+    if (map === undefined) return -1;
+    const first = map.firstOfLength(keySize);
+    if (first === -1) return -1;
+    // A key that is not a header name (null) cannot be in any map.
+    const name = guestHeaderName(mem.bytes, mem.view, keyPtr, keySize);
+    return name === null ? -1 : map.indexOf(name, first);
+  };
 
   /** add_header_map_value, or with `replace` replace_header_map_value. */
   const putValue = (replace: boolean, type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number => {
@@ -50,7 +63,7 @@ export function headerMapImports(vm: Vm) {
     const map = mapOf(ctx, type, true);
     if (map === undefined) return Status.BAD_ARGUMENT;
     // Checked here, not when the message is written (header-validation.ts).
-    const name = headerNameFromBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+    const name = guestHeaderName(mem.bytes, mem.view, keyPtr >>> 0, keySize >>> 0);
     if (name === null || !isHeaderValueBytes(mem.bytes, valuePtr >>> 0, valueSize >>> 0)) {
       return refuse(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0);
     }
@@ -92,7 +105,7 @@ export function headerMapImports(vm: Vm) {
       if (type >>> 0 > MAX_MAP_TYPE) return Status.BAD_ARGUMENT;
       if (!mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
       const map = mapOf(ctx, type, false);
-      const i = map === undefined ? -1 : map.indexOfBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
+      const i = indexOfKey(map, keyPtr >>> 0, keySize >>> 0);
       if (i === -1) {
         // ABI 0.1.0 reports a missing key as present-but-empty; 0.2.x as NOT_FOUND.
         return legacyMissingKey ? mem.copyOutLatin1('', valuePtrPtr, valueSizePtr) : Status.NOT_FOUND;
@@ -114,8 +127,8 @@ export function headerMapImports(vm: Vm) {
       if (!mem.inBounds(keyPtr, keySize)) return Status.INVALID_MEMORY_ACCESS;
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
-      const i = map.indexOfBytes(mem.bytes, keyPtr >>> 0, keySize >>> 0);
-      if (i !== -1) map.remove(map.names[i]!);
+      const i = indexOfKey(map, keyPtr >>> 0, keySize >>> 0);
+      if (i !== -1) map.removeLowerCase(map.names[i]!);
       return Status.OK;
     },
 

@@ -4,6 +4,7 @@
 
 import type { Context, PropertyValue } from '../context.ts';
 import { decodePropertyPath } from '../pairs.ts';
+import { propertyPathFromBytes } from '../property-paths.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
@@ -23,31 +24,14 @@ export function resolveProperty(ctx: Context, path: readonly string[]): Property
   return ctx.stream?.property(path) ?? ctx.plugin.properties.get(path.join('\0')) ?? ctx.plugin.services.hostProperty?.(path);
 }
 
-// Filters read the same few paths over and over: keep their decoded segments (read-only) instead
-// of splitting them on every call. Bounded, since a path is guest-chosen.
-const PATH_CACHE_LIMIT = 512;
-const decodedPaths = new Map<string, readonly string[]>();
-
-function decodePath(raw: Buffer): readonly string[] {
-  const key = raw.latin1Slice(0, raw.length);
-  let path = decodedPaths.get(key);
-  if (path === undefined) {
-    path = decodePropertyPath(raw);
-    if (decodedPaths.size >= PATH_CACHE_LIMIT) decodedPaths.clear();
-    decodedPaths.set(key, path);
-  }
-  return path;
-}
-
 export function propertyImports(vm: Vm) {
   const mem = vm.memory;
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const ctx = enter(vm);
-      const raw = mem.slice(pathPtr, pathSize);
-      if (raw === null) return Status.INVALID_MEMORY_ACCESS;
+      if (!mem.inBounds(pathPtr, pathSize)) return Status.INVALID_MEMORY_ACCESS;
       if (ctx === null) return Status.NOT_FOUND;
-      const value = resolveProperty(ctx, decodePath(raw));
+      const value = resolveProperty(ctx, propertyPathFromBytes(mem.bytes, pathPtr >>> 0, pathSize >>> 0));
       if (value === undefined) return Status.NOT_FOUND;
       return typeof value === 'string' ? mem.copyOutLatin1(value, valuePtrPtr, valueSizePtr) : mem.copyOut(value, valuePtrPtr, valueSizePtr);
     },
