@@ -117,8 +117,9 @@ export class HeaderMap {
 
   /** `remove` for a name that is already lower-case. */
   removeLowerCase(key: string): void {
-    if (this.indexOf(key) === -1) return;
-    this.#removeFrom(key, 0);
+    const first = this.indexOf(key);
+    if (first === -1) return;
+    this.#removeFrom(key, first);
     this.#changed();
   }
 
@@ -142,16 +143,24 @@ export class HeaderMap {
     return this.#encoded?.length ?? pairsByteLength(this.names, this.values);
   }
 
+  /** Removes every entry named `key` (lower-case) at or after `start`. */
   #removeFrom(key: string, start: number): void {
+    const { names, values } = this;
+    const len = key.length;
     let w = start;
-    for (let r = start; r < this.names.length; r++) {
-      if (this.names[r] === key) continue;
-      this.names[w] = this.names[r]!;
-      this.values[w] = this.values[r]!;
+    for (let r = start; r < names.length; r++) {
+      const name = names[r]!;
+      if (name.length === len && name === key) continue;
+      names[w] = name;
+      values[w] = values[r]!;
       w++;
     }
-    this.names.length = w;
-    this.values.length = w;
+    // pop, not `length = w`: V8 shrinks an array's length through a runtime call (~600
+    // instructions, callgrind), and usually one or two entries go.
+    while (names.length > w) {
+      names.pop();
+      values.pop();
+    }
   }
 
   #changed(): void {

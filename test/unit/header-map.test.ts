@@ -103,6 +103,24 @@ describe('HeaderMap', () => {
     ]);
   });
 
+  it('remove keeps names of the same length, and empties a map of one name', () => {
+    const map = HeaderMap.fromPairs([
+      ['x-b', 'B'],
+      ['x-a', '1'],
+      ['x-c', 'C'],
+      ['x-a', '2'],
+    ]);
+    map.removeLowerCase('x-a');
+    expect(map.pairs()).toEqual([
+      ['x-b', 'B'],
+      ['x-c', 'C'],
+    ]);
+    const single = HeaderMap.fromPairs([['x', '1'], ['x', '2']]);
+    single.remove('x');
+    expect(single.size).toBe(0);
+    expect(single.values).toEqual([]);
+  });
+
   it('replaceAll swaps the whole content and lower-cases names', () => {
     const map = HeaderMap.fromPairs([['a', '1']]);
     map.replaceAll([
