@@ -38,7 +38,8 @@ export class HeaderMap {
 
   /** First value of `name` (already lower-cased), or undefined. */
   get(name: string): string | undefined {
-    const i = this.indexOf(name);
+    // Array's indexOf: for the proxy's own (literal) names, indexOf below cost more per request (callgrind).
+    const i = this.names.indexOf(name);
     return i === -1 ? undefined : this.values[i];
   }
 
