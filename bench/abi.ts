@@ -12,6 +12,7 @@
 // header edit of bench/filters and the three bundled filters as `npm run bench` configures them.
 //
 // Flags: --n N (calls per round, default 500000), --rounds R (default 5), --json.
+// `--count ROW --calls K` serves bench/abi-instructions.ts (see there).
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,9 @@ const { values: flags } = parseArgs({
     n: { type: 'string', default: '500000' },
     rounds: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    // Used by bench/abi-instructions.ts: make `--calls` calls of one row after a warm-up, untimed.
+    count: { type: 'string' },
+    calls: { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -244,19 +248,24 @@ function time(calls: number, batch: (k: number) => void, batchSize: number, rese
   return { ns: rounds[rounds.length >> 1]!, minNs: rounds[0]! };
 }
 
-function hostCalls(file: string): AbiResult[] {
-  const { plugin, ctx, host } = load('hostcalls', file);
+/** Runs loop `name` of the host-call guest k times, in one guest call. */
+function loopRunner({ plugin, ctx }: Loaded, name: string): (k: number) => void {
   const vm = plugin.vm;
   const fn = vm.exports.proxy_on_request_headers!;
-  const loop = (name: string) => {
-    const index = LOOPS.findIndex(([n]) => n === name);
-    return (k: number) => {
-      vm.memory.refresh();
-      vm.memory.view.setUint32(0x80, index, true);
-      const status = vm.call(ctx, 'proxy_on_request_headers', fn, ctx.id, k, 0);
-      if (status !== Status.OK) throw new Error(`${name}: a host call answered status ${status}`);
-    };
+  const index = LOOPS.findIndex(([n]) => n === name);
+  if (index === -1) throw new Error(`no host-call loop named ${name}`);
+  return (k: number) => {
+    vm.memory.refresh();
+    vm.memory.view.setUint32(0x80, index, true);
+    const status = vm.call(ctx, 'proxy_on_request_headers', fn, ctx.id, k, 0);
+    if (status !== Status.OK) throw new Error(`${name}: a host call answered status ${status}`);
   };
+}
+
+function hostCalls(file: string): AbiResult[] {
+  const loaded = load('hostcalls', file);
+  const { plugin, host } = loaded;
+  const loop = (name: string) => loopRunner(loaded, name);
   const fresh = () => {
     host.headers = HeaderMap.fromPairs(REQUEST_HEADERS);
   };
@@ -304,6 +313,17 @@ function checkEffects(plugin: Plugin, host: BenchHost): void {
   expect('add_header_map_value adds x-bench', host.headers.get('x-bench') === 'bench-value' && host.headers.size === 11);
 }
 
+/** Makes k calls of the filter's proxy_on_request_headers, as the stream driver would. */
+function requestHeadersRunner({ plugin, ctx, host }: Loaded, name: string): (k: number) => void {
+  const vm = plugin.vm;
+  const fn = vm.exports.proxy_on_request_headers!;
+  return (k: number) => {
+    for (let i = 0; i < k; i++) {
+      if (vm.call(ctx, 'proxy_on_request_headers', fn, ctx.id, host.headers.size, 1) !== 0) throw new Error(`${name}: on_request_headers did not continue`);
+    }
+  };
+}
+
 function callback(
   name: string,
   file: string,
@@ -312,14 +332,9 @@ function callback(
   resetEvery: number,
   effect: [header: string, value: string],
 ): AbiResult {
-  const { plugin, ctx, host } = load(name, file, configuration);
-  const vm = plugin.vm;
-  const fn = vm.exports.proxy_on_request_headers!;
-  const batch = (k: number) => {
-    for (let i = 0; i < k; i++) {
-      if (vm.call(ctx, 'proxy_on_request_headers', fn, ctx.id, host.headers.size, 1) !== 0) throw new Error(`${name}: on_request_headers did not continue`);
-    }
-  };
+  const loaded = load(name, file, configuration);
+  const { host } = loaded;
+  const batch = requestHeadersRunner(loaded, name);
   // A callback makes about ten host calls: a tenth of the calls keeps the rounds short.
   const calls = Math.max(1, Math.floor(N / 10));
   const timed = time(calls, batch, resetEvery, () => (host.headers = HeaderMap.fromPairs(REQUEST_HEADERS)));
@@ -422,6 +437,7 @@ async function main(): Promise<void> {
     writeFileSync(hostcallsFile, await watToWasm(HOSTCALLS_WAT, 'bench-hostcalls.wat'));
     const filter10File = join(dir, 'filter10.wasm');
     writeFileSync(filter10File, await watToWasm(FILTER10_WAT, 'bench-filter10.wat'));
+    if (flags.count !== undefined) return countRow(flags.count, Number(flags.calls), hostcallsFile, filter10File);
     const results = hostCalls(hostcallsFile);
     results.push(callback('on_request_headers, 10-header WAT filter (10 reads, 1 replace)', filter10File, '', 1000, 10_000, ['x-request-id', 'edited-by-filter']));
     const headersWasm = join(import.meta.dirname, '..', 'filters', 'build', 'headers.wasm');
@@ -444,6 +460,28 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--count`: `calls` calls of one host-call loop (by its LOOPS name) or of the 10-header filter
+ * (`filter10`), after the timed rows' warm-up, untimed. Run under callgrind at two call counts,
+ * the difference is the instructions of the calls alone (bench/abi-instructions.ts). As in the
+ * timed rows, the header map is rebuilt every 100 adds and every 10 000 filter calls.
+ */
+function countRow(row: string, calls: number, hostcallsFile: string, filter10File: string): void {
+  if (!Number.isInteger(calls) || calls < 1) throw new Error('--count needs --calls K, a positive integer');
+  const filter = row === 'filter10';
+  const loaded = filter ? load(row, filter10File) : load('hostcalls', hostcallsFile);
+  const run = filter ? requestHeadersRunner(loaded, row) : loopRunner(loaded, row);
+  const every = filter ? 10_000 : row === 'add' ? 100 : 10_000;
+  const batches = (count: number) => {
+    for (let done = 0; done < count; done += every) {
+      loaded.host.headers = HeaderMap.fromPairs(REQUEST_HEADERS);
+      run(Math.min(every, count - done));
+    }
+  };
+  batches(filter ? Math.floor(N / 50) : Math.floor(N / 5)); // the timed rows' warm-up
+  batches(calls);
 }
 
 /** The lifecycle rows: the host's share, a hand-written filter, and the bundled filters of `npm run bench`. */
