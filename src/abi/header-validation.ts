@@ -22,10 +22,28 @@ export function isHeaderNameBytes(bytes: Uint8Array, start: number, len: number)
   return true;
 }
 
-/** Whether bytes[start, start+len) may be a header value. */
-export function isHeaderValueBytes(bytes: Uint8Array, start: number, len: number): boolean {
-  for (let i = start, end = start + len; i < end; i++) {
-    const b = bytes[i]!;
+/**
+ * Whether view[start, start+len) may be a header value (in bounds). Four bytes per load: a word
+ * with no byte below 0x20 and none equal to 0x7f passes at once (the two bit tests are exact for
+ * the word as a whole); only a word that holds one is looked at byte by byte, as HTAB is allowed.
+ * A byte loop alone costs ~15-37 instructions per byte.
+ */
+export function isHeaderValueBytes(view: DataView, start: number, len: number): boolean {
+  const end = start + len;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const word = view.getInt32(i, true);
+    const del = word ^ 0x7f7f7f7f; // a 0x7f byte becomes a zero byte
+    if (((word - 0x20202020) & ~word & 0x80808080) !== 0 || ((del - 0x01010101) & ~del & 0x80808080) !== 0) {
+      if (!valueBytesPass(view, i, i + 4)) return false;
+    }
+  }
+  return valueBytesPass(view, i, end);
+}
+
+function valueBytesPass(view: DataView, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = view.getUint8(i);
     if (b < 0x20 ? b !== 0x09 : b === 0x7f) return false;
   }
   return true;

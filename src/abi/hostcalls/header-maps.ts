@@ -64,7 +64,7 @@ export function headerMapImports(vm: Vm) {
     if (map === undefined) return Status.BAD_ARGUMENT;
     // Checked here, not when the message is written (header-validation.ts).
     const name = guestHeaderName(mem.bytes, mem.view, keyPtr >>> 0, keySize >>> 0);
-    if (name === null || !isHeaderValueBytes(mem.bytes, valuePtr >>> 0, valueSize >>> 0)) {
+    if (name === null || !isHeaderValueBytes(mem.view, valuePtr >>> 0, valueSize >>> 0)) {
       return refuse(ctx, replace ? 'proxy_replace_header_map_value' : 'proxy_add_header_map_value', keyPtr >>> 0, keySize >>> 0);
     }
     if (replace) map.setLowerCase(name, value);
