@@ -168,6 +168,21 @@ export function upstreamRequestHeaders(map: HeaderMap): string[] {
   return out;
 }
 
+/**
+ * Makes a message's Content-Length right for its body as the filters left it, in either
+ * direction: exact when the whole body is known (`wholeBody`, its length; -1 while it streams);
+ * while it streams, dropped (chunked) when a filter edited the body or the header is not the
+ * length the peer sent (`peerLength`, -1 for none): nothing here can vouch for a length a filter set.
+ */
+export function settleContentLength(headers: HeaderMap, wholeBody: number, edited: boolean, peerLength: number): void {
+  const declared = headers.get('content-length');
+  if (wholeBody >= 0) {
+    if (edited || declared === undefined || Number(declared) !== wholeBody) headers.set('content-length', String(wholeBody));
+  } else if (declared !== undefined && (edited || peerLength < 0 || Number(declared) !== peerLength)) {
+    headers.remove('content-length');
+  }
+}
+
 /** Flat [name, value, ...] list without pseudo-headers and `omit`, for res.writeHead. */
 export function toRawList(map: HeaderMap, omit?: ReadonlySet<string>): string[] {
   const out: string[] = [];

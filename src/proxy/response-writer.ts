@@ -4,7 +4,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { Sink } from './pipeline.ts';
-import { isHopByHop, toRawList, toTrailerObject } from './headers.ts';
+import { isHopByHop, settleContentLength, toRawList, toTrailerObject } from './headers.ts';
 import type { HttpStream } from './stream.ts';
 
 const HOP_BY_HOP_OMIT: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
@@ -60,19 +60,10 @@ export class ResponseWriter implements Sink {
     this.#headersPending = false;
     const headers = this.#stream.responseHeaders!;
     const status = this.#finalStatus(headers.get(':status'));
-    const edited = this.#stream.responsePipeline.bodyEdited;
-    const declared = headers.get('content-length');
-    if (eos) {
-      // The whole body is known: state its exact length when a filter edited the body, or the
-      // header is missing or wrong (a filter may have set it): the client gets what is sent.
-      const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
-      if (!bodiless && (edited || declared === undefined || Number(declared) !== firstChunkLength)) {
-        headers.set('content-length', String(firstChunkLength));
-      }
-    } else if (declared !== undefined && (edited || declared !== this.#stream.upstreamContentLength)) {
-      // The body streams on, with a new length or under a length the upstream did not state
-      // (a filter set it, and nothing here can vouch for it): go chunked.
-      headers.remove('content-length');
+    // A bodiless response keeps whatever length it states (a HEAD's is the GET's).
+    const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
+    if (!(eos && bodiless)) {
+      settleContentLength(headers, eos ? firstChunkLength : -1, this.#stream.responsePipeline.bodyEdited, this.#stream.upstreamContentLength);
     }
     const finalLength = headers.get('content-length');
     this.#declaredLength = finalLength === undefined ? -1 : Number(finalLength);

@@ -14,7 +14,7 @@ import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
-import { readRequestHead, responseHeaderMap, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
+import { readRequestHead, responseHeaderMap, settleContentLength, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -69,8 +69,8 @@ export class HttpStream {
   upstreamEndpoint: string | null = null;
   /** From sending the request upstream to its response headers; -1 until then. */
   upstreamLatencyMs = -1;
-  /** The upstream response's own content-length header, as received (before any filter). */
-  upstreamContentLength: string | undefined = undefined;
+  /** The upstream response's own Content-Length, as received (before any filter); -1: none. */
+  upstreamContentLength = -1;
 
   statusCode = 0;
   codeDetails = '';
@@ -299,8 +299,8 @@ export class HttpStream {
     this.listener.metrics.upstreamLatency(this.route!.config.cluster!, this.upstreamLatencyMs);
     const headers = responseHeaderMap(status, raw);
     const declared = headers.get('content-length');
-    this.upstreamContentLength = declared;
     this.#upstreamRemaining = declared === undefined ? -1 : Number(declared);
+    this.upstreamContentLength = this.#upstreamRemaining;
     const eos = NO_BODY_STATUS(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
     this.codeDetails = 'via_upstream';
     this.#responseEosSent = eos;
@@ -583,21 +583,10 @@ class RequestForwarder implements Sink {
 
   #pushBody: (chunk: Buffer) => void = () => {};
 
-  /**
-   * Content-Length is exact when the whole body is known; when the body streams, it is dropped
-   * (chunked) if a filter edited the body or the header is not the client's (a filter set it,
-   * and nothing can vouch for it). The response side does the same (ResponseWriter).
-   */
+  /** Content-Length as the filters left the body (settleContentLength; the response side does the same). */
   #decideLength(firstChunk: number, eos: boolean): void {
     const s = this.#stream;
-    const h = s.requestHeaders;
-    const edited = s.requestPipeline.bodyEdited;
-    const declared = h.get('content-length');
-    if (eos) {
-      if (edited || declared === undefined || Number(declared) !== firstChunk) h.set('content-length', String(firstChunk));
-    } else if (declared !== undefined && (edited || Number(declared) !== s.clientContentLength)) {
-      h.remove('content-length');
-    }
+    settleContentLength(s.requestHeaders, eos ? firstChunk : -1, s.requestPipeline.bodyEdited, s.clientContentLength);
   }
 
   #start(body: Buffer | RequestBodyStream | null): void {
