@@ -36,6 +36,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     requests: { type: 'string' },
+    connections: { type: 'string' },
     warmup: { type: 'string' },
     annotate: { type: 'boolean', default: false },
     top: { type: 'string' },
@@ -50,7 +51,9 @@ if (flags.help) {
   --only a,b      configurations (default ${DEFAULT_ROWS.join(',')};
                   known: ${allConfigs().filter(measurable).map((c) => c.name).join(', ')})
   --rounds N      measured rounds per configuration (default 5)
-  --requests N    sequential requests per round, over one connection (default 3000)
+  --requests N    requests per round (default 3000)
+  --connections N the round's requests over N concurrent connections (default 1:
+                  sequential; more shows what batching under load changes)
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
                   over fresh connections (default 40000)
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
@@ -75,6 +78,7 @@ const options = {
   only: flags.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? DEFAULT_ROWS,
   rounds: count(flags.rounds, 5, 'rounds'),
   requests: count(flags.requests, 3000, 'requests'),
+  connections: count(flags.connections, 1, 'connections'),
   warmup: count(flags.warmup, 40_000, 'warmup'),
   warmupConnections: 8,
   annotate: flags.annotate,
@@ -288,7 +292,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     const rounds: Array<{ answered: number; threads: Map<string, ThreadDump> }> = [];
     for (let round = 1; round <= options.rounds; round++) {
       for (const pid of pids) control(pid, '-z');
-      const answered = allOk(await requestsRound(server.port, 1, options.requests), `${config.name} round ${round}`);
+      const answered = allOk(await requestsRound(server.port, options.connections, options.requests), `${config.name} round ${round}`);
       const dumps = await dumpAll(dir, config.name, pids, seen);
       const threads = new Map(dumps.flatMap((d) => d.threads.map((t): [string, ThreadDump] => [`${d.pid}/${t.thread}`, t])));
       rounds.push({ answered, threads });
@@ -482,7 +486,7 @@ async function main(): Promise<void> {
   const jsonFile = join(options.out, `instructions-${date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(
-    `\nInstructions per request (thousands), ${options.rounds} rounds of ${options.requests} sequential requests each.\n` +
+    `\nInstructions per request (thousands), ${options.rounds} rounds of ${options.requests} requests each, ${options.connections === 1 ? 'sequential' : `over ${options.connections} connections`}.\n` +
       'All threads of the server; min = steady state (rounds without a burst of TurboFan compiling or\n' +
       'concurrent marking in V8\'s helper threads), median beside it. The serving thread is the event\n' +
       'loop that runs the proxy, without those helpers: the steadiest figure.\n\n' +

@@ -6,11 +6,17 @@
 // Rounds are interleaved (round 1 of every configuration, then round 2, ...), so a machine that
 // gets slower or faster during the run shifts every configuration alike.
 //
+// The comparisons the targets rest on (sluice-3 against sluice-0, sluice-0 against the undici
+// peer, sluice-1 against sluice-0) are then measured again in back-to-back pairs of short rounds,
+// their order alternating, and summarized by the median of the per-pair ratios: on a noisy
+// machine that is what resolves a 10 % difference (docs/RATIONALE.md).
+//
 // Each configuration is first warmed up with requests over several sets of fresh connections,
 // until V8 has settled its code (see WARM_UP_ROUND_REQUESTS in load.ts).
 //
 // Flags: --rounds N --duration S --warmup N --connections N --latency-duration S --rate RPS
-//        --wrk-duration S --no-wrk --only a,b --quick --out DIR --cpu-prof DIR
+//        --wrk-duration S --no-wrk --pairs N --pair-duration S --only a,b --quick --out DIR
+//        --cpu-prof DIR
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
@@ -19,8 +25,15 @@ import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
 import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
-import { checkTargets, median, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured } from './report.ts';
+import { checkTargets, median, pairedLines, summarizePairs, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured, type PairedResult, type PairedRound } from './report.ts';
 import type { RunningServer } from './servers.ts';
+
+/** The row pairs the targets compare, [a, b]: each is measured back to back `--pairs` times. */
+const PAIRED_COMPARISONS: ReadonlyArray<readonly [string, string]> = [
+  ['sluice-3', 'sluice-0'],
+  ['sluice-0', 'undici'],
+  ['sluice-1', 'sluice-0'],
+];
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,6 +45,8 @@ const { values: flags } = parseArgs({
     rate: { type: 'string' },
     'wrk-duration': { type: 'string' },
     'no-wrk': { type: 'boolean', default: false },
+    pairs: { type: 'string' },
+    'pair-duration': { type: 'string' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -53,6 +68,9 @@ if (flags.help) {
   --rate RPS             rate of the latency round (default: half the slowest configuration's rps)
   --wrk-duration S       seconds per wrk round when wrk is on PATH (default 2)
   --no-wrk               do not use wrk even if it is installed (--quick implies it)
+  --pairs N              back-to-back pairs per target comparison (${PAIRED_COMPARISONS.map(([a, b]) => `${a} vs ${b}`).join(', ')}),
+                         with wrk when it is on PATH; 0 for none (default 8; --quick 0)
+  --pair-duration S      seconds per round of a pair (default 2)
   --only a,b             only these configurations (${allConfigs().map((c) => c.name).join(', ')})
   --out DIR              where the JSON and SVG go (default bench/results)
   --cpu-prof DIR         run the Node.js servers with --cpu-prof, writing profiles under DIR
@@ -78,12 +96,15 @@ const options = {
   rate: flags.rate === undefined ? null : num(flags.rate, 0, 'rate'),
   wrkDuration: num(flags['wrk-duration'], 2, 'wrk-duration'),
   wrk: !flags['no-wrk'] && !quick && findWrk() !== null,
+  pairs: Math.round(num(flags.pairs, quick ? 0 : 8, 'pairs', 0)),
+  pairDuration: num(flags['pair-duration'], 2, 'pair-duration'),
   only: flags.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? null,
   out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
   cpuProf: flags['cpu-prof'] === undefined ? null : resolve(flags['cpu-prof']),
 };
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
+
 
 /**
  * Requests sent just before each measured round. Rounds are interleaved, so each server idles
@@ -138,6 +159,39 @@ function summarize(rounds: Measured['rounds']): Measured | null {
     v8HelperUsPerReq: median(rounds.map((r) => r.v8HelperUsPerReq)),
     upstreamCpuUsPerReq: median(rounds.map((r) => r.upstreamCpuUsPerReq)),
   };
+}
+
+/**
+ * The target comparisons, each in `options.pairs` back-to-back pairs of rounds: a then b, then b
+ * then a, and so on, so neither row always runs on the heels of the other (the upstream, say,
+ * collecting the garbage of the round before).
+ */
+async function measurePairs(live: readonly Live[], upstream: RunningServer): Promise<PairedResult[]> {
+  const out: PairedResult[] = [];
+  if (options.pairs === 0) return out;
+  const tool = options.wrk ? 'wrk' : 'autocannon';
+  const drive = (l: Live) => () =>
+    tool === 'wrk' ? wrkRound(l.server.port, options.connections, options.pairDuration) : autocannonRound(l.server.port, options.connections, options.pairDuration);
+  for (const [aName, bName] of PAIRED_COMPARISONS) {
+    const a = live.find((l) => l.config.name === aName);
+    const b = live.find((l) => l.config.name === bName);
+    if (a === undefined || b === undefined) continue;
+    const rounds: PairedRound[] = [];
+    for (let i = 0; i < options.pairs; i++) {
+      const first = i % 2 === 0 ? 'a' : 'b';
+      const order = first === 'a' ? [a, b] : [b, a];
+      const measured = [];
+      for (const l of order) {
+        await rewarm(l);
+        measured.push(await measure(l, upstream, drive(l)));
+      }
+      const [ra, rb] = first === 'a' ? measured : measured.reverse();
+      rounds.push({ a: { rps: ra!.rps, cpuUsPerReq: ra!.cpuUsPerReq }, b: { rps: rb!.rps, cpuUsPerReq: rb!.cpuUsPerReq }, first });
+      log(`pair ${i + 1} ${aName} ÷ ${bName}: ${(ra!.rps / rb!.rps).toFixed(2)}× rps, ${(ra!.cpuUsPerReq / rb!.cpuUsPerReq).toFixed(2)}× CPU/req (${tool})`);
+    }
+    out.push(summarizePairs(aName, bName, tool, options.pairDuration, rounds));
+  }
+  return out;
 }
 
 function emptyResult(config: BenchConfig, skipped: string | null): ConfigResult {
@@ -208,6 +262,7 @@ async function main(): Promise<void> {
       l.result.autocannon = summarize(l.autocannon);
       l.result.wrk = summarize(l.wrk);
     }
+    const paired = await measurePairs(live, upstream);
 
     // The latency rate: half of what the slowest configuration managed, unless given.
     const slowest = Math.min(...live.map((l) => l.result.autocannon?.rps ?? Number.POSITIVE_INFINITY));
@@ -232,14 +287,16 @@ async function main(): Promise<void> {
       options,
       rateRps: rate,
       results,
-      targets: checkTargets(results),
+      paired,
+      targets: checkTargets(results, paired),
     };
     mkdirSync(options.out, { recursive: true });
     const stamp = report.date.replace(/[:.]/g, '-');
     const jsonFile = join(options.out, `${stamp}.json`);
     writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(options.out, 'latest.svg'), svgChart(report));
-    process.stdout.write(`\n${table(results, rate)}\n\nTargets:\n${targetLines(report.targets)}\n\n`);
+    const pairedText = paired.length === 0 ? '' : `Back-to-back pairs (a ÷ b):\n${pairedLines(paired)}\n\n`;
+    process.stdout.write(`\n${table(results, rate)}\n\n${pairedText}Targets:\n${targetLines(report.targets)}\n\n`);
     process.stdout.write(`wrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), join(options.out, 'latest.svg'))}\n`);
   } finally {
     for (const l of live) if (l.server !== upstream) await l.server.stop();

@@ -2,7 +2,7 @@
 // also scaled to the run's undici peer in the detail.
 
 import { describe, expect, it } from 'vitest';
-import { checkTargets, type ConfigResult } from '../../bench/report.ts';
+import { checkTargets, summarizePairs, type ConfigResult, type PairedRound } from '../../bench/report.ts';
 
 function row(name: string, cpuUsPerReq: number, rps = 1000): ConfigResult {
   const measured = { rounds: [], rps, cpuUsPerReq, v8HelperUsPerReq: 0, upstreamCpuUsPerReq: 0 };
@@ -28,5 +28,35 @@ describe('bench targets', () => {
       met: null,
       detail: 'not measured in this run',
     });
+  });
+
+  it('summarize back-to-back pairs by the median of per-pair figures, with the extremes', () => {
+    const round = (aRps: number, bRps: number, aCpu: number, bCpu: number, first: 'a' | 'b' = 'a'): PairedRound => ({
+      a: { rps: aRps, cpuUsPerReq: aCpu },
+      b: { rps: bRps, cpuUsPerReq: bCpu },
+      first,
+    });
+    // Per-pair rps ratios 0.8, 0.9, 1.2: the median is the middle one, not the ratio of medians.
+    const p = summarizePairs('sluice-3', 'sluice-0', 'wrk', 2, [round(800, 1000, 60, 50), round(900, 1000, 55, 50, 'b'), round(1200, 1000, 40, 40)]);
+    expect(p.rpsRatio).toEqual({ median: 0.9, min: 0.8, max: 1.2 });
+    expect(p.cpuRatio.median).toBeCloseTo(1.1);
+    expect(p.cpuDiffUs).toEqual({ median: 5, min: 0, max: 10 });
+  });
+
+  it('decide by the paired medians when the rows were measured back to back', () => {
+    // Interleaved medians say 0.95× (met); the back-to-back pairs say 0.85× (missed).
+    const results = [row('sluice-0', 50, 1000), row('sluice-3', 60, 950)];
+    const pairs = [0.8, 0.85, 0.9].map((r) => ({ a: { rps: 1000 * r, cpuUsPerReq: 60 }, b: { rps: 1000, cpuUsPerReq: 51 }, first: 'a' as const }));
+    const paired = [summarizePairs('sluice-3', 'sluice-0', 'wrk', 2, pairs)];
+    const throughput = checkTargets(results, paired).find((t) => t.name === 'sluice-3 ≥ 0.9× sluice-0 throughput')!;
+    expect(throughput.met).toBe(false);
+    expect(throughput.detail).toBe(
+      'paired: 0.85× [0.80–0.90] (median of 3 back-to-back pairs of 2 s wrk rounds, smallest–largest in brackets); interleaved rounds: autocannon: 950 vs 1000 rps = 0.95×',
+    );
+    const perFilter = checkTargets(results, paired).find((t) => t.name === '3 filters add ≤ 1.5 µs CPU/req each')!;
+    expect(perFilter.met).toBe(false); // (60 − 51) ÷ 3 = 3 µs
+    expect(perFilter.detail.startsWith('paired: (sluice-3 − sluice-0) ÷ 3 = 3.0 µs/req [3.0–3.0]')).toBe(true);
+    // Without pairs the interleaved medians decide.
+    expect(checkTargets(results).find((t) => t.name === 'sluice-3 ≥ 0.9× sluice-0 throughput')!.met).toBe(true);
   });
 });
