@@ -20,18 +20,18 @@ export class ContextTable {
   }
 
   delete(ctx: Context): void {
-    if (this.#roots.get(ctx.id) === ctx) {
-      this.#roots.delete(ctx.id);
+    // Streams first: one ends with every request, and their slot finds them without a lookup.
+    const slot = ctx.tableSlot;
+    if (slot !== -1 && this.#streams[slot] === ctx) {
+      ctx.tableSlot = -1;
+      const last = this.#streams.pop()!;
+      if (last !== ctx) {
+        this.#streams[slot] = last;
+        last.tableSlot = slot;
+      }
       return;
     }
-    const slot = ctx.tableSlot;
-    if (slot === -1 || this.#streams[slot] !== ctx) return;
-    ctx.tableSlot = -1;
-    const last = this.#streams.pop()!;
-    if (last !== ctx) {
-      this.#streams[slot] = last;
-      last.tableSlot = slot;
-    }
+    if (this.#roots.get(ctx.id) === ctx) this.#roots.delete(ctx.id);
   }
 
   get(id: number): Context | undefined {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadModuleFile, type CompiledModule } from './module.ts';
 import { Plugin, type PluginConfig, type PluginServices } from './plugin.ts';
 import { PluginStartError } from './errors.ts';
+import { STREAM_CALLBACK_NAMES, StreamCallback } from './exports.ts';
 import { buildImports } from './imports.ts';
 import type { LogLevel } from './types.ts';
 import { Vm } from './vm.ts';
@@ -47,6 +48,12 @@ class VmGroup {
   }
 }
 
+const RESPONSE_CALLBACKS = [
+  STREAM_CALLBACK_NAMES[StreamCallback.RESPONSE_HEADERS],
+  STREAM_CALLBACK_NAMES[StreamCallback.RESPONSE_BODY],
+  STREAM_CALLBACK_NAMES[StreamCallback.RESPONSE_TRAILERS],
+];
+
 /**
  * A filter's place in the set, resolved once per route rather than by name on every request:
  * its live plugin comes from a cache that holds while the plugin's VM is the group's and alive.
@@ -57,6 +64,11 @@ export class FilterHandle {
   /** Whether the module exports proxy_on_request_body / proxy_on_response_body. */
   readonly requestBody: boolean;
   readonly responseBody: boolean;
+  /**
+   * Whether the module exports any response callback (headers, body, trailers). A filter without
+   * one gets no stage in the response pipeline: it could never see or hold a response frame.
+   */
+  readonly responseCallbacks: boolean;
   readonly #set: PluginSet;
   readonly #group: VmGroup | undefined;
   #plugin: Plugin | null = null;
@@ -69,6 +81,8 @@ export class FilterHandle {
     // Unknown without a module (an unknown name): assume yes, the slot decides at call time.
     this.requestBody = group?.module.exportNames.has('proxy_on_request_body') ?? true;
     this.responseBody = group?.module.exportNames.has('proxy_on_response_body') ?? true;
+    const exportNames = group?.module.exportNames;
+    this.responseCallbacks = exportNames === undefined || RESPONSE_CALLBACKS.some((name) => exportNames.has(name));
   }
 
   /** The live plugin, as PluginSet.get gives it (a failed VM is replaced first). */

@@ -211,13 +211,13 @@ export class Pipeline {
   /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
   onOverflow: (stage: Stage) => void = ignoreOverflow;
 
-  /** `reverse` runs the filters last to first (the response direction, Envoy's encoder order). */
-  constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number, reverse = false) {
+  /** Stages run `filters` in the order given (the response direction passes them last to first). */
+  constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number) {
     this.sink = sink;
     this.bufferLimit = bufferLimit;
     const n = filters.length;
     const stages = new Array<Stage>(n);
-    for (let i = 0; i < n; i++) stages[i] = new Stage(this, filters[reverse ? n - 1 - i : i]!, i);
+    for (let i = 0; i < n; i++) stages[i] = new Stage(this, filters[i]!, i);
     this.stages = stages;
   }
 

@@ -100,18 +100,6 @@ describe('Pipeline pass-through', () => {
     expect(source.pauses).toBe(0);
   });
 
-  it('reverse runs the same filters last to first (the response direction)', () => {
-    const log: string[] = [];
-    const filters = [new ScriptedFilter('f0', log), new ScriptedFilter('f1', log), new ScriptedFilter('f2', log)];
-    const sink = new RecordingSink();
-    const pipeline = new Pipeline(filters, sink, 1024, true);
-    pipeline.push(headers());
-    pipeline.push(data('x', true));
-    expect(log).toEqual(['f2.headers(eos=false)', 'f1.headers(eos=false)', 'f0.headers(eos=false)', 'f2.body(1, eos=true)', 'f1.body(1, eos=true)', 'f0.body(1, eos=true)']);
-    expect(pipeline.stages.map((s) => (s.filter as ScriptedFilter).name)).toEqual(['f2', 'f1', 'f0']);
-    expect(sink.events).toEqual([['headers', false], ['data', 'x', true]]);
-  });
-
   it('continuing filters see every frame in order and chunks pass one by one', () => {
     const { log, sink, pipeline, filters, source } = setup(2);
     pipeline.push(headers());

@@ -1,0 +1,59 @@
+// The VM's table of live contexts: roots in a map, streams in an array with swap-remove (each
+// stream remembers its slot).
+
+import { describe, expect, it } from 'vitest';
+import { ContextTable } from '../../src/abi/context-table.ts';
+import type { Context } from '../../src/abi/context.ts';
+
+// The table only reads `id` and `tableSlot`.
+const context = (id: number) => ({ id, tableSlot: -1 }) as unknown as Context;
+const ids = (table: ContextTable) => [...table.all()].map((c) => c.id);
+
+describe('ContextTable', () => {
+  it('finds roots and streams by id and lists roots first', () => {
+    const table = new ContextTable();
+    const root = context(1);
+    table.addRoot(root);
+    const streams = [2, 3, 4].map(context);
+    for (const s of streams) table.addStream(s);
+    expect(table.get(1)).toBe(root);
+    expect(table.get(3)).toBe(streams[1]);
+    expect(table.has(5)).toBe(false);
+    expect(ids(table)).toEqual([1, 2, 3, 4]);
+    expect(table.size).toBe(4);
+  });
+
+  it('deletes a stream by moving the last one into its slot', () => {
+    const table = new ContextTable();
+    const [a, b, c] = [2, 3, 4].map(context);
+    for (const s of [a!, b!, c!]) table.addStream(s);
+    table.delete(a!);
+    expect(a!.tableSlot).toBe(-1);
+    expect(c!.tableSlot).toBe(0);
+    expect(ids(table)).toEqual([4, 3]);
+    table.delete(c!);
+    table.delete(b!);
+    expect(table.size).toBe(0);
+  });
+
+  it('deletes a root, and ignores contexts it does not hold or already deleted', () => {
+    const table = new ContextTable();
+    const root = context(1);
+    const stream = context(2);
+    table.addRoot(root);
+    table.addStream(stream);
+    table.delete(stream);
+    table.delete(stream); // twice: no effect
+    table.delete(context(2)); // same id, another object: no effect
+    expect(ids(table)).toEqual([1]);
+    table.delete(root);
+    expect(table.has(1)).toBe(false);
+    // A stale slot pointing at another live stream does not remove that one.
+    const [x, y] = [3, 4].map(context);
+    table.addStream(x!);
+    table.addStream(y!);
+    const impostor = { id: 9, tableSlot: 0 } as unknown as Context;
+    table.delete(impostor);
+    expect(ids(table)).toEqual([3, 4]);
+  });
+});
