@@ -144,7 +144,7 @@ export class HttpStream {
     // Response stages run in encoder order (last filter first), and only for filters with a
     // response callback: a stage that would call nothing costs every response frame a pass.
     let responders = 0;
-    for (let i = n - 1; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responders++;
+    for (const slot of slots) if (slot.handle.responseCallbacks) responders++;
     const responseSlots = new Array<FilterSlot>(responders);
     for (let i = n - 1, j = 0; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots[j++] = slots[i]!;
     this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
