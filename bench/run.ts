@@ -105,7 +105,6 @@ const options = {
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-
 /**
  * Requests sent just before each measured round. Rounds are interleaved, so each server idles
  * while the others are measured, and an idle Node.js process (V8's memory reducer) throws away
