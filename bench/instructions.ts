@@ -37,6 +37,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     requests: { type: 'string' },
     connections: { type: 'string' },
+    'cache-sim': { type: 'boolean', default: false },
     warmup: { type: 'string' },
     annotate: { type: 'boolean', default: false },
     top: { type: 'string' },
@@ -54,6 +55,9 @@ if (flags.help) {
   --requests N    requests per round (default 3000)
   --connections N the round's requests over N concurrent connections (default 1:
                   sequential; more shows what batching under load changes)
+  --cache-sim     also simulate the caches (callgrind --cache-sim=yes, the last level
+                  sized like this CPU's L2) and report the serving thread's misses per
+                  request in its cheapest round
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
                   over fresh connections (default 40000)
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
@@ -79,6 +83,7 @@ const options = {
   rounds: count(flags.rounds, 5, 'rounds'),
   requests: count(flags.requests, 3000, 'requests'),
   connections: count(flags.connections, 1, 'connections'),
+  cacheSim: flags['cache-sim'],
   warmup: count(flags.warmup, 40_000, 'warmup'),
   warmupConnections: 8,
   annotate: flags.annotate,
@@ -108,6 +113,8 @@ interface ThreadDump {
   thread: number;
   file: string;
   total: number;
+  /** Every event's total by name (Ir, and the cache misses with --cache-sim). */
+  events: Record<string, number>;
 }
 
 /**
@@ -124,18 +131,52 @@ function newestDump(dir: string, name: string, pid: number): { part: number; thr
   const part = Math.max(...found.map((f) => f.part));
   const threads: ThreadDump[] = [];
   for (const f of found.filter((f) => f.part === part).sort((a, b) => a.thread - b.thread)) {
-    const total = dumpTotal(f.file);
-    if (total === null) return null; // still being written
-    threads.push({ thread: f.thread, file: f.file, total });
+    const events = dumpTotals(f.file);
+    if (events === null) return null; // still being written
+    threads.push({ thread: f.thread, file: f.file, total: events.Ir ?? 0, events });
   }
   return { part, threads };
 }
 
-/** The instruction total of a dump (its `totals:` line). */
-function dumpTotal(path: string): number | null {
-  const match = /^totals:\s+(\d+)/m.exec(readFileSync(path, 'latin1'));
-  return match === null ? null : Number(match[1]);
+/** A dump's totals by event name (its `events:` and `totals:` lines), or null while it is written. */
+function dumpTotals(path: string): Record<string, number> | null {
+  const text = readFileSync(path, 'latin1');
+  const names = /^events:\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/);
+  const totals = /^totals:\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number);
+  if (names === undefined || totals === undefined) return null;
+  return Object.fromEntries(names.map((name, i) => [name, totals[i] ?? 0]));
 }
+
+/**
+ * callgrind's --LL for a last level sized like this CPU's L2 (read from sysfs; 1 MiB when it
+ * cannot be), 8-way, 64-byte lines: the cache a request's code and data must stay in between
+ * requests. callgrind needs a power-of-two number of sets, so the size is rounded down to one.
+ */
+function l2Option(): string {
+  let bytes = 1 << 20;
+  try {
+    const base = '/sys/devices/system/cpu/cpu0/cache';
+    for (const index of readdirSync(base).filter((d) => d.startsWith('index'))) {
+      if (readFileSync(join(base, index, 'level'), 'utf8').trim() !== '2') continue;
+      const size = /^(\d+)K$/.exec(readFileSync(join(base, index, 'size'), 'utf8').trim());
+      if (size !== null) bytes = Number(size[1]) * 1024;
+    }
+  } catch {
+    // no sysfs: keep 1 MiB
+  }
+  bytes = 2 ** Math.floor(Math.log2(bytes));
+  return `--LL=${bytes},8,64`;
+}
+
+/** The cache events of --cache-sim, in callgrind's names, with what they count. */
+const CACHE_EVENTS: ReadonlyArray<[string, string]> = [
+  ['I1mr', 'L1i misses'],
+  ['D1mr', 'L1d read misses'],
+  ['D1mw', 'L1d write misses'],
+  ['ILmr', 'L2 code misses'],
+  ['DLmr', 'L2 data read misses'],
+  ['DLmw', 'L2 data write misses'],
+];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -257,6 +298,8 @@ interface RowResult {
   servingMedian: number | null;
   /** With --annotate: the serving thread's top functions by self instructions, in its cheapest round. */
   top?: TopFunction[];
+  /** With --cache-sim: the serving thread's cache misses per request (CACHE_EVENTS), in its cheapest round. */
+  cacheMisses?: Record<string, number>;
 }
 
 function emptyRow(config: BenchConfig, skipped: string | null): RowResult {
@@ -274,6 +317,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     '--smc-check=all-non-file',
     // One file per thread, so the serving thread can be told from V8's compiler and GC helpers.
     '--separate-threads=yes',
+    ...(options.cacheSim ? ['--cache-sim=yes', l2Option()] : []),
     `--callgrind-out-file=${join(dir, `${config.name}.%p.out`)}`,
   ];
   log(`${config.name}: starting under callgrind`);
@@ -310,6 +354,11 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     result.servingMin = Math.min(...result.serving);
     result.servingMedian = median(result.serving);
     log(`${config.name}: serving thread (${servingKey}): ${result.serving.map((n) => k(n)).join(', ')} instructions/request`);
+    if (options.cacheSim) {
+      const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
+      const events = cheapest.threads.get(servingKey)?.events ?? {};
+      result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
+    }
     if (options.annotate) {
       const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
       const file = cheapest.threads.get(servingKey);
@@ -417,6 +466,15 @@ function derivedLines(derived: readonly Derived[]): string {
     .join('\n');
 }
 
+/** With --cache-sim: the serving thread's misses per request, one row per configuration. */
+function cacheTable(results: readonly RowResult[]): string {
+  const rows = results.filter((r) => r.cacheMisses !== undefined);
+  if (rows.length === 0) return '';
+  const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what)];
+  const body = rows.map((r) => [r.name, k(r.servingMin), ...CACHE_EVENTS.map(([name]) => r.cacheMisses![name]!.toFixed(0))]);
+  return `Simulated cache misses per request (${l2Option()}):\n\n${markdownTable(head, body)}\n\n`;
+}
+
 function topLines(results: readonly RowResult[]): string {
   const parts: string[] = [];
   for (const r of results) {
@@ -490,7 +548,7 @@ async function main(): Promise<void> {
       'All threads of the server; min = steady state (rounds without a burst of TurboFan compiling or\n' +
       'concurrent marking in V8\'s helper threads), median beside it. The serving thread is the event\n' +
       'loop that runs the proxy, without those helpers: the steadiest figure.\n\n' +
-      `${resultTable(results)}\n\n${derivedLines(derived)}\n\n${topLines(results)}` +
+      `${resultTable(results)}\n\n${derivedLines(derived)}\n\n${cacheTable(results)}${topLines(results)}` +
       `wrote ${relative(process.cwd(), jsonFile)}\n`,
   );
   if (failures > 0) process.exitCode = 1;
