@@ -1,7 +1,7 @@
 // The benchmark tools still run and report what they claim: bench:abi with a tiny N, the
-// harness with a very short run of one configuration, and the 3-filter configuration's body
-// filter really seeing every response chunk without buffering (the "pass-through" the
-// benchmark measures).
+// harness with a very short run of one configuration and of one paired comparison, and the
+// 3-filter configuration's body filter really seeing every response chunk without buffering
+// (the "pass-through" the benchmark measures).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -87,6 +87,31 @@ describe('npm run bench', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('>sluice-0</text>');
   }, 60_000);
+
+  it('measures a target comparison in back-to-back pairs, alternating the order, and decides the target by them', () => {
+    const pairedOut = mkdtempSync(join(tmpdir(), 'sluice-bench-pairs-'));
+    try {
+      const stdout = runNode(
+        ['bench/run.ts', '--quick', '--only', 'undici,sluice-0', '--out', pairedOut, '--duration', '1', '--warmup', '0',
+          '--latency-duration', '0.5', '--rate', '200', '--pairs', '2', '--pair-duration', '1'],
+        60_000,
+      );
+      expect(stdout).toContain('Back-to-back pairs (a ÷ b):');
+      const json = readdirSync(pairedOut).find((f) => f.endsWith('.json'))!;
+      const report = JSON.parse(readFileSync(join(pairedOut, json), 'utf8')) as BenchReport;
+      expect(report.paired).toHaveLength(1);
+      const [pair] = report.paired!;
+      expect([pair!.a, pair!.b, pair!.tool]).toEqual(['sluice-0', 'undici', 'autocannon']);
+      expect(pair!.rounds.map((r) => r.first)).toEqual(['a', 'b']);
+      for (const r of pair!.rounds) expect(Math.min(r.a.rps, r.b.rps, r.a.cpuUsPerReq, r.b.cpuUsPerReq)).toBeGreaterThan(0);
+      expect(pair!.cpuRatio.min).toBeLessThanOrEqual(pair!.cpuRatio.max);
+      const target = report.targets.find((t) => t.name === 'sluice-0 CPU ≤ 1.1× minimal undici proxy')!;
+      expect(target.met).toBe(pair!.cpuRatio.median <= 1.1);
+      expect(target.detail).toMatch(/^paired: .*median of 2 back-to-back pairs of 1 s autocannon rounds/);
+    } finally {
+      rmSync(pairedOut, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('the 3-filter benchmark configuration', () => {
