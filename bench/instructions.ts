@@ -354,13 +354,12 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     result.servingMin = Math.min(...result.serving);
     result.servingMedian = median(result.serving);
     log(`${config.name}: serving thread (${servingKey}): ${result.serving.map((n) => k(n)).join(', ')} instructions/request`);
+    const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
     if (options.cacheSim) {
-      const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
       const events = cheapest.threads.get(servingKey)?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
     }
     if (options.annotate) {
-      const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
       const file = cheapest.threads.get(servingKey);
       if (file !== undefined) {
         // Read before the server stops, while the map still describes its code.
