@@ -119,8 +119,12 @@ export class HeaderMap {
   /** `remove` for a name that is already lower-case. */
   removeLowerCase(key: string): void {
     const first = this.indexOf(key);
-    if (first === -1) return;
-    this.#removeFrom(key, first);
+    if (first !== -1) this.removeNamedAt(first);
+  }
+
+  /** Removes every entry named like entry `index` (which must exist), from `index` on: the first such entry. */
+  removeNamedAt(index: number): void {
+    this.#removeFrom(this.names[index]!, index);
     this.#changed();
   }
 

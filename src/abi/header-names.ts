@@ -64,7 +64,11 @@ function sameAsWords(words: Int32Array, view: DataView, start: number, len: numb
 export function headerNameFromBytes(bytes: Buffer, start: number, len: number): string | null {
   if (len === 0) return null;
   if (len > CACHEABLE_LENGTH) return isHeaderNameBytes(bytes, start, len) ? bytes.latin1Slice(start, start + len).toLowerCase() : null;
-  const slot = sampledSlot(bytes, start, len, CACHE_SLOTS - 1);
+  return fromSlot(bytes, start, len, sampledSlot(bytes, start, len, CACHE_SLOTS - 1));
+}
+
+/** The name in `slot` if it matches bytes[start, start+len) in any case, else decoded into it (null: not a name). */
+function fromSlot(bytes: Buffer, start: number, len: number, slot: number): string | null {
   const cached = cache[slot]!;
   if (nameEqualsBytes(cached, bytes, start, len)) return cached;
   if (!isHeaderNameBytes(bytes, start, len)) return null;
@@ -80,12 +84,11 @@ export function headerNameFromBytes(bytes: Buffer, start: number, len: number): 
  * by word; any other spelling takes the byte-wise path.
  */
 export function guestHeaderName(bytes: Buffer, view: DataView, start: number, len: number): string | null {
-  if (len !== 0 && len <= CACHEABLE_LENGTH) {
-    const slot = sampledSlot(bytes, start, len, CACHE_SLOTS - 1);
-    const cached = cache[slot]!;
-    if (cached.length === len && sameAsWords(cacheWords[slot]!, view, start, len)) return cached;
-  }
-  return headerNameFromBytes(bytes, start, len);
+  if (len === 0 || len > CACHEABLE_LENGTH) return headerNameFromBytes(bytes, start, len);
+  const slot = sampledSlot(bytes, start, len, CACHE_SLOTS - 1);
+  const cached = cache[slot]!;
+  if (cached.length === len && sameAsWords(cacheWords[slot]!, view, start, len)) return cached;
+  return fromSlot(bytes, start, len, slot);
 }
 
 /** `headerNameFromBytes` for names taken as they come (undici's): anything else decoded, uncached. */

@@ -143,12 +143,10 @@ export class HttpStream {
     for (let i = 0; i < n; i++) slots[i]!.requestStage = this.requestPipeline.stages[i]!;
     // Response stages run in encoder order (last filter first), and only for filters with a
     // response callback: a stage that would call nothing costs every response frame a pass.
-    let responders = 0;
-    for (const slot of slots) if (slot.handle.responseCallbacks) responders++;
-    const responseSlots = new Array<FilterSlot>(responders);
-    for (let i = n - 1, j = 0; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots[j++] = slots[i]!;
+    const responseSlots: FilterSlot[] = [];
+    for (let i = n - 1; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots.push(slots[i]!);
     this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
-    for (let j = 0; j < responders; j++) responseSlots[j]!.responseStage = this.responsePipeline.stages[j]!;
+    for (let j = 0; j < responseSlots.length; j++) responseSlots[j]!.responseStage = this.responsePipeline.stages[j]!;
     this.requestPipeline.setSource(new RequestSource(req));
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;

@@ -121,6 +121,14 @@ describe('HeaderMap', () => {
     expect(single.values).toEqual([]);
   });
 
+  it('removeNamedAt removes every entry named like the one at the index, and counts as an edit', () => {
+    const map = HeaderMap.fromPairs([['a', '1'], ['x-a', '1'], ['b', '2'], ['x-a', '2']]);
+    const version = map.version;
+    map.removeNamedAt(1);
+    expect(map.pairs()).toEqual([['a', '1'], ['b', '2']]);
+    expect(map.version).toBeGreaterThan(version);
+  });
+
   it('replaceAll swaps the whole content and lower-cases names', () => {
     const map = HeaderMap.fromPairs([['a', '1']]);
     map.replaceAll([

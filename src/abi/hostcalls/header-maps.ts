@@ -128,7 +128,7 @@ export function headerMapImports(vm: Vm) {
       const map = mapOf(ctx, type, true);
       if (map === undefined) return Status.BAD_ARGUMENT;
       const i = indexOfKey(map, keyPtr >>> 0, keySize >>> 0);
-      if (i !== -1) map.removeLowerCase(map.names[i]!);
+      if (i !== -1) map.removeNamedAt(i); // i is the name's first entry: nothing to look up again
       return Status.OK;
     },
 
