@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
 import { requestsRound, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
-import { markdownTable, median } from './report.ts';
+import { estimatedCycles, markdownTable, median } from './report.ts';
 import type { RunningServer } from './servers.ts';
 
 const DEFAULT_ROWS = ['undici', 'http-proxy', 'sluice-0', 'sluice-1-wat', 'sluice-1', 'sluice-3', 'nginx'];
@@ -57,7 +57,8 @@ if (flags.help) {
                   sequential; more shows what batching under load changes)
   --cache-sim     also simulate the caches (callgrind --cache-sim=yes, the last level
                   sized like this CPU's L2) and report the serving thread's misses per
-                  request in its cheapest round
+                  request in its cheapest round, and its estimated cycles (instructions
+                  + 10 per L1 miss + 100 per L2 miss) against sluice-0's
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
                   over fresh connections (default 40000)
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
@@ -246,7 +247,7 @@ function jitName(map: Array<[number, number, string]>, address: number): string 
  * (several code objects of one function add up).
  */
 function annotate(file: string, requests: number, top: number, perfMap: Array<[number, number, string]>): TopFunction[] {
-  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--show=Ir', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (run.error !== undefined || run.status !== 0) throw new Error(`callgrind_annotate failed: ${run.error?.message ?? run.stderr}`);
   const lines = run.stdout.split('\n');
   const start = lines.findIndex((l) => /\bfile:function\s*$/.test(l));
@@ -300,6 +301,8 @@ interface RowResult {
   top?: TopFunction[];
   /** With --cache-sim: the serving thread's cache misses per request (CACHE_EVENTS), in its cheapest round. */
   cacheMisses?: Record<string, number>;
+  /** With --cache-sim: estimatedCycles of that round. */
+  estimatedCycles?: number;
 }
 
 function emptyRow(config: BenchConfig, skipped: string | null): RowResult {
@@ -358,6 +361,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     if (options.cacheSim) {
       const events = cheapest.threads.get(servingKey)?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
+      result.estimatedCycles = estimatedCycles(result.servingMin ?? 0, result.cacheMisses);
     }
     if (options.annotate) {
       const file = cheapest.threads.get(servingKey);
@@ -465,13 +469,21 @@ function derivedLines(derived: readonly Derived[]): string {
     .join('\n');
 }
 
-/** With --cache-sim: the serving thread's misses per request, one row per configuration. */
+/** With --cache-sim: the serving thread's misses and estimated cycles per request, one row per configuration. */
 function cacheTable(results: readonly RowResult[]): string {
   const rows = results.filter((r) => r.cacheMisses !== undefined);
   if (rows.length === 0) return '';
-  const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what)];
-  const body = rows.map((r) => [r.name, k(r.servingMin), ...CACHE_EVENTS.map(([name]) => r.cacheMisses![name]!.toFixed(0))]);
-  return `Simulated cache misses per request (${l2Option()}):\n\n${markdownTable(head, body)}\n\n`;
+  const cycles = (r: RowResult) => r.estimatedCycles ?? 0;
+  const base = rows.find((r) => r.name === 'sluice-0');
+  const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what), 'est. cycles/req', '÷ sluice-0'];
+  const body = rows.map((r) => [
+    r.name,
+    k(r.servingMin),
+    ...CACHE_EVENTS.map(([name]) => r.cacheMisses![name]!.toFixed(0)),
+    k(cycles(r)),
+    base === undefined ? '' : `${(cycles(r) / cycles(base)).toFixed(3)}×`,
+  ]);
+  return `Simulated cache misses per request (${l2Option()}); estimated cycles = instructions + 10 × L1 misses + 100 × L2 misses:\n\n${markdownTable(head, body)}\n\n`;
 }
 
 function topLines(results: readonly RowResult[]): string {

@@ -2,7 +2,7 @@
 // also scaled to the run's undici peer in the detail.
 
 import { describe, expect, it } from 'vitest';
-import { checkTargets, summarizePairs, type ConfigResult, type PairedRound } from '../../bench/report.ts';
+import { checkTargets, estimatedCycles, summarizePairs, type ConfigResult, type PairedRound } from '../../bench/report.ts';
 
 function row(name: string, cpuUsPerReq: number, rps = 1000): ConfigResult {
   const measured = { rounds: [], rps, cpuUsPerReq, v8HelperUsPerReq: 0, upstreamCpuUsPerReq: 0 };
@@ -58,5 +58,11 @@ describe('bench targets', () => {
     expect(perFilter.detail.startsWith('paired: (sluice-3 − sluice-0) ÷ 3 = 3.0 µs/req [3.0–3.0]')).toBe(true);
     // Without pairs the interleaved medians decide.
     expect(checkTargets(results).find((t) => t.name === 'sluice-3 ≥ 0.9× sluice-0 throughput')!.met).toBe(true);
+  });
+
+  it('estimate cycles from callgrind events: 10 per L1 miss, 100 per L2 miss, absent events as none', () => {
+    const misses = { I1mr: 8000, D1mr: 3000, D1mw: 700, ILmr: 150, DLmr: 100, DLmw: 300 };
+    expect(estimatedCycles(180_000, misses)).toBe(180_000 + 10 * 11_700 + 100 * 550);
+    expect(estimatedCycles(180_000, { I1mr: 8000 })).toBe(260_000);
   });
 });
