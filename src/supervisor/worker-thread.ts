@@ -5,9 +5,9 @@
 // message (docs/RATIONALE.md, "What start-up loads"). This module is imported before the
 // configuration code, so it imports nothing of the proxy's.
 
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { freshBundle } from '../bundles.mjs';
+import { setProxyV8Flags } from './v8-flags.ts';
 
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
 /**
@@ -16,20 +16,6 @@ const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
  * sizing under load").
  */
 const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24 } as const;
-
-/**
- * V8's memory reducer, a few seconds after allocation stops, runs full GCs that also throw away
- * compiled code; the next burst of traffic then runs unoptimized and recompiles. Measured after
- * 40 s idle: the first 3 s of load cost 1.8× the CPU per request of the settled proxy (most of it
- * recompiling on V8's helper threads), against no change with the reducer off. A proxy's heap is
- * small and its old generation is paced anyway (old-generation-gc.ts), so workers go without it.
- * A V8 flag is read when an isolate's heap is set up: set here, it applies to every worker
- * started afterwards (docs/RATIONALE.md, "Staying compiled through idle periods"). Setting it
- * again for every worker is harmless.
- */
-function keepCodeThroughIdle(): void {
-  setFlagsFromString('--no-memory-reducer');
-}
 
 /** Where a worker loads the proxy from: build/worker/ while it matches the sources (src/bundles.mjs), else the sources. */
 function workerEntry(): URL {
@@ -43,7 +29,7 @@ export function workerCode(): 'bundle' | 'sources' {
 
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
 export function newWorker(): Worker {
-  keepCodeThroughIdle();
+  setProxyV8Flags();
   return new Worker(workerEntry(), { resourceLimits: WORKER_RESOURCE_LIMITS });
 }
 
