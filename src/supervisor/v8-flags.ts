@@ -20,7 +20,7 @@ const KEEP_CODE_THROUGH_IDLE = '--no-memory-reducer';
  * Twice V8's default budget of bytecode TurboFan may inline into one function (920 bytes). A
  * request crosses many small functions (the stream driver's, undici's, node:http's); with room to
  * inline them, the serving thread runs ~3-5 % fewer instructions per request, with or without
- * filters, and a hot host call ~10 % fewer (docs/RATIONALE.md, "A larger inlining budget").
+ * filters (docs/RATIONALE.md, "A larger inlining budget").
  */
 const INLINING_BUDGET = '--max-inlined-bytecode-size-cumulative=1840';
 
