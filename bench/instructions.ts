@@ -361,7 +361,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     if (options.cacheSim) {
       const events = cheapest.threads.get(servingKey)?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
-      result.estimatedCycles = estimatedCycles(result.servingMin ?? 0, result.cacheMisses);
+      if (result.servingMin !== null) result.estimatedCycles = estimatedCycles(result.servingMin, result.cacheMisses);
     }
     if (options.annotate) {
       const file = cheapest.threads.get(servingKey);
@@ -473,15 +473,14 @@ function derivedLines(derived: readonly Derived[]): string {
 function cacheTable(results: readonly RowResult[]): string {
   const rows = results.filter((r) => r.cacheMisses !== undefined);
   if (rows.length === 0) return '';
-  const cycles = (r: RowResult) => r.estimatedCycles ?? 0;
-  const base = rows.find((r) => r.name === 'sluice-0');
+  const base = rows.find((r) => r.name === 'sluice-0')?.estimatedCycles;
   const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what), 'est. cycles/req', '÷ sluice-0'];
   const body = rows.map((r) => [
     r.name,
     k(r.servingMin),
     ...CACHE_EVENTS.map(([name]) => r.cacheMisses![name]!.toFixed(0)),
-    k(cycles(r)),
-    base === undefined ? '' : `${(cycles(r) / cycles(base)).toFixed(3)}×`,
+    k(r.estimatedCycles),
+    base === undefined || r.estimatedCycles === undefined ? '' : `${(r.estimatedCycles / base).toFixed(3)}×`,
   ]);
   return `Simulated cache misses per request (${l2Option()}); estimated cycles = instructions + 10 × L1 misses + 100 × L2 misses:\n\n${markdownTable(head, body)}\n\n`;
 }

@@ -101,8 +101,8 @@ export interface BenchReport {
  * Cycles per request as callgrind's cycle estimate weighs them: an instruction 1, an L1 miss 10,
  * an L2 miss 100. Deterministic like the instruction count, but it charges a configuration for
  * the code and data it pushes out of the caches, which is where sluice-3's CPU time runs ahead
- * of its instructions under load (docs/benchmarks.md). `misses` holds
- * callgrind's event names (I1mr, D1mr, D1mw, ILmr, DLmr, DLmw); an absent one counts 0.
+ * of its instructions under load (docs/benchmarks.md). `misses` holds callgrind's event names
+ * (I1mr, D1mr, D1mw, ILmr, DLmr, DLmw); an absent one counts 0.
  */
 export function estimatedCycles(instructions: number, misses: Record<string, number>): number {
   const l1 = (misses.I1mr ?? 0) + (misses.D1mr ?? 0) + (misses.D1mw ?? 0);
