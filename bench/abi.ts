@@ -28,13 +28,14 @@ import type { Plugin, PluginServices } from '../src/abi/plugin.ts';
 import { SharedDataStore } from '../src/abi/shared-data.ts';
 import { SharedQueues } from '../src/abi/shared-queues.ts';
 import { LogLevel, MapType, Status } from '../src/abi/types.ts';
-import { setProxyV8Flags } from '../src/supervisor/v8-flags.ts';
+import { setServingV8Flags, setStartupV8Flags } from '../src/supervisor/v8-flags.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
 import { AUTH_FILTER, BODY_FILTER, filterPath, HEADERS_FILTER, type BenchFilter } from './configs.ts';
 import { REQUEST_HEADERS as BENCH_REQUEST_HEADERS } from './load.ts';
 
 // The host runs here with the V8 flags the proxy's workers get (src/supervisor/v8-flags.ts).
-setProxyV8Flags();
+setStartupV8Flags();
+setServingV8Flags();
 
 const { values: flags } = parseArgs({
   options: {

@@ -16,6 +16,7 @@ import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
+import { setServingV8Flags } from './v8-flags.ts';
 import { newWorker, takeEarlyWorker, workerCode } from './worker-thread.ts';
 
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -193,6 +194,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     await Promise.all(slots.map((s) => s.worker?.terminate()));
     throw err;
   }
+  // Every worker serves: from here on TurboFan optimizes request code (v8-flags.ts).
+  setServingV8Flags();
 
   const metrics = {
     async render(): Promise<string> {

@@ -7,7 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { freshBundle } from '../bundles.mjs';
-import { setProxyV8Flags } from './v8-flags.ts';
+import { setStartupV8Flags } from './v8-flags.ts';
 
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
 /**
@@ -29,7 +29,7 @@ export function workerCode(): 'bundle' | 'sources' {
 
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
 export function newWorker(): Worker {
-  setProxyV8Flags();
+  setStartupV8Flags();
   return new Worker(workerEntry(), { resourceLimits: WORKER_RESOURCE_LIMITS });
 }
 
