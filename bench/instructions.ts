@@ -258,7 +258,8 @@ function annotate(file: string, requests: number, top: number, perfMap: Array<[n
     if (m === null) break;
     let name = m[3]!;
     let object = basename(m[4] ?? '???');
-    const address = /^0x([0-9a-f]+)$/.exec(name);
+    // callgrind marks a function's recursion levels with 'N (`0x…'2`): the same code.
+    const address = /^0x([0-9a-f]+)(?:'\d+)?$/.exec(name);
     const jit = address === null ? null : jitName(perfMap, parseInt(address[1]!, 16));
     if (jit !== null) {
       name = jit;
