@@ -79,9 +79,9 @@ export class FilterHandle {
     this.#group = group;
     this.failOpen = group?.specs.find((s) => s.name === name)?.failOpen ?? false;
     // Unknown without a module (an unknown name): assume yes, the slot decides at call time.
-    this.requestBody = group?.module.exportNames.has('proxy_on_request_body') ?? true;
-    this.responseBody = group?.module.exportNames.has('proxy_on_response_body') ?? true;
     const exportNames = group?.module.exportNames;
+    this.requestBody = exportNames?.has('proxy_on_request_body') ?? true;
+    this.responseBody = exportNames?.has('proxy_on_response_body') ?? true;
     this.responseCallbacks = exportNames === undefined || RESPONSE_CALLBACKS.some((name) => exportNames.has(name));
   }
 
