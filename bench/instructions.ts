@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
 import { requestsRound, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
+import { costChanges, parseAnnotateRow, type FunctionCost } from './callgrind-annotate.ts';
 import { estimatedCycles, markdownTable, median } from './report.ts';
 import type { RunningServer } from './servers.ts';
 
@@ -62,9 +63,12 @@ if (flags.help) {
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
                   over fresh connections (default 40000)
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
-                  print the top functions by self instructions of each row's serving
-                  thread, in its cheapest round
-  --top N         how many functions --annotate prints per row (default 15)
+                  print the top functions by self instructions (with --cache-sim: by
+                  estimated cycles) of each row's serving thread, in its cheapest round;
+                  with sluice-0 and sluice-3 both measured, also the functions whose cost
+                  grew most from one to the other (where the filters' cost goes)
+  --top N         how many functions --annotate prints per row and in the comparison
+                  (default 15)
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
 `);
@@ -179,6 +183,12 @@ const CACHE_EVENTS: ReadonlyArray<[string, string]> = [
   ['DLmw', 'L2 data write misses'],
 ];
 
+/** With --annotate: each row's functions and their cost per request (for the comparison below). */
+const functionCosts = new Map<string, FunctionCost[]>();
+
+/** The rows the per-function comparison sets side by side: the filters' cost over the bare proxy. */
+const COMPARED: readonly [string, string] = ['sluice-0', 'sluice-3'];
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Asks every process for a dump and waits for its files; returns each process's threads. */
@@ -212,9 +222,12 @@ function allOk(round: RequestsRound, what: string): number {
 interface TopFunction {
   /** Self instructions per request. */
   perRequest: number;
+  /** Share of the thread's instructions. */
   percent: number;
   name: string;
   object: string;
+  /** With --cache-sim: self estimated cycles per request (estimatedCycles of its own misses). */
+  cycles?: number;
 }
 
 /** A V8 perf map (`--perf-basic-prof`): JIT code address ranges and their names, sorted. */
@@ -242,22 +255,27 @@ function jitName(map: Array<[number, number, string]>, address: number): string 
 }
 
 /**
- * The top self-cost functions of a dump, from callgrind_annotate's function list. JIT code
+ * Every function of a dump with its self cost per request, from callgrind_annotate's function
+ * list, most costly first (by estimated cycles with --cache-sim, else by instructions). JIT code
  * appears there as bare addresses: named through the server's perf map when there is one
  * (several code objects of one function add up).
  */
-function annotate(file: string, requests: number, top: number, perfMap: Array<[number, number, string]>): TopFunction[] {
-  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--show=Ir', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
+function annotate(file: string, requests: number, perfMap: Array<[number, number, string]>): TopFunction[] {
+  const events = options.cacheSim ? ['Ir', ...CACHE_EVENTS.map(([name]) => name)] : ['Ir'];
+  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', `--show=${events.join(',')}`, '--sort=Ir', file], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   if (run.error !== undefined || run.status !== 0) throw new Error(`callgrind_annotate failed: ${run.error?.message ?? run.stderr}`);
   const lines = run.stdout.split('\n');
   const start = lines.findIndex((l) => /\bfile:function\s*$/.test(l));
+  const totalIr = Number(/^summary:\s+(\d+)/m.exec(readFileSync(file, 'latin1'))?.[1] ?? Number.NaN);
   const byName = new Map<string, TopFunction>();
-  // "33,454,439 ( 5.94%)  ???:Builtins_LoadIC [/path/to/node]"
   for (const line of lines.slice(start + 2)) {
-    const m = /^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(?:\?\?\?:)?(.*?)(?:\s+\[(.*)\])?\s*$/.exec(line);
-    if (m === null) break;
-    let name = m[3]!;
-    let object = basename(m[4] ?? '???');
+    const row = parseAnnotateRow(line, events.length);
+    if (row === null) break;
+    let name = row.name;
+    let object = basename(row.object === '' ? '???' : row.object);
     // callgrind marks a function's recursion levels with 'N (`0x…'2`): the same code.
     const address = /^0x([0-9a-f]+)(?:'\d+)?$/.exec(name);
     const jit = address === null ? null : jitName(perfMap, parseInt(address[1]!, 16));
@@ -265,15 +283,15 @@ function annotate(file: string, requests: number, top: number, perfMap: Array<[n
       name = jit;
       object = 'JIT';
     }
-    const seen = byName.get(name);
-    const perRequest = Number(m[1]!.replace(/,/g, '')) / requests;
-    if (seen === undefined) byName.set(name, { perRequest, percent: Number(m[2]), name, object });
-    else {
-      seen.perRequest += perRequest;
-      seen.percent += Number(m[2]);
-    }
+    const perRequest = row.counts.map((n) => n / requests);
+    const misses = Object.fromEntries(events.slice(1).map((event, i) => [event, perRequest[i + 1]!]));
+    const seen = byName.get(name) ?? { perRequest: 0, percent: 0, name, object, ...(options.cacheSim ? { cycles: 0 } : {}) };
+    seen.perRequest += perRequest[0]!;
+    seen.percent += (100 * row.counts[0]!) / totalIr;
+    if (seen.cycles !== undefined) seen.cycles += estimatedCycles(perRequest[0]!, misses);
+    byName.set(name, seen);
   }
-  return [...byName.values()].sort((a, b) => b.perRequest - a.perRequest).slice(0, top);
+  return [...byName.values()].sort((a, b) => (b.cycles ?? b.perRequest) - (a.cycles ?? a.perRequest));
 }
 
 /** Instructions in thousands. */
@@ -369,7 +387,9 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
       if (file !== undefined) {
         // Read before the server stops, while the map still describes its code.
         const perfMap = readPerfMap(`/tmp/perf-${servingKey.split('/')[0]}.map`);
-        result.top = annotate(file.file, cheapest.answered, options.top, perfMap);
+        const all = annotate(file.file, cheapest.answered, perfMap);
+        functionCosts.set(config.name, all.map((f) => ({ name: f.name, instructions: f.perRequest, cycles: f.cycles ?? f.perRequest })));
+        result.top = all.slice(0, options.top);
       }
     }
   } finally {
@@ -488,16 +508,38 @@ function cacheTable(results: readonly RowResult[]): string {
 
 function topLines(results: readonly RowResult[]): string {
   const parts: string[] = [];
+  const short = (name: string) => (name.length > 110 ? `${name.slice(0, 107)}...` : name);
   for (const r of results) {
     if (r.top === undefined) continue;
-    parts.push(`${r.name}: serving thread's top functions by self instructions per request, cheapest round (JIT code named from the perf map; Node-based rows)`);
+    const order = options.cacheSim ? 'self estimated cycles (first column; instructions beside it)' : 'self instructions';
+    parts.push(`${r.name}: serving thread's top functions by ${order} per request, cheapest round (JIT code named from the perf map; Node-based rows)`);
     for (const f of r.top) {
-      const name = f.name.length > 110 ? `${f.name.slice(0, 107)}...` : f.name;
-      parts.push(`  ${f.perRequest.toFixed(0).padStart(7)}  ${f.percent.toFixed(2).padStart(5)}%  ${name}  [${f.object}]`);
+      const cycles = f.cycles === undefined ? '' : `${f.cycles.toFixed(0).padStart(7)}  `;
+      parts.push(`  ${cycles}${f.perRequest.toFixed(0).padStart(7)}  ${f.percent.toFixed(2).padStart(5)}%  ${short(f.name)}  [${f.object}]`);
     }
     parts.push('');
   }
+  const comparison = filterCostByFunction();
+  if (comparison !== null) {
+    const [a, b] = COMPARED;
+    const unit = options.cacheSim ? 'estimated cycles' : 'instructions';
+    parts.push(
+      `Where ${b} spends more than ${a}: the functions whose self ${unit} per request grew the most (${unit}, then instructions).`,
+      'TurboFan inlines differently in each row, so part of a function\'s change can be its caller\'s; the total is exact.',
+    );
+    for (const c of comparison.top) parts.push(`  ${signed(c.cycles).padStart(7)}  ${signed(c.instructions).padStart(7)}  ${short(c.name)}`);
+    parts.push(`  ${signed(comparison.total.cycles).padStart(7)}  ${signed(comparison.total.instructions).padStart(7)}  total over every function`, '');
+  }
   return parts.join('\n');
+}
+
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(0)}`;
+
+/** The per-function comparison of COMPARED, when --annotate measured both rows. */
+function filterCostByFunction(): ReturnType<typeof costChanges> | null {
+  const a = functionCosts.get(COMPARED[0]);
+  const b = functionCosts.get(COMPARED[1]);
+  return a === undefined || b === undefined ? null : costChanges(a, b, options.top);
 }
 
 async function main(): Promise<void> {
@@ -550,6 +592,7 @@ async function main(): Promise<void> {
     unit: 'instructions per request (callgrind Ir): all threads of the server process, and its serving thread alone',
     results,
     derived,
+    ...(functionCosts.size > 0 ? { filterCostByFunction: filterCostByFunction() } : {}),
   };
   mkdirSync(options.out, { recursive: true });
   const jsonFile = join(options.out, `instructions-${date.replace(/[:.]/g, '-')}.json`);
