@@ -143,8 +143,11 @@ export class HttpStream {
     for (let i = 0; i < n; i++) slots[i]!.requestStage = this.requestPipeline.stages[i]!;
     // Response stages run in encoder order (last filter first), and only for filters with a
     // response callback: a stage that would call nothing costs every response frame a pass.
-    const responseSlots: FilterSlot[] = [];
-    for (let i = n - 1; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots.push(slots[i]!);
+    // Sized before it is filled: pushing onto [] grows a fresh backing store on every request.
+    let m = 0;
+    for (let i = 0; i < n; i++) if (handles[i]!.responseCallbacks) m++;
+    const responseSlots = new Array<FilterSlot>(m);
+    for (let i = n - 1, j = 0; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots[j++] = slots[i]!;
     this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
     for (let j = 0; j < responseSlots.length; j++) responseSlots[j]!.responseStage = this.responsePipeline.stages[j]!;
     this.requestPipeline.setSource(new RequestSource(req));
