@@ -523,12 +523,15 @@ function topLines(results: readonly RowResult[]): string {
   if (comparison !== null) {
     const [a, b] = COMPARED;
     const unit = options.cacheSim ? 'estimated cycles' : 'instructions';
+    // Without --cache-sim a function's cycles are its instructions: one column says it all.
+    const columns = (c: { cycles: number; instructions: number }) =>
+      options.cacheSim ? `${signed(c.cycles).padStart(7)}  ${signed(c.instructions).padStart(7)}` : signed(c.instructions).padStart(7);
     parts.push(
-      `Where ${b} spends more than ${a}: the functions whose self ${unit} per request grew the most (${unit}, then instructions).`,
+      `Where ${b} spends more than ${a}: the functions whose self ${unit} per request grew the most${options.cacheSim ? ' (estimated cycles, then instructions)' : ''}.`,
       'TurboFan inlines differently in each row, so part of a function\'s change can be its caller\'s; the total is exact.',
     );
-    for (const c of comparison.top) parts.push(`  ${signed(c.cycles).padStart(7)}  ${signed(c.instructions).padStart(7)}  ${short(c.name)}`);
-    parts.push(`  ${signed(comparison.total.cycles).padStart(7)}  ${signed(comparison.total.instructions).padStart(7)}  total over every function`, '');
+    for (const c of comparison.top) parts.push(`  ${columns(c)}  ${short(c.name)}`);
+    parts.push(`  ${columns(comparison.total)}  total over every function`, '');
   }
   return parts.join('\n');
 }
