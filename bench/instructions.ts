@@ -260,16 +260,15 @@ function jitName(map: Array<[number, number, string]>, address: number): string 
  * appears there as bare addresses: named through the server's perf map when there is one
  * (several code objects of one function add up).
  */
-function annotate(file: string, requests: number, perfMap: Array<[number, number, string]>): TopFunction[] {
+function annotate(dump: ThreadDump, requests: number, perfMap: Array<[number, number, string]>): TopFunction[] {
   const events = options.cacheSim ? ['Ir', ...CACHE_EVENTS.map(([name]) => name)] : ['Ir'];
-  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', `--show=${events.join(',')}`, '--sort=Ir', file], {
+  const run = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', `--show=${events.join(',')}`, '--sort=Ir', dump.file], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
   });
   if (run.error !== undefined || run.status !== 0) throw new Error(`callgrind_annotate failed: ${run.error?.message ?? run.stderr}`);
   const lines = run.stdout.split('\n');
   const start = lines.findIndex((l) => /\bfile:function\s*$/.test(l));
-  const totalIr = Number(/^summary:\s+(\d+)/m.exec(readFileSync(file, 'latin1'))?.[1] ?? Number.NaN);
   const byName = new Map<string, TopFunction>();
   for (const line of lines.slice(start + 2)) {
     const row = parseAnnotateRow(line, events.length);
@@ -287,7 +286,7 @@ function annotate(file: string, requests: number, perfMap: Array<[number, number
     const misses = Object.fromEntries(events.slice(1).map((event, i) => [event, perRequest[i + 1]!]));
     const seen = byName.get(name) ?? { perRequest: 0, percent: 0, name, object, ...(options.cacheSim ? { cycles: 0 } : {}) };
     seen.perRequest += perRequest[0]!;
-    seen.percent += (100 * row.counts[0]!) / totalIr;
+    seen.percent += (100 * row.counts[0]!) / dump.total;
     if (seen.cycles !== undefined) seen.cycles += estimatedCycles(perRequest[0]!, misses);
     byName.set(name, seen);
   }
@@ -387,7 +386,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
       if (file !== undefined) {
         // Read before the server stops, while the map still describes its code.
         const perfMap = readPerfMap(`/tmp/perf-${servingKey.split('/')[0]}.map`);
-        const all = annotate(file.file, cheapest.answered, perfMap);
+        const all = annotate(file, cheapest.answered, perfMap);
         functionCosts.set(config.name, all.map((f) => ({ name: f.name, instructions: f.perRequest, cycles: f.cycles ?? f.perRequest })));
         result.top = all.slice(0, options.top);
       }
