@@ -47,23 +47,44 @@ export interface CostChange {
 }
 
 /**
+ * A JIT function's name without where it came from (`JS:*'_resume file:///…/worker.mjs:13979:21`
+ * becomes `JS:*'_resume`): the same function is named after its bundle in one row and after its
+ * module under node_modules in another, so rows match on the name alone. Others stay as they are.
+ */
+export function functionKey(name: string): string {
+  return name.startsWith('JS:') ? name.replace(/\s+(?:file:\/\/|node:|\/)\S*$/, '') : name;
+}
+
+/**
  * The functions whose estimated cycles grew the most from `a` to `b`, largest first, and the
- * total change over every function. A function absent from one side counts 0 there: TurboFan
- * inlines differently in different rows, so one row's cost can sit in a caller in the other.
+ * total change over every function. Functions are matched by `functionKey`, so same-named
+ * functions of a row add up; each change is shown under the full name of its costliest function
+ * in `b` (else in `a`). A function absent from one side counts 0 there: TurboFan inlines
+ * differently in different rows, so one row's cost can sit in a caller in the other.
  */
 export function costChanges(a: readonly FunctionCost[], b: readonly FunctionCost[], top: number): { top: CostChange[]; total: CostChange } {
-  const changes = new Map<string, CostChange>();
-  const add = (list: readonly FunctionCost[], sign: number) => {
+  // Per key: the change so far, and the function whose name shows it (its row and its cycles).
+  const changes = new Map<string, { change: CostChange; fromB: boolean; shownCycles: number }>();
+  const add = (list: readonly FunctionCost[], fromB: boolean) => {
+    const sign = fromB ? 1 : -1;
     for (const f of list) {
-      const c = changes.get(f.name) ?? { name: f.name, instructions: 0, cycles: 0 };
-      c.instructions += sign * f.instructions;
-      c.cycles += sign * f.cycles;
-      changes.set(f.name, c);
+      const key = functionKey(f.name);
+      let entry = changes.get(key);
+      if (entry === undefined) {
+        entry = { change: { name: f.name, instructions: 0, cycles: 0 }, fromB, shownCycles: f.cycles };
+        changes.set(key, entry);
+      } else if ((fromB && !entry.fromB) || (fromB === entry.fromB && f.cycles > entry.shownCycles)) {
+        entry.change.name = f.name;
+        entry.fromB = fromB;
+        entry.shownCycles = f.cycles;
+      }
+      entry.change.instructions += sign * f.instructions;
+      entry.change.cycles += sign * f.cycles;
     }
   };
-  add(a, -1);
-  add(b, 1);
-  const all = [...changes.values()];
+  add(a, false);
+  add(b, true);
+  const all = [...changes.values()].map((e) => e.change);
   const total = all.reduce((t, c) => ({ name: 'total', instructions: t.instructions + c.instructions, cycles: t.cycles + c.cycles }), {
     name: 'total',
     instructions: 0,

@@ -14,7 +14,8 @@
 // the median stands beside it. Threads are dumped separately (--separate-threads=yes), and the
 // serving thread alone (the event loop running the proxy) is reported too: it is steadier.
 //
-// Flags: --only a,b --rounds N --requests N --warmup N --annotate --top N --out DIR
+// Flags: --only a,b --rounds N --requests N --connections N --cache-sim --warmup N --annotate
+// --top N --compare a,b --out DIR (see --help)
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     annotate: { type: 'boolean', default: false },
     top: { type: 'string' },
+    compare: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -69,6 +71,8 @@ if (flags.help) {
                   grew most from one to the other (where the filters' cost goes)
   --top N         how many functions --annotate prints per row and in the comparison
                   (default 15)
+  --compare a,b   the two rows --annotate compares (default sluice-0,sluice-3; e.g.
+                  undici,sluice-0 for what the bare proxy adds to the minimal one)
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
 `);
@@ -93,8 +97,20 @@ const options = {
   warmupConnections: 8,
   annotate: flags.annotate,
   top: count(flags.top, 15, 'top'),
+  compare: compareArg(flags.compare),
   out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
 };
+
+/** The two rows of --compare (default: the filters' cost over the bare proxy). */
+function compareArg(text: string | undefined): readonly [string, string] {
+  if (text === undefined) return ['sluice-0', 'sluice-3'];
+  const rows = text.split(',').map((s) => s.trim());
+  if (rows.length !== 2 || rows.some((r) => r === '')) {
+    process.stderr.write(`bench:instructions: --compare takes two rows, a,b (got ${JSON.stringify(text)})\n`);
+    process.exit(2);
+  }
+  return [rows[0]!, rows[1]!];
+}
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -185,9 +201,6 @@ const CACHE_EVENTS: ReadonlyArray<[string, string]> = [
 
 /** With --annotate: each row's functions and their cost per request (for the comparison below). */
 const functionCosts = new Map<string, FunctionCost[]>();
-
-/** The rows the per-function comparison sets side by side: the filters' cost over the bare proxy. */
-const COMPARED: readonly [string, string] = ['sluice-0', 'sluice-3'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -518,9 +531,9 @@ function topLines(results: readonly RowResult[]): string {
     }
     parts.push('');
   }
-  const comparison = filterCostByFunction();
+  const comparison = costByFunction();
   if (comparison !== null) {
-    const [a, b] = COMPARED;
+    const [a, b] = options.compare;
     const unit = options.cacheSim ? 'estimated cycles' : 'instructions';
     // Without --cache-sim a function's cycles are its instructions: one column says it all.
     const columns = (c: { cycles: number; instructions: number }) =>
@@ -537,10 +550,10 @@ function topLines(results: readonly RowResult[]): string {
 
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(0)}`;
 
-/** The per-function comparison of COMPARED, when --annotate measured both rows. */
-function filterCostByFunction(): ReturnType<typeof costChanges> | null {
-  const a = functionCosts.get(COMPARED[0]);
-  const b = functionCosts.get(COMPARED[1]);
+/** The per-function comparison of the --compare rows, when --annotate measured both. */
+function costByFunction(): ReturnType<typeof costChanges> | null {
+  const a = functionCosts.get(options.compare[0]);
+  const b = functionCosts.get(options.compare[1]);
   return a === undefined || b === undefined ? null : costChanges(a, b, options.top);
 }
 
@@ -594,7 +607,7 @@ async function main(): Promise<void> {
     unit: 'instructions per request (callgrind Ir): all threads of the server process, and its serving thread alone',
     results,
     derived,
-    ...(functionCosts.size > 0 ? { filterCostByFunction: filterCostByFunction() } : {}),
+    ...(functionCosts.size > 0 ? { costByFunction: { compared: options.compare, ...costByFunction() } } : {}),
   };
   mkdirSync(options.out, { recursive: true });
   const jsonFile = join(options.out, `instructions-${date.replace(/[:.]/g, '-')}.json`);

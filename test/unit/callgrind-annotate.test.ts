@@ -2,7 +2,7 @@
 // from real output (Node 24 under callgrind 3.19 with --cache-sim=yes).
 
 import { describe, expect, it } from 'vitest';
-import { costChanges, parseAnnotateRow } from '../../bench/callgrind-annotate.ts';
+import { costChanges, functionKey, parseAnnotateRow } from '../../bench/callgrind-annotate.ts';
 
 describe('callgrind_annotate function rows', () => {
   it('read one count per event, with percentages, bare numbers and dots', () => {
@@ -59,5 +59,26 @@ describe('per-function comparison of two rows', () => {
       { name: 'shared', instructions: 100, cycles: 100 },
     ]);
     expect(total).toEqual({ name: 'total', instructions: 310, cycles: 1720 });
+  });
+});
+
+describe('matching functions across rows', () => {
+  it('drop where a JIT function came from, so a bundle and node_modules name the same function alike', () => {
+    expect(functionKey("JS:*'_resume file:///work/main/build/worker/worker.mjs:13979:21")).toBe("JS:*'_resume");
+    expect(functionKey("JS:*'_resume /work/main/node_modules/undici/lib/dispatcher/client.js:589:18")).toBe("JS:*'_resume");
+    expect(functionKey("JS:*'processHeader node:_http_outgoing:575:23")).toBe("JS:*'processHeader");
+    expect(functionKey('JS:wasm-function[20]-20-turbofan')).toBe('JS:wasm-function[20]-20-turbofan');
+    expect(functionKey('Builtins_LoadIC')).toBe('Builtins_LoadIC');
+  });
+
+  it('compare the same function under two names, and show it under the second row\'s costliest name', () => {
+    const a = [{ name: "JS:*'_resume /work/main/node_modules/undici/lib/dispatcher/client.js:589:18", instructions: 2000, cycles: 5000 }];
+    const b = [
+      { name: "JS:*'_resume file:///work/main/build/worker/worker.mjs:13979:21", instructions: 2100, cycles: 5600 },
+      { name: "JS:*'_resume file:///work/main/build/worker/worker.mjs:20000:3", instructions: 10, cycles: 30 },
+    ];
+    expect(costChanges(a, b, 5).top).toEqual([
+      { name: "JS:*'_resume file:///work/main/build/worker/worker.mjs:13979:21", instructions: 110, cycles: 630 },
+    ]);
   });
 });
