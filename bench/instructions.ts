@@ -67,12 +67,13 @@ if (flags.help) {
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
                   print the top functions by self instructions (with --cache-sim: by
                   estimated cycles) of each row's serving thread, in its cheapest round;
-                  with sluice-0 and sluice-3 both measured, also the functions whose cost
-                  grew most from one to the other (where the filters' cost goes)
+                  with both --compare rows measured, also the functions whose cost grew
+                  most from the first to the second (by default where the filters' cost goes)
   --top N         how many functions --annotate prints per row and in the comparison
                   (default 15)
   --compare a,b   the two rows --annotate compares (default sluice-0,sluice-3; e.g.
-                  undici,sluice-0 for what the bare proxy adds to the minimal one)
+                  undici,sluice-0 for what the bare proxy adds to the minimal one); both
+                  must be among the rows measured
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
 `);
@@ -569,6 +570,11 @@ async function main(): Promise<void> {
   const unknown = options.only.filter((n) => !configs.some((c) => c.name === n));
   if (unknown.length > 0) throw new Error(`cannot measure ${unknown.join(', ')} (known: ${configs.map((c) => c.name).join(', ')})`);
   const chosen = options.only.map((n) => configs.find((c) => c.name === n)!);
+  if (flags.compare !== undefined) {
+    if (!options.annotate) throw new Error('--compare needs --annotate');
+    const missing = options.compare.filter((row) => !options.only.includes(row));
+    if (missing.length > 0) throw new Error(`--compare names ${missing.join(', ')}, which --only does not measure`);
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-instructions-'));
   const upstream = await startUpstream();
