@@ -13,13 +13,17 @@
 //
 // Flags: --only a,b (rows: log_level, get_value, get_pairs, add, replace, get_property,
 // get_buffer, filter10), --calls K (default 50000; a tenth of it for filter10), --json.
+// --profile NAME (with one row in --only): instead of the counts, where the optimised JS function
+// NAME (a host function such as proxy_get_header_map_value) spends its instructions, instruction
+// by instruction (bench/instruction-profile.ts).
 // Needs valgrind; without it, prints one line and exits 0.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { addressCosts, parseCodeListings, profile, type Profile } from './instruction-profile.ts';
 
 const ROWS: ReadonlyArray<[row: string, label: string]> = [
   ['log_level', 'proxy_get_log_level (the cheapest call)'],
@@ -37,6 +41,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     calls: { type: 'string', default: '50000' },
     json: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -53,6 +58,10 @@ if (unknown.length > 0) {
 }
 
 const ABI_BENCH = join(import.meta.dirname, 'abi.ts');
+if (flags.profile !== undefined && only?.length !== 1) {
+  process.stderr.write('bench:abi:instructions: --profile takes one row: --only ROW --profile FUNCTION\n');
+  process.exit(2);
+}
 
 /** Total instructions of one `--count` run under callgrind. */
 function countedRun(dir: string, row: string, calls: number): number {
@@ -72,12 +81,66 @@ function countedRun(dir: string, row: string, calls: number): number {
   return Number(summary[1]);
 }
 
+/**
+ * One run of `row` under callgrind with per-instruction counts, while V8 prints the optimised
+ * code of `name`: the profile of its costliest code object, or an error saying what is missing.
+ */
+function profileRun(dir: string, row: string, calls: number, name: string): Profile {
+  const out = join(dir, `${row}-profile.callgrind`);
+  // V8 prints the code through C stdio: to a pipe, what is still buffered at exit is lost.
+  const printed = join(dir, `${row}-code.txt`);
+  const fd = openSync(printed, 'w');
+  let run;
+  try {
+    run = spawnSync(
+      'valgrind',
+      ['--tool=callgrind', '--dump-instr=yes', '--fair-sched=yes', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`,
+        process.execPath, '--print-opt-code', `--print-opt-code-filter=${name}`, '--code-comments', ABI_BENCH, '--count', row, '--calls', String(calls)],
+      { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], maxBuffer: 64 << 20 },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  if (run.error !== undefined || run.status !== 0) throw new Error(`${row}: the profiled run failed (${run.error?.message ?? `exit ${run.status}`})`);
+  const listings = parseCodeListings(readFileSync(printed, 'utf8'), name);
+  if (listings.length === 0) throw new Error(`V8 printed no optimised code named ${name} (is it a function the row runs hot?)`);
+  const dump = readFileSync(`${out}-01`, 'utf8');
+  const profiles = listings.map((l) => profile(l, addressCosts(dump, l.start, l.start + l.size))).filter((p) => p !== null);
+  if (profiles.length === 0) throw new Error(`none of ${name}'s optimised code ran while counted`);
+  return profiles.reduce((a, b) => (b.entries * b.selfPerCall > a.entries * a.selfPerCall ? b : a));
+}
+
+function printProfile(row: string, name: string, p: Profile): void {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(import.meta.dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `profile-${name.replace(/[^\w.-]/g, '_')}-${stamp}.txt`);
+  const body = p.lines.map((l) => `${l.perCall.toFixed(2).padStart(6)} ${l.calleePerCall > 0 ? l.calleePerCall.toFixed(1).padStart(8) : ''.padStart(8)}  ${l.offset.padStart(5)}  ${l.text}`);
+  writeFileSync(file, `${name} in row ${row}: per call, times each instruction ran, the inclusive cost of calls made from it, offset, instruction\n\n${body.join('\n')}\n`);
+  const callees = p.lines.filter((l) => l.calleePerCall >= 1).sort((a, b) => b.calleePerCall - a.calleePerCall).slice(0, 8);
+  process.stdout.write(
+    `${name} (row ${row}): ${p.entries} calls counted; ${p.selfPerCall.toFixed(0)} instructions per call in its own code, ` +
+      `${p.calleesPerCall.toFixed(0)} in what it calls\n` +
+      callees.map((l) => `  ${l.calleePerCall.toFixed(0).padStart(6)}  at +${l.offset}: ${l.text}\n`).join('') +
+      `the annotated listing: ${file}\n`,
+  );
+}
+
 function main(): void {
   if (spawnSync('valgrind', ['--version']).status !== 0) {
     process.stdout.write('bench:abi:instructions: valgrind is not installed; nothing measured\n');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'sluice-abi-instructions-'));
+  if (flags.profile !== undefined) {
+    try {
+      const row = only![0]!;
+      printProfile(row, flags.profile, profileRun(dir, row, row === 'filter10' ? Math.floor(CALLS / 10) : CALLS, flags.profile));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     const results: Array<{ row: string; name: string; instructions: number }> = [];
     for (const [row, name] of ROWS) {
