@@ -157,16 +157,20 @@ export class GuestMemory {
     if (!this.inBounds(dataPtrPtr, 4) || !this.inBounds(sizePtr, 4)) return -1;
     const ptr = len === 0 ? 0 : this.#allocateFor(len);
     if (len !== 0 && ptr === 0) return -1;
-    // The out pointers were checked before the allocator ran, and memory only grows.
-    this.writeU32(dataPtrPtr, ptr);
-    this.writeU32(sizePtr, len);
+    // The out pointers were checked before the allocator ran, and memory only grows: written
+    // through the view without writeU32's second bounds check.
+    const view = this.view;
+    view.setUint32(dataPtrPtr >>> 0, ptr, true);
+    view.setUint32(sizePtr >>> 0, len, true);
     return ptr;
   }
 
   /** Allocates `len` bytes in the guest; 0 when the allocator fails or answers out of bounds. */
   #allocateFor(len: number): number {
     const ptr = this.allocate(len) >>> 0;
-    this.refresh(); // the allocator may have grown memory
+    // The allocator may have grown memory, which empties the views: refresh's own test, written
+    // out so the host functions that inline this need not call it (they had no budget left to).
+    if (this.bytes.length === 0 || this.#shared) this.refresh();
     if (ptr === 0 || ptr + len > this.bytes.length) return 0;
     return ptr;
   }
