@@ -63,13 +63,15 @@ if (flags.profile !== undefined && only?.length !== 1) {
   process.exit(2);
 }
 
+/** valgrind's arguments for every run here (the header says why each), writing to `out`. */
+const callgrind = (out: string) => ['--tool=callgrind', '--fair-sched=yes', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`];
+
 /** Total instructions of one `--count` run under callgrind. */
 function countedRun(dir: string, row: string, calls: number): number {
   const out = join(dir, `${row}-${calls}.callgrind`);
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--fair-sched=yes', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`,
-      process.execPath, ABI_BENCH, '--count', row, '--calls', String(calls)],
+    [...callgrind(out), process.execPath, ABI_BENCH, '--count', row, '--calls', String(calls)],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   if (run.error !== undefined || run.status !== 0) {
@@ -94,7 +96,7 @@ function profileRun(dir: string, row: string, calls: number, name: string): Prof
   try {
     run = spawnSync(
       'valgrind',
-      ['--tool=callgrind', '--dump-instr=yes', '--fair-sched=yes', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`,
+      [...callgrind(out), '--dump-instr=yes',
         process.execPath, '--print-opt-code', `--print-opt-code-filter=${name}`, '--code-comments', ABI_BENCH, '--count', row, '--calls', String(calls)],
       { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], maxBuffer: 64 << 20 },
     );

@@ -147,7 +147,7 @@ export class HttpStream {
     let m = 0;
     for (let i = 0; i < n; i++) if (handles[i]!.responseCallbacks) m++;
     const responseSlots = new Array<FilterSlot>(m);
-    for (let i = n - 1, j = 0; i >= 0; i--) if (slots[i]!.handle.responseCallbacks) responseSlots[j++] = slots[i]!;
+    for (let i = n - 1, j = 0; i >= 0; i--) if (handles[i]!.responseCallbacks) responseSlots[j++] = slots[i]!;
     this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
     for (let j = 0; j < responseSlots.length; j++) responseSlots[j]!.responseStage = this.responsePipeline.stages[j]!;
     this.requestPipeline.setSource(new RequestSource(req));
