@@ -6,18 +6,33 @@ import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
 import { lowerNameFromBytes } from '../abi/header-names.ts';
 
-/** Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
+/**
+ * Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward: connection,
+ * keep-alive, proxy-connection, te, trailer, transfer-encoding, upgrade, proxy-authenticate,
+ * proxy-authorization. A switch on the length, not a Set: every header of every request and
+ * response is checked, and a Set lookup first hashes the name (request names are fresh strings
+ * from toLowerCase, so the hash is computed anew each time).
+ */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 7:
+      return name === 'trailer' || name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    case 18:
+      return name === 'proxy-authenticate';
+    case 19:
+      return name === 'proxy-authorization';
+    default:
+      return false;
+  }
+}
 
 const NO_TOKENS: readonly string[] = [];
 
@@ -69,7 +84,7 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
     if (name === 'content-length') contentLength = Number(value);
     else if (name === 'transfer-encoding') chunked = true;
     else if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
-    if (HOP_BY_HOP.has(name)) continue;
+    if (isHopByHop(name)) continue;
     // Node's server already answered `100 Continue`; like Envoy, the expectation ends here.
     if (name === 'expect' && value.toLowerCase() === '100-continue') continue;
     names.push(name);
@@ -97,7 +112,7 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const rawName = rawHeaders[i]!;
       const name = typeof rawName === 'string' ? rawName.toLowerCase() : lowerNameFromBytes(rawName, 0, rawName.length);
-      if (HOP_BY_HOP.has(name)) {
+      if (isHopByHop(name)) {
         // Every Connection header counts (as Node joins them for requests), not just the last.
         if (name === 'connection') {
           const value = rawHeaders[i + 1]!.toString('latin1');
@@ -183,13 +198,13 @@ export function settleContentLength(headers: HeaderMap, wholeBody: number, edite
   }
 }
 
-/** Flat [name, value, ...] list without pseudo-headers and `omit`, for res.writeHead. */
-export function toRawList(map: HeaderMap, omit?: ReadonlySet<string>): string[] {
+/** Flat [name, value, ...] list without pseudo-headers and the names `omit` accepts, for res.writeHead. */
+export function toRawList(map: HeaderMap, omit?: (name: string) => boolean): string[] {
   const out: string[] = [];
   const { names, values } = map;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (name.charCodeAt(0) === 58 /* ':' */ || omit?.has(name)) continue;
+    if (name.charCodeAt(0) === 58 /* ':' */ || omit?.(name) === true) continue;
     out.push(name, values[i]!);
   }
   return out;
@@ -204,8 +219,4 @@ export function toTrailerObject(map: HeaderMap): Record<string, string> {
     out[name] = out[name] === undefined ? map.values[i]! : `${out[name]}, ${map.values[i]!}`;
   }
   return out;
-}
-
-export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name);
 }

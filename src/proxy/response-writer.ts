@@ -7,7 +7,14 @@ import type { Sink } from './pipeline.ts';
 import { isHopByHop, settleContentLength, toRawList, toTrailerObject } from './headers.ts';
 import type { HttpStream } from './stream.ts';
 
-const HOP_BY_HOP_OMIT: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+/**
+ * Response headers the client is not sent: the hop-by-hop ones (Node frames the message itself),
+ * except proxy-authenticate and proxy-authorization (18 and 19 characters), which a response
+ * may carry to its client (a 407's challenge).
+ */
+function omittedFromResponse(name: string): boolean {
+  return name.length < 18 && isHopByHop(name);
+}
 
 export class ResponseWriter implements Sink {
   readonly #stream: HttpStream;
@@ -72,7 +79,7 @@ export class ResponseWriter implements Sink {
     if (trailers !== null && trailers.size > 0 && finalLength === undefined) {
       headers.set('trailer', trailers.names.filter((n) => !isHopByHop(n)).join(', '));
     }
-    this.#res.writeHead(status, toRawList(headers, HOP_BY_HOP_OMIT));
+    this.#res.writeHead(status, toRawList(headers, omittedFromResponse));
   }
 
   /**

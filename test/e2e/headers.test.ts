@@ -113,6 +113,21 @@ describe('header editing', () => {
     }
   });
 
+  it('sends the client no hop-by-hop header a filter added to the response, but a proxy-authenticate', async () => {
+    const added = { upgrade: 'filter', 'keep-alive': 'filter', connection: 'filter', te: 'filter', trailer: 'filter', 'proxy-connection': 'filter', 'proxy-authenticate': 'Basic realm="filter"', 'x-kept': 'yes' };
+    const edited = await headersProxy(JSON.stringify({ response: { add: added } }));
+    try {
+      const res = await send(edited.url());
+      expect(res.status).toBe(200);
+      expect(res.header('x-kept')).toBe('yes');
+      expect(res.header('proxy-authenticate')).toBe('Basic realm="filter"');
+      // Node writes its own connection and keep-alive; none of the filter's values gets through.
+      for (const name of ['upgrade', 'keep-alive', 'connection', 'te', 'trailer', 'proxy-connection']) expect(res.all(name), name).not.toContain('filter');
+    } finally {
+      await edited.close();
+    }
+  });
+
   it('strips hop-by-hop headers and adds forwarding headers', async () => {
     await send(proxy.url(), { headers: [['connection', 'keep-alive, x-hop'], ['x-hop', 'gone'], ['x-request-id', 'rid-1']] });
     const got = upstream.requests.at(-1)!;
