@@ -33,6 +33,7 @@ const PAIRED_COMPARISONS: ReadonlyArray<readonly [string, string]> = [
   ['sluice-3', 'sluice-0'],
   ['sluice-0', 'undici'],
   ['sluice-1', 'sluice-0'],
+  ['sluice-3', 'http-proxy'],
 ];
 
 const { values: flags } = parseArgs({
