@@ -153,7 +153,7 @@ export class HttpStream {
     this.requestPipeline.setSource(new RequestSource(req));
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;
-    res.once('close', closeListener(this));
+    res.on('close', closeListener(this)); // 'close' comes once; once() would wrap the listener and remove it again
     req.on('error', ignore); // a client reset surfaces as res 'close'
     const idleTimeout = this.listener.config.streamIdleTimeoutMs;
     if (idleTimeout > 0) {
