@@ -178,7 +178,7 @@ export class FilterSlot implements StreamHost, StageFilter {
   }
 
   setProperty(path: readonly string[], value: Buffer): void {
-    this.stream.filterState.set(path.join('\0'), value);
+    (this.stream.filterState ??= new Map()).set(path.join('\0'), value);
   }
 
   continueStream(type: StreamType): void {

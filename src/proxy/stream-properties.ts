@@ -199,5 +199,5 @@ export function streamProperty(s: HttpStream, path: readonly string[]): Property
       return xdsProperty(s, root, path.slice(1));
   }
   // Anything else may have been set by a filter earlier in this request.
-  return s.filterState.get(path.join('\0'));
+  return s.filterState?.get(path.join('\0'));
 }

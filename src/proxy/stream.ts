@@ -58,8 +58,8 @@ export class HttpStream {
   requestTrailers: HeaderMap | null = null;
   responseHeaders: HeaderMap | null = null;
   responseTrailers: HeaderMap | null = null;
-  /** Values written with proxy_set_property during this request. */
-  readonly filterState = new Map<string, Buffer>();
+  /** Values written with proxy_set_property during this request; made by the first (most requests have none). */
+  filterState: Map<string, Buffer> | null = null;
   route: CompiledRoute<FilterHandle> | undefined;
   slots: FilterSlot[] = [];
   requestPipeline!: Pipeline;
@@ -93,7 +93,8 @@ export class HttpStream {
   #upstreamStartedAt = 0;
   /** Response body bytes still expected per Content-Length (-1: unknown, chunked). */
   #upstreamRemaining = -1;
-  readonly #traps: string[] = [];
+  /** Filters that trapped during this request (for the access log); made by the first. */
+  #traps: string[] | null = null;
   /** Expiring (deadlines.ts), for the idle timeout: when it may next be due, and where it is tracked. */
   deadline = Infinity;
   deadlineSlot = -1;
@@ -154,7 +155,8 @@ export class HttpStream {
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;
     res.on('close', closeListener(this)); // 'close' comes once; once() would wrap the listener and remove it again
-    req.on('error', ignore); // a client reset surfaces as res 'close'
+    // No 'error' listener on req: Node emits a request's error only to listeners it has (a
+    // client reset surfaces as res 'close'), and adding one cost every request an addListener.
     const idleTimeout = this.listener.config.streamIdleTimeoutMs;
     if (idleTimeout > 0) {
       this.#lastActive = streamIdleDeadlines.now;
@@ -243,7 +245,7 @@ export class HttpStream {
   }
 
   noteTrap(filter: string): void {
-    this.#traps.push(filter);
+    (this.#traps ??= []).push(filter);
     this.listener.metrics.filterTrap(filter);
   }
 
@@ -469,7 +471,7 @@ export class HttpStream {
           details: this.codeDetails,
           bytes_in: this.bytesReceived,
           bytes_out: this.bytesSent,
-          ...(this.#traps.length > 0 ? { traps: this.#traps } : {}),
+          ...(this.#traps !== null ? { traps: this.#traps } : {}),
         },
       },
       'request',
@@ -635,8 +637,6 @@ class RequestSource implements FlowSource {
     this.#req.resume();
   }
 }
-
-function ignore(): void {}
 
 /** Made outside HttpStream.start so the listener's context holds the stream and nothing else. */
 function closeListener(stream: HttpStream): () => void {
