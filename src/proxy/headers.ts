@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
 import { lowerNameFromBytes } from '../abi/header-names.ts';
+import { headerValueFromBytes } from './header-values.ts';
 
 /**
  * Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward: connection,
@@ -120,8 +121,9 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
         }
         continue;
       }
+      const rawValue = rawHeaders[i + 1]!;
       names.push(name);
-      values.push(rawHeaders[i + 1]!.toString('latin1'));
+      values.push(typeof rawValue === 'string' ? rawValue : headerValueFromBytes(name, rawValue));
     }
   }
   const headers = new HeaderMap(names, values);
