@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
-import { lowerNameFromBytes } from '../abi/header-names.ts';
+import { lowerNameFromBytes, nameEqualsBytes } from '../abi/header-names.ts';
 import { headerValueFromBytes } from './header-values.ts';
 
 /**
@@ -116,7 +116,10 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
       if (isHopByHop(name)) {
         // Every Connection header counts (as Node joins them for requests), not just the last.
         if (name === 'connection') {
-          const value = rawHeaders[i + 1]!.toString('latin1');
+          const raw = rawHeaders[i + 1]!;
+          // The usual values name no header: skip decoding them (a latin1Slice call each).
+          if (typeof raw !== 'string' && (nameEqualsBytes('keep-alive', raw, 0, raw.length) || nameEqualsBytes('close', raw, 0, raw.length))) continue;
+          const value = raw.toString('latin1');
           connection = connection === undefined ? value : `${connection}, ${value}`;
         }
         continue;

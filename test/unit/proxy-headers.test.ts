@@ -142,6 +142,16 @@ describe('responseHeaderMap', () => {
     ]);
   });
 
+  it('reads Connection from Buffers: keep-alive and close list no names, anything else does', () => {
+    const raw = (pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+    const kept = responseHeaderMap(200, raw(['Connection', 'Keep-Alive', 'Connection', 'CLOSE', 'X-A', '1']));
+    expect(kept.pairs()).toEqual([[':status', '200'], ['x-a', '1']]);
+    const listed = responseHeaderMap(200, raw(['Connection', 'keep-alive', 'Connection', 'x-a', 'X-A', '1', 'X-B', '2']));
+    expect(listed.pairs()).toEqual([[':status', '200'], ['x-b', '2']]);
+    const close = responseHeaderMap(200, raw(['Connection', 'close, x-b', 'X-A', '1', 'X-B', '2']));
+    expect(close.pairs()).toEqual([[':status', '200'], ['x-a', '1']]);
+  });
+
   it('null raw headers give only :status', () => {
     expect(responseHeaderMap(204, null).pairs()).toEqual([[':status', '204']]);
   });
