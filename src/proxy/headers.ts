@@ -138,31 +138,17 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
  * Names a request map may hold that must not go upstream as they are: hop-by-hop headers (the
  * client's never got in; these are ones a filter added, and undici refuses several of them),
  * `expect` (undici refuses it; Node already answered the client's), and `host` (the Host sent
- * is :authority's, or the value of a `host` entry a filter set). A switch on the length keeps
- * this to a compare or two per header.
+ * is :authority's, or the value of a `host` entry a filter set). Like isHopByHop, a compare or
+ * two per header: no hop-by-hop name has 4 or 6 characters.
  */
 function notForwardedUpstream(name: string): boolean {
   switch (name.length) {
-    case 2:
-      return name === 'te';
     case 4:
       return name === 'host';
     case 6:
       return name === 'expect';
-    case 7:
-      return name === 'upgrade' || name === 'trailer';
-    case 10:
-      return name === 'connection' || name === 'keep-alive';
-    case 16:
-      return name === 'proxy-connection';
-    case 17:
-      return name === 'transfer-encoding';
-    case 18:
-      return name === 'proxy-authenticate';
-    case 19:
-      return name === 'proxy-authorization';
     default:
-      return false;
+      return isHopByHop(name);
   }
 }
 
