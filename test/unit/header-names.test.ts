@@ -67,6 +67,14 @@ describe('header names matched as bytes', () => {
     expect(headerNameFromBytes(bytesOf(`${long} `), 3, long.length + 1)).toBeNull();
   });
 
+  it('tells apart names in the same slot (bytes the slot does not sample), in any case', () => {
+    // Length 8: the slot samples bytes 0, 7, 4 and 2; these differ only at byte 3.
+    expect(headerNameFromBytes(bytesOf('X-AAAA-B'), 3, 8)).toBe('x-aaaa-b');
+    expect(headerNameFromBytes(bytesOf('x-abaa-b'), 3, 8)).toBe('x-abaa-b');
+    expect(headerNameFromBytes(bytesOf('X-ABAA-B'), 3, 8)).toBe('x-abaa-b');
+    expect(lowerNameFromBytes(bytesOf('x-aaaa-b'), 3, 8)).toBe('x-aaaa-b');
+  });
+
   it('the cache never holds a name that is not a token, whoever decoded it first', () => {
     // lowerNameFromBytes decodes anything (it also reads names undici parsed), but caches only names.
     expect(lowerNameFromBytes(bytesOf('Odd Name'), 3, 8)).toBe('odd name');
