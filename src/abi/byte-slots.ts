@@ -1,6 +1,7 @@
-// The slot of a short byte string in a small direct-mapped cache, computed from guest memory in
+// The slot of a short byte string in a small direct-mapped cache, computed from the bytes in
 // place: no string is made to look something up. Used for the caches of header names and of
-// property paths, whose keys a filter sends again on every request.
+// property paths, whose keys a filter sends again on every request, and of response header
+// values.
 
 /**
  * The slot (0..mask) of bytes[start, start+len), len ≥ 1, from the length and four sampled
@@ -17,4 +18,11 @@ export function sampledSlot(bytes: Uint8Array, start: number, len: number, mask:
   hash = Math.imul(hash ^ (bytes[start + (len >> 1)]! | 0x20), 0x01000193);
   hash = Math.imul(hash ^ (bytes[start + (len >> 2)]! | 0x20), 0x01000193);
   return (hash >>> 16) & mask;
+}
+
+/** Whether `key` (a cache's copy) holds exactly bytes[start, start+len): the check of a slot hit. */
+export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, len: number): boolean {
+  if (key.length !== len) return false;
+  for (let i = 0; i < len; i++) if (key[i] !== bytes[start + i]) return false;
+  return true;
 }

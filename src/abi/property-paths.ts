@@ -4,7 +4,7 @@
 // Buffer's latin1Slice, split) or keying a Map on the decoded string (hashing a new string per
 // call) cost about twice the instructions of the whole lookup (callgrind, Node 24).
 
-import { sampledSlot } from './byte-slots.ts';
+import { sameBytes, sampledSlot } from './byte-slots.ts';
 import { decodePropertyPath } from './pairs.ts';
 
 const SLOTS = 256; // a power of two
@@ -13,12 +13,6 @@ const CACHEABLE_LENGTH = 128;
 const EMPTY = new Uint8Array(0);
 const keys: Uint8Array[] = new Array<Uint8Array>(SLOTS).fill(EMPTY);
 const paths: Array<readonly string[]> = new Array<readonly string[]>(SLOTS).fill([]);
-
-function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, len: number): boolean {
-  if (key.length !== len) return false;
-  for (let i = 0; i < len; i++) if (key[i] !== bytes[start + i]) return false;
-  return true;
-}
 
 /**
  * The path in bytes[start, start+len) (in bounds) as its segments. Shared between callers:

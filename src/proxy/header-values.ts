@@ -8,7 +8,7 @@
 // credentials or per-client state (set-cookie, location, www-authenticate, any x-... header are
 // decoded every time), so the cache holds nothing a response was meant to keep to one client.
 
-import { sampledSlot } from '../abi/byte-slots.ts';
+import { sameBytes, sampledSlot } from '../abi/byte-slots.ts';
 
 const SLOTS = 256; // a power of two
 const CACHEABLE_LENGTH = 64;
@@ -43,19 +43,12 @@ export function valueIsShareable(name: string): boolean {
   }
 }
 
-/** Whether `cached` and bytes[0, len) hold the same bytes. */
-function sameBytes(cached: Uint8Array, bytes: Buffer, len: number): boolean {
-  if (cached.length !== len) return false;
-  for (let i = 0; i < len; i++) if (cached[i] !== bytes[i]) return false;
-  return true;
-}
-
 /** The value of header `name` (lower-case) as a latin1 string, from the cache when it may be. */
 export function headerValueFromBytes(name: string, bytes: Buffer): string {
   const len = bytes.length;
   if (len === 0 || len > CACHEABLE_LENGTH || !valueIsShareable(name)) return bytes.latin1Slice(0, len);
   const slot = sampledSlot(bytes, 0, len, SLOTS - 1);
-  if (sameBytes(cacheBytes[slot]!, bytes, len)) return cache[slot]!;
+  if (sameBytes(cacheBytes[slot]!, bytes, 0, len)) return cache[slot]!;
   const value = bytes.latin1Slice(0, len);
   cache[slot] = value;
   cacheBytes[slot] = new Uint8Array(bytes); // a copy: undici reuses its buffers
