@@ -2,12 +2,14 @@
 
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevelName } from './config/types.ts';
+import { batchedDestination } from './log-destination.ts';
 
 export function pinoLevel(level: LogLevelName): pino.Level {
   return level === 'critical' ? 'fatal' : level;
 }
 
+/** Logs to `destination`, by default to stdout in batches (log-destination.ts). */
 export function createLogger(level: LogLevelName, destination?: DestinationStream): Logger {
   const options = { level: pinoLevel(level), base: { pid: process.pid } };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? batchedDestination());
 }
