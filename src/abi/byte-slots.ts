@@ -20,6 +20,19 @@ export function sampledSlot(bytes: Uint8Array, start: number, len: number, mask:
   return (hash >>> 16) & mask;
 }
 
+/**
+ * sampledSlot over a latin1 string's char codes (len = s.length ≥ 1): a key has the same slot
+ * whether it comes as bytes or as a string, so both find what the other cached.
+ */
+export function sampledSlotOfString(s: string, len: number, mask: number): number {
+  let hash = Math.imul(len ^ 0x811c9dc5, 0x01000193);
+  hash = Math.imul(hash ^ (s.charCodeAt(0) | 0x20), 0x01000193);
+  hash = Math.imul(hash ^ (s.charCodeAt(len - 1) | 0x20), 0x01000193);
+  hash = Math.imul(hash ^ (s.charCodeAt(len >> 1) | 0x20), 0x01000193);
+  hash = Math.imul(hash ^ (s.charCodeAt(len >> 2) | 0x20), 0x01000193);
+  return (hash >>> 16) & mask;
+}
+
 /** Whether `key` (a cache's copy) holds exactly bytes[start, start+len): the check of a slot hit. */
 export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, len: number): boolean {
   if (key.length !== len) return false;

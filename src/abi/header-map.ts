@@ -5,6 +5,7 @@
 // The serialized form is cached and reused by every filter until someone modifies the map, so a
 // chain of filters that only reads headers serializes them once per request.
 
+import { headerNameFromString } from './header-names.ts';
 import { encodePairs, pairsByteLength, type Pair } from './pairs.ts';
 
 export class HeaderMap {
@@ -79,7 +80,7 @@ export class HeaderMap {
   }
 
   add(name: string, value: string): void {
-    this.addLowerCase(name.toLowerCase(), value);
+    this.addLowerCase(headerNameFromString(name), value);
   }
 
   /** `add` for a name that is already lower-case (the proxy's own: no toLowerCase per request). */
@@ -91,7 +92,7 @@ export class HeaderMap {
 
   /** Sets `name` to exactly one value: the first entry is overwritten, later ones removed. */
   set(name: string, value: string): void {
-    this.setLowerCase(name.toLowerCase(), value);
+    this.setLowerCase(headerNameFromString(name), value);
   }
 
   /** `set` for a name that is already lower-case. */
@@ -113,7 +114,7 @@ export class HeaderMap {
   }
 
   remove(name: string): void {
-    this.removeLowerCase(name.toLowerCase());
+    this.removeLowerCase(headerNameFromString(name));
   }
 
   /** `remove` for a name that is already lower-case. */
@@ -129,7 +130,7 @@ export class HeaderMap {
   }
 
   replaceAll(pairs: readonly Pair[]): void {
-    this.names = pairs.map((p) => p[0].toLowerCase());
+    this.names = pairs.map((p) => headerNameFromString(p[0]));
     this.values = pairs.map((p) => p[1]);
     this.#changed();
   }

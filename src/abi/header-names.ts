@@ -3,8 +3,8 @@
 // latin1Slice, then toLowerCase) costs several times the instructions of the compares below,
 // measured with callgrind on Node 24.
 
-import { sampledSlot } from './byte-slots.ts';
-import { isHeaderNameBytes } from './header-validation.ts';
+import { sampledSlot, sampledSlotOfString } from './byte-slots.ts';
+import { isHeaderName, isHeaderNameBytes } from './header-validation.ts';
 
 /**
  * Whether `name` (lower-case) equals bytes[start, start+len) compared case-insensitively (ASCII
@@ -20,9 +20,9 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
   return true;
 }
 
-// Response header names from undici arrive as Buffers, and names a guest adds come from its
-// memory; both repeat on every request: a small direct-mapped cache hands back the string made
-// last time for the same bytes. Measured on the
+// Response header names from undici arrive as Buffers, names a guest adds come from its memory,
+// request names from Node as fresh strings; all repeat on every request: a small direct-mapped
+// cache hands back the string made last time for the same name. Measured on the
 // proxy (callgrind, serving thread), this beats decoding each name afresh, although hashing in
 // JS costs more than the decode itself: the same string objects come back, with their hash
 // already computed, so the hop-by-hop Set lookup and later name compares get cheaper.
@@ -72,10 +72,46 @@ function fromSlot(bytes: Buffer, start: number, len: number, slot: number): stri
   const cached = cache[slot]!;
   if (nameEqualsBytes(cached, bytes, start, len)) return cached;
   if (!isHeaderNameBytes(bytes, start, len)) return null;
-  const name = bytes.latin1Slice(start, start + len).toLowerCase();
-  cache[slot] = name;
-  cacheWords[slot] = wordsOf(name);
-  return name;
+  return store(slot, bytes.latin1Slice(start, start + len).toLowerCase());
+}
+
+/**
+ * Puts a (valid, lower-case) name in `slot`, internalized: V8 keeps one copy of each
+ * internalized string, and compares two of them by address. The header maps' names, the
+ * guests' keys and the proxy's literals (internalized by the compiler) then meet as the same
+ * object: a name compare in a lookup no longer calls V8's StringEqual (~50 instructions each),
+ * and `proxy_get_header_map_value` costs ~130 instructions less (callgrind). Only a miss pays
+ * for it: a property key is internalized, and Object.keys hands it back.
+ */
+function store(slot: number, name: string): string {
+  const interned = Object.keys({ [name]: 0 })[0]!;
+  cache[slot] = interned;
+  cacheWords[slot] = wordsOf(interned);
+  return interned;
+}
+
+/** Whether `name` (lower-case) equals `s` compared case-insensitively (ASCII A-Z fold). */
+function nameEqualsString(name: string, s: string, len: number): boolean {
+  if (name.length !== len) return false;
+  for (let i = 0; i < len; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 0x20;
+    if (name.charCodeAt(i) !== c) return false;
+  }
+  return true;
+}
+
+/**
+ * A header name given as a string (Node's rawHeaders, a name the host or a config sets),
+ * lower-cased: the cached string when the name was seen before, as bytes or as a string.
+ * Anything that is not a valid header name is lower-cased and not cached.
+ */
+export function headerNameFromString(s: string): string {
+  const len = s.length;
+  if (len === 0 || len > CACHEABLE_LENGTH) return s.toLowerCase();
+  const slot = sampledSlotOfString(s, len, CACHE_SLOTS - 1);
+  if (nameEqualsString(cache[slot]!, s, len)) return cache[slot]!;
+  return isHeaderName(s) ? store(slot, s.toLowerCase()) : s.toLowerCase();
 }
 
 /**

@@ -4,15 +4,14 @@
 
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
-import { lowerNameFromBytes, nameEqualsBytes } from '../abi/header-names.ts';
+import { headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../abi/header-names.ts';
 import { headerValueFromBytes } from './header-values.ts';
 
 /**
  * Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward: connection,
  * keep-alive, proxy-connection, te, trailer, transfer-encoding, upgrade, proxy-authenticate,
  * proxy-authorization. A switch on the length, not a Set: every header of every request and
- * response is checked, and a Set lookup first hashes the name (request names are fresh strings
- * from toLowerCase, so the hash is computed anew each time).
+ * response is checked, and most are answered by the length alone, where a Set first hashes.
  */
 export function isHopByHop(name: string): boolean {
   switch (name.length) {
@@ -76,7 +75,7 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
   let contentLength = -1;
   let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+    const name = headerNameFromString(raw[i]!);
     const value = raw[i + 1]!;
     if (name === 'host') {
       if (values[0] === '') values[0] = value;
@@ -112,7 +111,7 @@ function rawHeaderMap(names: string[], values: string[], rawHeaders: Buffer[] | 
   if (rawHeaders !== null) {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const rawName = rawHeaders[i]!;
-      const name = typeof rawName === 'string' ? rawName.toLowerCase() : lowerNameFromBytes(rawName, 0, rawName.length);
+      const name = typeof rawName === 'string' ? headerNameFromString(rawName) : lowerNameFromBytes(rawName, 0, rawName.length);
       if (isHopByHop(name)) {
         // Every Connection header counts (as Node joins them for requests), not just the last.
         if (name === 'connection') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { guestHeaderName, headerNameFromBytes, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
+import { guestHeaderName, headerNameFromBytes, headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
 
 const bytesOf = (text: string, at = 3): Buffer => {
   const buf = Buffer.alloc(at + text.length + 2, 0x2e);
@@ -100,6 +100,38 @@ describe('header names matched as bytes', () => {
     for (let i = 2999; i >= 0; i--) {
       const name = `x-h${i}`;
       expect(lowerNameFromBytes(Buffer.from(name), 0, name.length)).toBe(name);
+    }
+  });
+
+  it('headerNameFromString lower-cases through the same cache, and caches only names', () => {
+    expect(headerNameFromString('User-Agent')).toBe('user-agent');
+    expect(headerNameFromString('user-agent')).toBe('user-agent');
+    expect(headerNameFromString('USER-AGENT')).toBe('user-agent');
+    // A name cached from a string answers byte lookups in any spelling, and the other way round.
+    expect(headerNameFromString('X-From-String')).toBe('x-from-string');
+    expect(headerNameFromBytes(bytesOf('x-FROM-string'), 3, 13)).toBe('x-from-string');
+    expect(headerNameFromBytes(bytesOf('X-From-Bytes'), 3, 12)).toBe('x-from-bytes');
+    expect(headerNameFromString('x-from-BYTES')).toBe('x-from-bytes');
+    // Keys that are special as object properties come back as themselves.
+    for (const name of ['__proto__', 'constructor', '123', '0', '-1', '1e3', 'tostring', 'hasownproperty', ':authority']) {
+      expect(headerNameFromString(name), name).toBe(name);
+      expect(headerNameFromString(name.toUpperCase()), name).toBe(name.toLowerCase());
+    }
+    // Not names: lower-cased as given, and never cached for the byte lookups to find.
+    expect(headerNameFromString('Odd Name')).toBe('odd name');
+    expect(headerNameFromBytes(bytesOf('odd name'), 3, 8)).toBeNull();
+    expect(headerNameFromString('Caf\u00c9')).toBe('caf\u00e9');
+    expect(headerNameFromBytes(bytesOf('caf\u00e9'), 3, 4)).toBeNull();
+    expect(headerNameFromString('')).toBe('');
+    const long = `X-${'Long'.repeat(30)}`;
+    expect(headerNameFromString(long)).toBe(long.toLowerCase());
+  });
+
+  it('headerNameFromString never returns a colliding name', () => {
+    for (let i = 0; i < 3000; i++) expect(headerNameFromString(`X-S${i}`)).toBe(`x-s${i}`);
+    for (let i = 2999; i >= 0; i--) {
+      expect(headerNameFromString(`x-s${i}`)).toBe(`x-s${i}`);
+      expect(lowerNameFromBytes(Buffer.from(`X-s${i}`), 0, `x-s${i}`.length)).toBe(`x-s${i}`);
     }
   });
 });

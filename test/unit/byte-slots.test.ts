@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { sameBytes, sampledSlot, sampledSlotOfString } from '../../src/abi/byte-slots.ts';
+
+describe('cache slots sampled from a key', () => {
+  it('a key has the same slot as bytes (at any offset) and as a string, in any ASCII case', () => {
+    const keys = ['a', 'te', 'host', 'x-forwarded-for', 'User-Agent', ':authority', 'CONTENT-TYPE', `x-${'q'.repeat(60)}`];
+    for (let i = 0; i < 200; i++) keys.push(`x-h${i * 7919}`);
+    for (const key of keys) {
+      for (const mask of [255, 1023]) {
+        const slot = sampledSlotOfString(key, key.length, mask);
+        expect(slot, key).toBeLessThanOrEqual(mask);
+        const padded = Buffer.from(`..${key}.`, 'latin1');
+        expect(sampledSlot(padded, 2, key.length, mask), key).toBe(slot);
+        expect(sampledSlotOfString(key.toUpperCase(), key.length, mask), key).toBe(slot);
+        expect(sampledSlotOfString(key.toLowerCase(), key.length, mask), key).toBe(slot);
+      }
+    }
+  });
+
+  it('sameBytes compares exactly, within the range only', () => {
+    const bytes = Buffer.from('..abc.');
+    expect(sameBytes(Buffer.from('abc'), bytes, 2, 3)).toBe(true);
+    expect(sameBytes(Buffer.from('ABC'), bytes, 2, 3)).toBe(false);
+    expect(sameBytes(Buffer.from('ab'), bytes, 2, 3)).toBe(false);
+    expect(sameBytes(Buffer.from('bc.'), bytes, 2, 3)).toBe(false);
+  });
+});
