@@ -227,8 +227,9 @@ async function dumpAll(dir: string, name: string, pids: readonly number[], seen:
 
 /** Throws unless every answer of the round was a 2xx. Returns the answers counted. */
 function allOk(round: RequestsRound, what: string): number {
-  if (round.non2xx + round.errors + round.timeouts > 0 || round.ok === 0) {
-    throw new Error(`${what}: ${round.ok} 2xx, ${round.non2xx} other statuses, ${round.errors} errors, ${round.timeouts} timeouts`);
+  if (round.non2xx + round.errors + round.timeouts > 0 || round.ok === 0 || round.stalled) {
+    const stall = round.stalled ? ', stopped after 30 s without an answer' : '';
+    throw new Error(`${what}: ${round.ok} 2xx, ${round.non2xx} other statuses, ${round.errors} errors, ${round.timeouts} timeouts${stall}`);
   }
   return round.ok;
 }

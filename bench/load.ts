@@ -42,12 +42,34 @@ export interface RequestsRound {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** The round was stopped after STALL_SECONDS without an answer (see requestsRound). */
+  stalled: boolean;
 }
 
-/** Sends `amount` requests over `connections` fresh connections. */
-export async function requestsRound(port: number, connections: number, amount: number): Promise<RequestsRound> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
-  return { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+/**
+ * Seconds without a single answer after which a round of `amount` requests is stopped. A run
+ * of 2026-12-03 hung for good in a warm-up round against the undici peer: its connections idle,
+ * no request outstanding on the wire, autocannon still counting on answers to come (an
+ * `amount` round ends only when every connection has had its share). A run under callgrind
+ * answers hundreds of requests a second, so a silent half-minute is a stall.
+ */
+const STALL_SECONDS = 30;
+
+/** Sends `amount` requests over `connections` fresh connections; gives up after `stallSeconds` without an answer. */
+export async function requestsRound(port: number, connections: number, amount: number, stallSeconds = STALL_SECONDS): Promise<RequestsRound> {
+  const instance = autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount, headers: REQUEST_HEADERS });
+  let silent = 0;
+  let stalled = false;
+  // autocannon ticks once a second with the answers of that second.
+  instance.on('tick', (tick) => {
+    silent = tick.counter === 0 ? silent + 1 : 0;
+    if (silent >= stallSeconds && !stalled) {
+      stalled = true;
+      instance.stop();
+    }
+  });
+  const result = await instance;
+  return { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, stalled };
 }
 
 /**

@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type ThroughputRound } from './load.ts';
+import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type RequestsRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, pairedLines, summarizePairs, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured, type PairedResult, type PairedRound } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -115,7 +115,12 @@ const REWARM_REQUESTS = 5_000;
 
 async function rewarm(live: Live): Promise<void> {
   const amount = Math.min(options.warmup, REWARM_REQUESTS);
-  if (amount > 0) await requestsRound(live.server.port, options.connections, amount);
+  if (amount > 0) stalledWarning(live.config.name, await requestsRound(live.server.port, options.connections, amount));
+}
+
+/** A warm-up round that stalled is reported and the run goes on: the measured rounds have their own end. */
+function stalledWarning(name: string, round: RequestsRound): void {
+  if (round.stalled) log(`${name}: warm-up round stopped after 30 s without an answer (${round.ok} 2xx answered before)`);
 }
 
 interface Live {
@@ -238,7 +243,7 @@ async function main(): Promise<void> {
     for (const l of live) {
       if (options.warmup === 0) break;
       log(`${l.config.name}: warm-up, ${options.warmup} requests`);
-      await warmUp(l.server.port, options.connections, options.warmup);
+      await warmUp(l.server.port, options.connections, options.warmup, (round) => stalledWarning(l.config.name, round));
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const l of live) {

@@ -16,6 +16,13 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** What autocannon returns: the run's result (it is thenable) and its events. */
+  interface Instance extends Promise<Result> {
+    /** Once a second, with the answers of that second. */
+    on(event: 'tick', listener: (tick: { counter: number; bytes: number }) => void): this;
+    /** Ends the run; the result covers what was answered so far. */
+    stop(): void;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }
