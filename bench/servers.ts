@@ -59,6 +59,30 @@ export function probe(port: number, headers: Record<string, string> = {}): Promi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// The servers started and not yet gone. A harness stopped by a signal (`kill`, a CI timeout)
+// takes them down with it: on 2026-12-03 a harness killed mid-run left five servers running,
+// and they would have taken CPU from the next run's rows.
+const alive = new Set<ChildProcess>();
+let signalsHooked = false;
+
+function stopAllNow(): void {
+  for (const child of alive) child.kill('SIGTERM');
+}
+
+function track(child: ChildProcess): void {
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
+  if (signalsHooked) return;
+  signalsHooked = true;
+  process.once('exit', stopAllNow);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      stopAllNow();
+      process.exit(code);
+    });
+  }
+}
+
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const startedAt = performance.now();
   const child: ChildProcess = spawn(spec.command, spec.args, {
@@ -66,6 +90,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     // stdout is not read: a server that logs (sluice at info) writes to /dev/null, as cheap as it gets.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  track(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
