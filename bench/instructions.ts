@@ -23,7 +23,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { requestsRound, warmUp, type RequestsRound } from './load.ts';
+import { requestsRound, STALL_SECONDS, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { costChanges, parseAnnotateRow, type FunctionCost } from './callgrind-annotate.ts';
 import { estimatedCycles, markdownTable, median } from './report.ts';
@@ -228,7 +228,7 @@ async function dumpAll(dir: string, name: string, pids: readonly number[], seen:
 /** Throws unless every answer of the round was a 2xx. Returns the answers counted. */
 function allOk(round: RequestsRound, what: string): number {
   if (round.non2xx + round.errors + round.timeouts > 0 || round.ok === 0 || round.stalled) {
-    const stall = round.stalled ? ', stopped after 30 s without an answer' : '';
+    const stall = round.stalled ? `, stopped after ${STALL_SECONDS} s without an answer` : '';
     throw new Error(`${what}: ${round.ok} 2xx, ${round.non2xx} other statuses, ${round.errors} errors, ${round.timeouts} timeouts${stall}`);
   }
   return round.ok;

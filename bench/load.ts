@@ -53,7 +53,7 @@ export interface RequestsRound {
  * `amount` round ends only when every connection has had its share). A run under callgrind
  * answers hundreds of requests a second, so a silent half-minute is a stall.
  */
-const STALL_SECONDS = 30;
+export const STALL_SECONDS = 30;
 
 /** Sends `amount` requests over `connections` fresh connections; gives up after `stallSeconds` without an answer. */
 export async function requestsRound(port: number, connections: number, amount: number, stallSeconds = STALL_SECONDS): Promise<RequestsRound> {

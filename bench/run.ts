@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
-import { autocannonRound, findWrk, paced, requestsRound, warmUp, wrkRound, type RequestsRound, type ThroughputRound } from './load.ts';
+import { autocannonRound, findWrk, paced, requestsRound, STALL_SECONDS, warmUp, wrkRound, type RequestsRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, pairedLines, summarizePairs, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured, type PairedResult, type PairedRound } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -120,7 +120,7 @@ async function rewarm(live: Live): Promise<void> {
 
 /** A warm-up round that stalled is reported and the run goes on: the measured rounds have their own end. */
 function stalledWarning(name: string, round: RequestsRound): void {
-  if (round.stalled) log(`${name}: warm-up round stopped after 30 s without an answer (${round.ok} 2xx answered before)`);
+  if (round.stalled) log(`${name}: warm-up round stopped after ${STALL_SECONDS} s without an answer (${round.ok} 2xx answered before)`);
 }
 
 interface Live {
