@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { guestHeaderName, headerNameFromBytes, headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
+import { cachedNameAt, guestHeaderName, headerNameFromBytes, headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../../src/abi/header-names.ts';
+import { sampledSlotOfString } from '../../src/abi/byte-slots.ts';
 
 const bytesOf = (text: string, at = 3): Buffer => {
   const buf = Buffer.alloc(at + text.length + 2, 0x2e);
@@ -125,6 +126,27 @@ describe('header names matched as bytes', () => {
     expect(headerNameFromString('')).toBe('');
     const long = `X-${'Long'.repeat(30)}`;
     expect(headerNameFromString(long)).toBe(long.toLowerCase());
+  });
+
+  it('a name given as a string takes only a free slot: a client cannot evict the names filters ask for', () => {
+    const kept = 'x-kept-by-filter';
+    const slot = sampledSlotOfString(kept, kept.length, 1023);
+    expect(headerNameFromBytes(bytesOf(kept), 3, kept.length)).toBe(kept);
+    expect(cachedNameAt(slot)).toBe(kept);
+    // Other names of the same slot, sent as strings (as a client's request names arrive).
+    let rivals = 0;
+    let seed = 1;
+    const letter = () => String.fromCharCode(97 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % 26);
+    for (let i = 0; rivals < 5 && i < 200_000; i++) {
+      const rival = `x-${Array.from({ length: kept.length - 2 }, letter).join('')}`;
+      if (sampledSlotOfString(rival, rival.length, 1023) !== slot) continue;
+      rivals++;
+      expect(headerNameFromString(rival.toUpperCase())).toBe(rival);
+      expect(cachedNameAt(slot)).toBe(kept);
+    }
+    expect(rivals).toBe(5);
+    // A name that comes as bytes (a filter's key, an upstream's name) still takes the slot.
+    expect(headerNameFromBytes(bytesOf('X-Rival-Bytes'), 3, 13)).toBe('x-rival-bytes');
   });
 
   it('headerNameFromString never returns a colliding name', () => {
