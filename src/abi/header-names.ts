@@ -1,7 +1,7 @@
-// Header names from bytes without decoding them each time: a guest's key (in its memory) or a
-// name undici parsed (a Buffer) becomes the string cached for the same bytes. Decoding (Buffer's
-// latin1Slice, then toLowerCase) costs several times the instructions of the compares below,
-// measured with callgrind on Node 24.
+// Header names without decoding them each time: a guest's key (in its memory), a name undici
+// parsed (a Buffer) or a request name from Node (a string) becomes the one string cached for
+// that name. Decoding (Buffer's latin1Slice, then toLowerCase) costs several times the
+// instructions of the compares below, measured with callgrind on Node 24.
 
 import { sampledSlot, sampledSlotOfString } from './byte-slots.ts';
 import { isHeaderName, isHeaderNameBytes } from './header-validation.ts';
@@ -25,7 +25,7 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
 // cache hands back the string made last time for the same name. Measured on the
 // proxy (callgrind, serving thread), this beats decoding each name afresh, although hashing in
 // JS costs more than the decode itself: the same string objects come back, with their hash
-// already computed, so the hop-by-hop Set lookup and later name compares get cheaper.
+// already computed, and internalized (see `store`), so later name compares are by address.
 // Only names are cached: a small set of tokens, never secrets as values can be.
 const CACHE_SLOTS = 1024; // a power of two
 const CACHEABLE_LENGTH = 64;
