@@ -40,6 +40,8 @@ export interface PairedResult {
   tool: 'wrk' | 'autocannon';
   secondsPerRound: number;
   rounds: PairedRound[];
+  /** How many of `rounds` the figures below come from: the pairs where both servers answered. */
+  answered: number;
   /** Median over the pairs of a's rps ÷ b's, with the smallest and largest. */
   rpsRatio: { median: number; min: number; max: number };
   /** Median over the pairs of a's CPU µs/req ÷ b's. */
@@ -54,16 +56,22 @@ export function spread(values: readonly number[]): { median: number; min: number
   return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
 }
 
+/**
+ * The pairs' medians and spreads. A pair where either server answered nothing (a stalled round)
+ * is kept in `rounds` but left out of the figures: its ratios (0, Infinity) say nothing.
+ */
 export function summarizePairs(a: string, b: string, tool: PairedResult['tool'], secondsPerRound: number, rounds: PairedRound[]): PairedResult {
+  const answered = rounds.filter((r) => r.a.rps > 0 && r.b.rps > 0);
   return {
     a,
     b,
     tool,
     secondsPerRound,
     rounds,
-    rpsRatio: spread(rounds.map((r) => r.a.rps / r.b.rps)),
-    cpuRatio: spread(rounds.map((r) => r.a.cpuUsPerReq / r.b.cpuUsPerReq)),
-    cpuDiffUs: spread(rounds.map((r) => r.a.cpuUsPerReq - r.b.cpuUsPerReq)),
+    answered: answered.length,
+    rpsRatio: spread(answered.map((r) => r.a.rps / r.b.rps)),
+    cpuRatio: spread(answered.map((r) => r.a.cpuUsPerReq / r.b.cpuUsPerReq)),
+    cpuDiffUs: spread(answered.map((r) => r.a.cpuUsPerReq - r.b.cpuUsPerReq)),
   };
 }
 
@@ -191,7 +199,7 @@ export function checkTargets(results: readonly ConfigResult[], paired: readonly 
   const und = get('undici');
   const hp = get('http-proxy');
   const cpu = (r: ConfigResult | undefined) => r?.autocannon?.cpuUsPerReq;
-  const pair = (a: string, b: string) => paired.find((p) => p.a === a && p.b === b && p.rounds.length > 0);
+  const pair = (a: string, b: string) => paired.find((p) => p.a === a && p.b === b && p.answered > 0);
   const check = (name: string, values: Array<number | undefined>, test: () => boolean, detail: () => string): Target => {
     const measured = values.every((v) => v !== undefined && Number.isFinite(v));
     return { name, met: measured ? test() : null, detail: measured ? detail() : 'not measured in this run' };
@@ -242,7 +250,9 @@ export function checkTargets(results: readonly ConfigResult[], paired: readonly 
 }
 
 function pairsLabel(p: PairedResult): string {
-  return `median of ${p.rounds.length} back-to-back pairs of ${p.secondsPerRound} s ${p.tool} rounds, smallest–largest in brackets`;
+  const left = p.rounds.length - p.answered;
+  const leftOut = left === 0 ? '' : `; ${left} left out, a server answered nothing`;
+  return `median of ${p.answered} back-to-back pairs of ${p.secondsPerRound} s ${p.tool} rounds, smallest–largest in brackets${leftOut}`;
 }
 
 function range(r: { median: number; min: number; max: number }, digits: number, unit: string): string {
@@ -256,7 +266,7 @@ function scale(r: { median: number; min: number; max: number }, k: number) {
 /** The paired comparisons, one line each. */
 export function pairedLines(paired: readonly PairedResult[]): string {
   return paired
-    .filter((p) => p.rounds.length > 0)
+    .filter((p) => p.answered > 0)
     .map((p) => `- ${p.a} vs ${p.b}: rps ${range(p.rpsRatio, 2, '×')}, CPU µs/req ${range(p.cpuRatio, 2, '×')}, CPU difference ${range(p.cpuDiffUs, 1, ' µs/req')} (${pairsLabel(p)})`)
     .join('\n');
 }

@@ -1,6 +1,7 @@
 // The floor a Node.js reverse proxy can reach: node:http in front, one undici Pool behind,
 // request and response streamed with raw headers (order and duplicates kept), hop-by-hop
-// headers dropped, backpressure both ways. No routing, no logging, no filters.
+// headers dropped, backpressure both ways, the upstream request abandoned when the client
+// leaves. No routing, no logging, no filters.
 // Usage: undici-proxy.ts --port N --upstream M
 
 import { createServer } from 'node:http';
@@ -24,8 +25,17 @@ function forwardable(raw: ReadonlyArray<string | Buffer>): string[] {
 
 const server = createServer({ keepAlive: true }, (req, res) => {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  let abort: ((err?: Error) => void) | null = null;
+  // A client that leaves mid-response never drains: without the abort its upstream connection
+  // stayed paused for good, and after 128 of them (wrk leaves mid-response at the end of every
+  // timed round) the pool had none left and the peer answered nothing more.
+  res.on('close', () => {
+    if (!res.writableFinished) abort?.(new Error('client closed the connection'));
+  });
   const handler: Dispatcher.DispatchHandler = {
-    onConnect() {},
+    onConnect(abortRequest) {
+      abort = abortRequest;
+    },
     onHeaders(status, rawHeaders, resume) {
       res.writeHead(status, forwardable(rawHeaders as unknown as Buffer[]));
       res.on('drain', resume);

@@ -43,6 +43,17 @@ describe('bench targets', () => {
     expect(p.cpuDiffUs).toEqual({ median: 5, min: 0, max: 10 });
   });
 
+  it('leave a pair out of the figures when a server answered nothing in its round', () => {
+    const ratio = (aRps: number): PairedRound => ({ a: { rps: aRps, cpuUsPerReq: aRps === 0 ? Infinity : 55 }, b: { rps: 1000, cpuUsPerReq: 50 }, first: 'a' });
+    const p = summarizePairs('sluice-3', 'sluice-0', 'wrk', 2, [ratio(900), ratio(0), ratio(950)]);
+    expect(p.rounds).toHaveLength(3);
+    expect(p.answered).toBe(2);
+    expect(p.rpsRatio).toEqual({ median: 0.925, min: 0.9, max: 0.95 });
+    expect(p.cpuDiffUs).toEqual({ median: 5, min: 5, max: 5 });
+    const throughput = checkTargets([row('sluice-0', 50), row('sluice-3', 55)], [p]).find((t) => t.name === 'sluice-3 ≥ 0.9× sluice-0 throughput')!;
+    expect(throughput.detail).toContain('median of 2 back-to-back pairs of 2 s wrk rounds, smallest–largest in brackets; 1 left out, a server answered nothing');
+  });
+
   it('decide by the paired medians when the rows were measured back to back', () => {
     // Interleaved medians say 0.95× (met); the back-to-back pairs say 0.85× (missed).
     const results = [row('sluice-0', 50, 1000), row('sluice-3', 60, 950)];
