@@ -191,9 +191,13 @@ async function measurePairs(live: readonly Live[], upstream: RunningServer): Pro
         measured.push(await measure(l, upstream, drive(l)));
       }
       const [ra, rb] = first === 'a' ? measured : measured.reverse();
-      if (ra!.ok === 0 || rb!.ok === 0) log(`pair ${i + 1} ${aName} ÷ ${bName}: left out, ${ra!.ok === 0 ? aName : bName} answered nothing in its round`);
       rounds.push({ a: { rps: ra!.rps, cpuUsPerReq: ra!.cpuUsPerReq }, b: { rps: rb!.rps, cpuUsPerReq: rb!.cpuUsPerReq }, first });
-      log(`pair ${i + 1} ${aName} ÷ ${bName}: ${(ra!.rps / rb!.rps).toFixed(2)}× rps, ${(ra!.cpuUsPerReq / rb!.cpuUsPerReq).toFixed(2)}× CPU/req (${tool})`);
+      const silent = ra!.ok === 0 ? aName : rb!.ok === 0 ? bName : null; // summarizePairs leaves the pair out
+      log(
+        silent !== null
+          ? `pair ${i + 1} ${aName} ÷ ${bName}: left out, ${silent} answered nothing in its round`
+          : `pair ${i + 1} ${aName} ÷ ${bName}: ${(ra!.rps / rb!.rps).toFixed(2)}× rps, ${(ra!.cpuUsPerReq / rb!.cpuUsPerReq).toFixed(2)}× CPU/req (${tool})`,
+      );
     }
     out.push(summarizePairs(aName, bName, tool, options.pairDuration, rounds));
   }

@@ -13,10 +13,11 @@
  */
 export function sampledSlot(bytes: Uint8Array, start: number, len: number, mask: number): number {
   const last = start + len - 1;
+  const beforeLast = len > 1 ? last - 1 : last;
   let hash = Math.imul(len ^ 0x811c9dc5, 0x01000193);
   hash = Math.imul(hash ^ (bytes[start]! | 0x20), 0x01000193);
   hash = Math.imul(hash ^ (bytes[last]! | 0x20), 0x01000193);
-  hash = Math.imul(hash ^ (bytes[last - ((len + 0x7ffffffe) >>> 31)]! | 0x20), 0x01000193);
+  hash = Math.imul(hash ^ (bytes[beforeLast]! | 0x20), 0x01000193);
   hash = Math.imul(hash ^ (bytes[start + (len >> 1)]! | 0x20), 0x01000193);
   return (hash >>> 16) & mask;
 }
@@ -29,7 +30,7 @@ export function sampledSlotOfString(s: string, len: number, mask: number): numbe
   let hash = Math.imul(len ^ 0x811c9dc5, 0x01000193);
   hash = Math.imul(hash ^ (s.charCodeAt(0) | 0x20), 0x01000193);
   hash = Math.imul(hash ^ (s.charCodeAt(len - 1) | 0x20), 0x01000193);
-  hash = Math.imul(hash ^ (s.charCodeAt(len - 1 - ((len + 0x7ffffffe) >>> 31)) | 0x20), 0x01000193);
+  hash = Math.imul(hash ^ (s.charCodeAt(len > 1 ? len - 2 : 0) | 0x20), 0x01000193);
   hash = Math.imul(hash ^ (s.charCodeAt(len >> 1) | 0x20), 0x01000193);
   return (hash >>> 16) & mask;
 }
