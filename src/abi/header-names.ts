@@ -133,10 +133,15 @@ export function headerNameFromString(s: string): string {
   const slot = sampledSlotOfString(s, len, CACHE_SLOTS - 1);
   const cached = cache[slot]!;
   if (nameEqualsString(cached, s, len)) return cached;
+  return fromNeighbourOrFree(s, len, slot);
+}
+
+/** headerNameFromString's miss in `slot`, out of line as for the bytes (see guestHeaderName). */
+function fromNeighbourOrFree(s: string, len: number, slot: number): string {
   const neighbour = cache[slot ^ 1]!;
   if (nameEqualsString(neighbour, s, len)) return neighbour;
-  if ((cached !== '' && neighbour !== '') || !isHeaderName(s)) return s.toLowerCase();
-  return store(cached === '' ? slot : slot ^ 1, s.toLowerCase());
+  const free = cache[slot] === '' ? slot : neighbour === '' ? slot ^ 1 : -1;
+  return free !== -1 && isHeaderName(s) ? store(free, s.toLowerCase()) : s.toLowerCase();
 }
 
 /** The names cached where a name of `slot` may live (slot, then its neighbour; '' when free): for tests. */
