@@ -26,9 +26,9 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
 // slot or in that slot's neighbour (slot ^ 1), so two names of one slot that a request uses
 // both stay cached instead of evicting each other on every lookup (any ~40 names have even odds
 // of such a pair among them). Measured on the proxy (callgrind, serving thread), this beats
-// decoding each name afresh, although hashing in
-// JS costs more than the decode itself: the same string objects come back, with their hash
-// already computed, and internalized (see `store`), so later name compares are by address.
+// decoding each name afresh, although hashing in JS costs more than the decode itself: the
+// same string objects come back, with their hash already computed, and internalized (see
+// `store`), so later name compares are by address.
 // Only names are cached: a small set of tokens, never secrets as values can be.
 const CACHE_SLOTS = 1024; // a power of two
 const CACHEABLE_LENGTH = 64;
