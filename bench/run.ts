@@ -192,7 +192,7 @@ async function measurePairs(live: readonly Live[], upstream: RunningServer): Pro
       }
       const [ra, rb] = first === 'a' ? measured : measured.reverse();
       rounds.push({ a: { rps: ra!.rps, cpuUsPerReq: ra!.cpuUsPerReq }, b: { rps: rb!.rps, cpuUsPerReq: rb!.cpuUsPerReq }, first });
-      const silent = ra!.ok === 0 ? aName : rb!.ok === 0 ? bName : null; // summarizePairs leaves the pair out
+      const silent = ra!.rps === 0 ? aName : rb!.rps === 0 ? bName : null; // the rule summarizePairs leaves pairs out by
       log(
         silent !== null
           ? `pair ${i + 1} ${aName} ÷ ${bName}: left out, ${silent} answered nothing in its round`
