@@ -19,11 +19,11 @@
 // Needs valgrind; without it, prints one line and exits 0.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addressCosts, parseCodeListings, profile, type Profile } from './instruction-profile.ts';
+import { addressCosts, parseCodeListings, profile, reportProfile, type Profile } from './instruction-profile.ts';
 
 const ROWS: ReadonlyArray<[row: string, label: string]> = [
   ['log_level', 'proxy_get_log_level (the cheapest call)'],
@@ -112,22 +112,6 @@ function profileRun(dir: string, row: string, calls: number, name: string): Prof
   return profiles.reduce((a, b) => (b.entries * b.selfPerCall > a.entries * a.selfPerCall ? b : a));
 }
 
-function printProfile(row: string, name: string, p: Profile): void {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = join(import.meta.dirname, 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `profile-${name.replace(/[^\w.-]/g, '_')}-${stamp}.txt`);
-  const body = p.lines.map((l) => `${l.perCall.toFixed(2).padStart(6)} ${l.calleePerCall > 0 ? l.calleePerCall.toFixed(1).padStart(8) : ''.padStart(8)}  ${l.offset.padStart(5)}  ${l.text}`);
-  writeFileSync(file, `${name} in row ${row}: per call, times each instruction ran, the inclusive cost of calls made from it, offset, instruction\n\n${body.join('\n')}\n`);
-  const callees = p.lines.filter((l) => l.calleePerCall >= 1).sort((a, b) => b.calleePerCall - a.calleePerCall).slice(0, 8);
-  process.stdout.write(
-    `${name} (row ${row}): ${p.entries} calls counted; ${p.selfPerCall.toFixed(0)} instructions per call in its own code, ` +
-      `${p.calleesPerCall.toFixed(0)} in what it calls\n` +
-      callees.map((l) => `  ${l.calleePerCall.toFixed(0).padStart(6)}  at +${l.offset}: ${l.text}\n`).join('') +
-      `the annotated listing: ${file}\n`,
-  );
-}
-
 function main(): void {
   if (spawnSync('valgrind', ['--version']).status !== 0) {
     process.stdout.write('bench:abi:instructions: valgrind is not installed; nothing measured\n');
@@ -137,7 +121,7 @@ function main(): void {
   if (flags.profile !== undefined) {
     try {
       const row = only![0]!;
-      printProfile(row, flags.profile, profileRun(dir, row, row === 'filter10' ? Math.floor(CALLS / 10) : CALLS, flags.profile));
+      process.stdout.write(reportProfile(flags.profile, `row ${row}`, profileRun(dir, row, row === 'filter10' ? Math.floor(CALLS / 10) : CALLS, flags.profile)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -26,6 +26,10 @@ export interface StartContext {
   perfMap?: boolean;
   /** How long the server may take to answer its first request, ms (startServer's default when unset). */
   readyTimeoutMs?: number;
+  /** More flags for Node-based servers (e.g. V8's --print-opt-code). */
+  nodeFlags?: string[];
+  /** Where a Node-based server's stdout goes (an open file descriptor); discarded when unset. */
+  stdoutFd?: number;
 }
 
 export interface BenchConfig {
@@ -140,6 +144,7 @@ function nodeArgs(ctx: StartContext): string[] {
   const args = ['--no-deprecation'];
   if (ctx.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`);
   if (ctx.perfMap === true) args.push('--perf-basic-prof');
+  args.push(...(ctx.nodeFlags ?? []));
   return args;
 }
 
@@ -162,6 +167,7 @@ function peer(name: string, label: string, file: string): BenchConfig {
         ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), join(PEERS, file), '--port', String(port), '--upstream', String(ctx.upstream.port)]),
         port,
         headers: REQUEST_HEADERS,
+        stdoutFd: ctx.stdoutFd,
       });
     },
   };
@@ -188,6 +194,7 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
         ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file]),
         port,
         headers: REQUEST_HEADERS,
+        stdoutFd: ctx.stdoutFd,
       });
     },
   };

@@ -4,6 +4,9 @@
 // A host call's cost is a few hundred straight-line instructions of checks and loads; this shows
 // which, where the per-function counts cannot.
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** One optimised code object of the function, as V8 listed it. */
 export interface CodeListing {
   start: number;
@@ -106,4 +109,25 @@ export function profile(listing: CodeListing, costs: AddressCosts): Profile | nu
     if (s > 0 || c > 0) lines.push({ perCall: s / entries, calleePerCall: c / entries, offset: ins.offset, text: ins.text });
   }
   return { entries, selfPerCall: self / entries, calleesPerCall: callees / entries, lines };
+}
+
+/**
+ * Writes the annotated listing to bench/results/profile-NAME-<timestamp>.txt and returns the
+ * summary to print: calls counted, instructions per call in the function's own code and in what
+ * it calls, and its costliest calls. `where` says what ran it (a bench:abi row, a proxy row).
+ */
+export function reportProfile(name: string, where: string, p: Profile): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(import.meta.dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `profile-${name.replace(/[^\w.-]/g, '_')}-${stamp}.txt`);
+  const body = p.lines.map((l) => `${l.perCall.toFixed(2).padStart(6)} ${l.calleePerCall > 0 ? l.calleePerCall.toFixed(1).padStart(8) : ''.padStart(8)}  ${l.offset.padStart(5)}  ${l.text}`);
+  writeFileSync(file, `${name} in ${where}: per call, times each instruction ran, the inclusive cost of calls made from it, offset, instruction\n\n${body.join('\n')}\n`);
+  const callees = p.lines.filter((l) => l.calleePerCall >= 1).sort((a, b) => b.calleePerCall - a.calleePerCall).slice(0, 8);
+  return (
+    `${name} (${where}): ${p.entries} calls counted; ${p.selfPerCall.toFixed(0)} instructions per call in its own code, ` +
+    `${p.calleesPerCall.toFixed(0)} in what it calls\n` +
+    callees.map((l) => `  ${l.calleePerCall.toFixed(0).padStart(6)}  at +${l.offset}: ${l.text}\n`).join('') +
+    `the annotated listing: ${file}\n`
+  );
 }

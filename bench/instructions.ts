@@ -17,7 +17,7 @@
 // Flags: --only a,b --rounds N --requests N --connections N --cache-sim --warmup N --annotate
 // --top N --compare a,b --out DIR (see --help)
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from '.
 import { requestsRound, STALL_SECONDS, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { costChanges, parseAnnotateRow, type FunctionCost } from './callgrind-annotate.ts';
+import { addressCosts, parseCodeListings, profile, reportProfile, type Profile } from './instruction-profile.ts';
 import { estimatedCycles, markdownTable, median } from './report.ts';
 import type { RunningServer } from './servers.ts';
 
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     annotate: { type: 'boolean', default: false },
     top: { type: 'string' },
     compare: { type: 'string' },
+    profile: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -74,6 +76,12 @@ if (flags.help) {
   --compare a,b   the two rows --annotate compares (default sluice-0,sluice-3; e.g.
                   undici,sluice-0 for what the bare proxy adds to the minimal one); both
                   must be among the rows measured
+  --profile NAME  where the optimised JS function NAME (e.g. invoke, a host function
+                  such as proxy_get_header_map_value) spends its instructions in each
+                  row's serving thread, cheapest round: V8 prints the function's code
+                  (--print-opt-code) and callgrind counts per instruction
+                  (--dump-instr=yes), joined address by address; writes the annotated
+                  listing to bench/results/profile-NAME-<timestamp>.txt
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
 `);
@@ -99,6 +107,7 @@ const options = {
   annotate: flags.annotate,
   top: count(flags.top, 15, 'top'),
   compare: compareArg(flags.compare),
+  profile: flags.profile,
   out: resolve(flags.out ?? join(ROOT, 'bench', 'results')),
 };
 
@@ -343,6 +352,22 @@ function emptyRow(config: BenchConfig, skipped: string | null): RowResult {
   return { name: config.name, label: config.label, skipped, readyMs: null, ...nothing };
 }
 
+/**
+ * --profile: the costliest optimised code object of `name` in a row's serving thread (V8's
+ * listing joined with callgrind's per-instruction counts), as reportProfile prints it, with the
+ * calls per request; or a line saying what is missing.
+ */
+function profileReport(row: string, name: string, codeFile: string, dumpFile: string, answered: number): string {
+  const listings = parseCodeListings(readFileSync(codeFile, 'utf8'), name);
+  if (listings.length === 0) return `${row}: V8 printed no optimised code named ${name} (not a function this row runs hot?)`;
+  const dump = readFileSync(dumpFile, 'utf8');
+  const profiles = listings.map((l) => profile(l, addressCosts(dump, l.start, l.start + l.size))).filter((p): p is Profile => p !== null);
+  if (profiles.length === 0) return `${row}: none of ${name}'s optimised code ran while counted`;
+  const p = profiles.reduce((a, b) => (b.entries * b.selfPerCall > a.entries * a.selfPerCall ? b : a));
+  const perRequest = `${(p.entries / answered).toFixed(2)} calls per request`;
+  return reportProfile(name, `${row}, serving thread, cheapest round; ${perRequest}`, p).trimEnd();
+}
+
 async function measureRow(config: BenchConfig, upstream: RunningServer, dir: string): Promise<RowResult> {
   const result = emptyRow(config, null);
   const valgrind = [
@@ -354,11 +379,17 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     // One file per thread, so the serving thread can be told from V8's compiler and GC helpers.
     '--separate-threads=yes',
     ...(options.cacheSim ? ['--cache-sim=yes', l2Option()] : []),
+    ...(options.profile !== undefined ? ['--dump-instr=yes'] : []),
     `--callgrind-out-file=${join(dir, `${config.name}.%p.out`)}`,
   ];
   log(`${config.name}: starting under callgrind`);
-  const server = await config.start({ upstream, dir, wrap: valgrind, readyTimeoutMs: 180_000, perfMap: options.annotate });
+  // V8 prints optimised code through C stdio: to a pipe, what is still buffered at exit is lost.
+  const codeFile = join(dir, `${config.name}.code.txt`);
+  const codeFd = options.profile !== undefined ? openSync(codeFile, 'w') : undefined;
+  const nodeFlags = options.profile !== undefined ? ['--print-opt-code', `--print-opt-code-filter=${options.profile}`, '--code-comments'] : [];
+  const server = await config.start({ upstream, dir, wrap: valgrind, readyTimeoutMs: 180_000, perfMap: options.annotate, nodeFlags, stdoutFd: codeFd });
   let pids: number[] = [];
+  let profiledDump: { file: string; answered: number } | null = null;
   try {
     result.readyMs = server.readyMs;
     log(`${config.name}: serving after ${(server.readyMs / 1000).toFixed(1)} s; warm-up ${options.warmup} requests`);
@@ -391,6 +422,8 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     result.servingMedian = median(result.serving);
     log(`${config.name}: serving thread (${servingKey}): ${result.serving.map((n) => k(n)).join(', ')} instructions/request`);
     const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
+    const servingDump = cheapest.threads.get(servingKey);
+    if (servingDump !== undefined) profiledDump = { file: servingDump.file, answered: cheapest.answered };
     if (options.cacheSim) {
       const events = cheapest.threads.get(servingKey)?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
@@ -408,6 +441,7 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     }
   } finally {
     await server.stop();
+    if (codeFd !== undefined) closeSync(codeFd);
     // The maps move next to the kept dumps: `callgrind_annotate --tree=caller` needs them to name JIT code.
     if (options.annotate) {
       for (const pid of pids) {
@@ -416,6 +450,10 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
         rmSync(map, { force: true });
       }
     }
+  }
+  if (options.profile !== undefined && profiledDump !== null) {
+    // After the server stopped: its code listing is complete once it has exited.
+    log(profileReport(config.name, options.profile, codeFile, profiledDump.file, profiledDump.answered));
   }
   return result;
 }

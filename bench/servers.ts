@@ -17,6 +17,8 @@ export interface ServerSpec {
   /** Headers of the readiness request (e.g. the credentials a filter checks). */
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Where the server's stdout goes (an open file descriptor); discarded when unset. */
+  stdoutFd?: number;
 }
 
 export interface RunningServer {
@@ -88,7 +90,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const child: ChildProcess = spawn(spec.command, spec.args, {
     env: spec.env ?? process.env,
     // stdout is not read: a server that logs (sluice at info) writes to /dev/null, as cheap as it gets.
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', spec.stdoutFd ?? 'ignore', 'pipe'],
   });
   track(child);
   let stderr = '';
