@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap } from '../abi/header-map.ts';
 import { headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../abi/header-names.ts';
+import { decimalNumber } from './decimal.ts';
 import { headerValueFromBytes } from './header-values.ts';
 
 /**
@@ -81,7 +82,7 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
       if (values[0] === '') values[0] = value;
       continue;
     }
-    if (name === 'content-length') contentLength = Number(value);
+    if (name === 'content-length') contentLength = decimalNumber(value);
     else if (name === 'transfer-encoding') chunked = true;
     else if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
     if (isHopByHop(name)) continue;
@@ -182,8 +183,8 @@ export function upstreamRequestHeaders(map: HeaderMap): string[] {
 export function settleContentLength(headers: HeaderMap, wholeBody: number, edited: boolean, peerLength: number): void {
   const declared = headers.get('content-length');
   if (wholeBody >= 0) {
-    if (edited || declared === undefined || Number(declared) !== wholeBody) headers.set('content-length', String(wholeBody));
-  } else if (declared !== undefined && (edited || peerLength < 0 || Number(declared) !== peerLength)) {
+    if (edited || declared === undefined || decimalNumber(declared) !== wholeBody) headers.set('content-length', String(wholeBody));
+  } else if (declared !== undefined && (edited || peerLength < 0 || decimalNumber(declared) !== peerLength)) {
     headers.remove('content-length');
   }
 }

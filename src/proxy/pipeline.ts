@@ -139,7 +139,7 @@ export class Stage {
             return;
           }
         } else {
-          body = this.#buffer ??= new BodyBuffer();
+          body = this.#buffer ??= newBodyBuffer();
           body.reset(frame.chunk);
         }
         this.body = body;
@@ -189,6 +189,16 @@ export class Stage {
     if (hold !== HOLD_NONE && !was) this.pipeline.hold();
     else if (hold === HOLD_NONE && was) this.pipeline.release();
   }
+}
+
+/**
+ * A stage's buffer, made by its first body chunk. Through a call, not `new` in #process: TurboFan
+ * does not inline a call site that rare (once per stage, against every frame), and a `new` left
+ * in place goes through V8's generic construct stub, ~190 instructions; a call to this function,
+ * whose own optimised code allocates inline, costs a fifth of that (bench:instructions --profile).
+ */
+function newBodyBuffer(): BodyBuffer {
+  return new BodyBuffer();
 }
 
 /** The default overflow callback, shared (not a closure per pipeline: one is made per request). */

@@ -3,6 +3,7 @@
 // changed the body: exact when the whole body is known, dropped (chunked) when it streams.
 
 import type { ServerResponse } from 'node:http';
+import { decimalNumber } from './decimal.ts';
 import type { Sink } from './pipeline.ts';
 import { isHopByHop, settleContentLength, toRawList, toTrailerObject } from './headers.ts';
 import type { HttpStream } from './stream.ts';
@@ -73,7 +74,7 @@ export class ResponseWriter implements Sink {
       settleContentLength(headers, eos ? firstChunkLength : -1, this.#stream.responsePipeline.bodyEdited, this.#stream.upstreamContentLength);
     }
     const finalLength = headers.get('content-length');
-    this.#declaredLength = finalLength === undefined ? -1 : Number(finalLength);
+    this.#declaredLength = finalLength === undefined ? -1 : decimalNumber(finalLength);
     this.#stream.statusCode = status;
     const trailers = this.#stream.responseTrailers;
     if (trailers !== null && trailers.size > 0 && finalLength === undefined) {
@@ -88,7 +89,7 @@ export class ResponseWriter implements Sink {
    * send an informational response the client would wait past.
    */
   #finalStatus(value: string | undefined): number {
-    const status = Number(value);
+    const status = value === undefined ? NaN : decimalNumber(value);
     if (Number.isInteger(status) && status >= 200 && status <= 999) return status;
     this.#stream.logger.warn({ status: value }, 'response :status is not a final status code; sending 502');
     return 502;

@@ -17,6 +17,7 @@ import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
+import { decimalNumber } from './decimal.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
 import { requestId } from './request-id.ts';
@@ -306,7 +307,7 @@ export class HttpStream {
     this.listener.metrics.upstreamLatency(this.route!.config.cluster!, this.upstreamLatencyMs);
     const headers = responseHeaderMap(status, raw);
     const declared = headers.get('content-length');
-    this.#upstreamRemaining = declared === undefined ? -1 : Number(declared);
+    this.#upstreamRemaining = declared === undefined ? -1 : decimalNumber(declared);
     this.upstreamContentLength = this.#upstreamRemaining;
     const eos = NO_BODY_STATUS(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
     this.codeDetails = 'via_upstream';
