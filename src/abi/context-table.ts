@@ -9,6 +9,14 @@ import type { Context } from './context.ts';
 export class ContextTable {
   readonly #roots = new Map<number, Context>();
   readonly #streams: Context[] = [];
+  /**
+   * The VM's current context, kept as its slot when it is a stream here: storing the context
+   * itself, a young object, into this long-lived table (or the VM) costs V8's write barrier, ~50
+   * instructions, on every guest call; a slot number costs nothing. Other contexts (roots, a
+   * stream not in the table) are kept as objects. See Vm.current.
+   */
+  #currentSlot = -1;
+  #currentOther: Context | null = null;
 
   addRoot(ctx: Context): void {
     this.#roots.set(ctx.id, ctx);
@@ -23,15 +31,38 @@ export class ContextTable {
     // Streams first: one ends with every request, and their slot finds them without a lookup.
     const slot = ctx.tableSlot;
     if (slot !== -1 && this.#streams[slot] === ctx) {
+      // The current context stays current wherever it goes (as an object once it is not here).
+      if (this.#currentSlot === slot) {
+        this.#currentSlot = -1;
+        this.#currentOther = ctx;
+      }
       ctx.tableSlot = -1;
+      const lastSlot = this.#streams.length - 1;
       const last = this.#streams.pop()!;
       if (last !== ctx) {
         this.#streams[slot] = last;
         last.tableSlot = slot;
+        if (this.#currentSlot === lastSlot) this.#currentSlot = slot;
       }
       return;
     }
     if (this.#roots.get(ctx.id) === ctx) this.#roots.delete(ctx.id);
+  }
+
+  /** The context the VM's host functions act on (Vm.current); null between guest calls. */
+  get current(): Context | null {
+    return this.#currentSlot !== -1 ? this.#streams[this.#currentSlot]! : this.#currentOther;
+  }
+
+  set current(ctx: Context | null) {
+    const slot = ctx === null ? -1 : ctx.tableSlot;
+    if (slot !== -1 && this.#streams[slot] === ctx) {
+      this.#currentSlot = slot;
+      this.#currentOther = null;
+    } else {
+      this.#currentSlot = -1;
+      this.#currentOther = ctx;
+    }
   }
 
   get(id: number): Context | undefined {

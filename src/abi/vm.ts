@@ -43,8 +43,11 @@ export class Vm {
   /** Set once a guest call trapped; the VM is never called again. */
   failure: GuestTrap | null = null;
   readonly contexts = new ContextTable();
-  /** The context whose callback is running. */
-  current: Context | null = null;
+  /** The context whose callback is running (kept by the context table, see there why). */
+  get current(): Context | null {
+    return this.contexts.current;
+  }
+
   /** Set by proxy_set_effective_context for the rest of the current guest call. */
   effective: Context | null = null;
   #nextContextId = 1;
@@ -179,14 +182,14 @@ export class Vm {
     // is on the stack is a host bug, and failing loudly beats corrupting the guest.
     if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
     this.#inCall = true;
-    this.current = ctx;
+    this.contexts.current = ctx;
     this.effective = null;
     enterStep();
   }
 
   #leave(): void {
     this.#inCall = false;
-    this.current = null;
+    this.contexts.current = null;
     this.effective = null;
     leaveStep();
   }
@@ -225,14 +228,15 @@ export class Vm {
   #allocate(size: number): number {
     const alloc = this.exports.allocate;
     if (alloc === undefined) return 0;
-    const prevCurrent = this.current;
+    const contexts = this.contexts;
+    const prevCurrent = contexts.current;
     const prevEffective = this.effective;
-    this.current = null;
+    contexts.current = null;
     this.effective = null;
     try {
       return alloc(size);
     } finally {
-      this.current = prevCurrent;
+      contexts.current = prevCurrent;
       this.effective = prevEffective;
     }
   }

@@ -56,4 +56,35 @@ describe('ContextTable', () => {
     table.delete(impostor);
     expect(ids(table)).toEqual([3, 4]);
   });
+
+  it('keeps the current stream current while others are deleted around it', () => {
+    const table = new ContextTable();
+    const [a, b, c] = [2, 3, 4].map(context);
+    for (const s of [a!, b!, c!]) table.addStream(s);
+    table.current = c!;
+    table.delete(a!); // c moves into a's slot
+    expect(table.current).toBe(c);
+    table.delete(b!);
+    expect(table.current).toBe(c);
+    table.current = null;
+    expect(table.current).toBeNull();
+  });
+
+  it('keeps a deleted current context, a root and a stream it does not hold as current', () => {
+    const table = new ContextTable();
+    const [a, b] = [2, 3].map(context);
+    table.addStream(a!);
+    table.addStream(b!);
+    table.current = a!;
+    table.delete(a!); // b moves into slot 0: current must not become b
+    expect(table.current).toBe(a);
+    const root = context(1);
+    table.addRoot(root);
+    table.current = root;
+    expect(table.current).toBe(root);
+    const outside = context(9);
+    table.current = outside;
+    expect(table.current).toBe(outside);
+  });
 });
+
