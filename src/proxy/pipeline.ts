@@ -195,7 +195,7 @@ export class Stage {
  * A stage's buffer, made by its first body chunk. Through a call, not `new` in #process: TurboFan
  * does not inline a call site that rare (once per stage, against every frame), and a `new` left
  * in place goes through V8's generic construct stub, ~190 instructions; a call to this function,
- * whose own optimised code allocates inline, costs a fifth of that (bench:instructions --profile).
+ * whose own optimised code allocates inline, costs about a quarter (bench:instructions --profile).
  */
 function newBodyBuffer(): BodyBuffer {
   return new BodyBuffer();
