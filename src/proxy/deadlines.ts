@@ -4,6 +4,8 @@
 // garbage to the old generation; Node timers cost an allocation each. Instead each tracked item
 // carries a deadline, and one unref'd interval checks them all.
 
+import { performance } from 'node:perf_hooks';
+
 /** Something with a deadline (ms, performance.now() clock) to act on when it passes. */
 export interface Expiring {
   deadline: number;

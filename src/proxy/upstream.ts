@@ -1,6 +1,7 @@
 // One request to a cluster endpoint through undici's dispatcher, with a handler that sees the
 // raw response headers (order and duplicates kept) and applies backpressure both ways.
 
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Cluster } from './cluster.ts';

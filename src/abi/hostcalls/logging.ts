@@ -1,5 +1,6 @@
 // proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds.
 
+import { performance } from 'node:perf_hooks';
 import { LogLevel, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
