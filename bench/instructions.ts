@@ -425,16 +425,15 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     const servingDump = cheapest.threads.get(servingKey);
     if (servingDump !== undefined) profiledDump = { file: servingDump.file, answered: cheapest.answered };
     if (options.cacheSim) {
-      const events = cheapest.threads.get(servingKey)?.events ?? {};
+      const events = servingDump?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
       if (result.servingMin !== null) result.estimatedCycles = estimatedCycles(result.servingMin, result.cacheMisses);
     }
     if (options.annotate) {
-      const file = cheapest.threads.get(servingKey);
-      if (file !== undefined) {
+      if (servingDump !== undefined) {
         // Read before the server stops, while the map still describes its code.
         const perfMap = readPerfMap(`/tmp/perf-${servingKey.split('/')[0]}.map`);
-        const all = annotate(file, cheapest.answered, perfMap);
+        const all = annotate(servingDump, cheapest.answered, perfMap);
         functionCosts.set(config.name, all.map((f) => ({ name: f.name, instructions: f.perRequest, cycles: f.cycles ?? f.perRequest })));
         result.top = all.slice(0, options.top);
       }

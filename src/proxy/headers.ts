@@ -179,14 +179,20 @@ export function upstreamRequestHeaders(map: HeaderMap): string[] {
  * direction: exact when the whole body is known (`wholeBody`, its length; -1 while it streams);
  * while it streams, dropped (chunked) when a filter edited the body or the header is not the
  * length the peer sent (`peerLength`, -1 for none): nothing here can vouch for a length a filter set.
+ * Returns the length the headers then state, -1 for none.
  */
-export function settleContentLength(headers: HeaderMap, wholeBody: number, edited: boolean, peerLength: number): void {
+export function settleContentLength(headers: HeaderMap, wholeBody: number, edited: boolean, peerLength: number): number {
   const declared = headers.get('content-length');
   if (wholeBody >= 0) {
     if (edited || declared === undefined || decimalNumber(declared) !== wholeBody) headers.set('content-length', String(wholeBody));
-  } else if (declared !== undefined && (edited || peerLength < 0 || decimalNumber(declared) !== peerLength)) {
-    headers.remove('content-length');
+    return wholeBody;
   }
+  if (declared === undefined) return -1;
+  if (edited || peerLength < 0 || decimalNumber(declared) !== peerLength) {
+    headers.remove('content-length');
+    return -1;
+  }
+  return peerLength;
 }
 
 /** Flat [name, value, ...] list without pseudo-headers and the names `omit` accepts, for res.writeHead. */

@@ -70,14 +70,20 @@ export class ResponseWriter implements Sink {
     const status = this.#finalStatus(headers.get(':status'));
     // A bodiless response keeps whatever length it states (a HEAD's is the GET's).
     const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
-    if (!(eos && bodiless)) {
-      settleContentLength(headers, eos ? firstChunkLength : -1, this.#stream.responsePipeline.bodyEdited, this.#stream.upstreamContentLength);
+    let declared = -1;
+    let stated: boolean;
+    if (eos && bodiless) {
+      const value = headers.get('content-length');
+      stated = value !== undefined;
+      if (stated) declared = decimalNumber(value!);
+    } else {
+      declared = settleContentLength(headers, eos ? firstChunkLength : -1, this.#stream.responsePipeline.bodyEdited, this.#stream.upstreamContentLength);
+      stated = declared !== -1;
     }
-    const finalLength = headers.get('content-length');
-    this.#declaredLength = finalLength === undefined ? -1 : decimalNumber(finalLength);
+    this.#declaredLength = declared;
     this.#stream.statusCode = status;
     const trailers = this.#stream.responseTrailers;
-    if (trailers !== null && trailers.size > 0 && finalLength === undefined) {
+    if (trailers !== null && trailers.size > 0 && !stated) {
       headers.set('trailer', trailers.names.filter((n) => !isHopByHop(n)).join(', '));
     }
     this.#res.writeHead(status, toRawList(headers, omittedFromResponse));
