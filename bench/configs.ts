@@ -121,6 +121,23 @@ filters:${defs === '' ? ' []' : defs}
 `;
 }
 
+const LARGE_PAGES = '--use-largepages=on';
+
+/**
+ * Why Node cannot put its code on huge pages here, or null. It needs Linux with transparent huge
+ * pages not set to `never` (`madvise` is enough: Node asks for them with madvise).
+ */
+function largePagesSkip(): string | null {
+  if (process.platform !== 'linux') return 'large pages: Linux only';
+  let setting: string;
+  try {
+    setting = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  } catch {
+    return 'large pages: this kernel has no transparent huge pages';
+  }
+  return setting.includes('[never]') ? 'large pages: transparent huge pages are off (never)' : null;
+}
+
 /** Whether sluice's configuration has a `workers` key yet (src/config/types.ts). */
 function workersSupported(): boolean {
   return /^\s*workers\??:/m.test(readFileSync(join(ROOT, 'src', 'config', 'types.ts'), 'utf8'));
@@ -173,7 +190,10 @@ function peer(name: string, label: string, file: string): BenchConfig {
   };
 }
 
-function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port' | 'upstreamPort'>, skip: string | null = null): BenchConfig {
+/** Node flags a sluice row runs with, beyond the harness's own (`nodeArgs`). */
+type SluiceRowOptions = Omit<SluiceOptions, 'port' | 'upstreamPort'> & { nodeFlags?: string[] };
+
+function sluice(name: string, label: string, { nodeFlags = [], ...options }: SluiceRowOptions, skip: string | null = null): BenchConfig {
   return {
     name,
     label,
@@ -191,7 +211,7 @@ function sluice(name: string, label: string, options: Omit<SluiceOptions, 'port'
       writeFileSync(file, sluiceYaml({ ...options, port, upstreamPort: ctx.upstream.port, watModule }));
       return startServer({
         name,
-        ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file]),
+        ...launch(ctx, process.execPath, [...nodeArgs(profileDir(ctx, name)), ...nodeFlags, join(ROOT, 'bin', 'sluice.mjs'), 'run', '--config', file]),
         port,
         headers: REQUEST_HEADERS,
         stdoutFd: ctx.stdoutFd,
@@ -269,6 +289,10 @@ export function allConfigs(): BenchConfig[] {
     sluice('sluice-1-wat', 'sluice, 1 hand-written WAT filter doing the same edit (no SDK runtime)', { filters: 'wat', logLevel: 'warn' }),
     sluice('sluice-1', 'sluice, 1 filter (headers: +1 request, +1 response header)', { filters: 1, logLevel: 'warn' }),
     sluice('sluice-3', 'sluice, 3 filters (headers, static auth, body pass-through)', { filters: 3, logLevel: 'warn' }),
+    // Node's own code on 2 MiB pages (docs/benchmarks.md, "Large pages"): what users get by
+    // starting sluice with NODE_OPTIONS=--use-largepages=on.
+    sluice('sluice-0-largepages', 'sluice, no filters, Node started with --use-largepages=on', { filters: 0, logLevel: 'warn', nodeFlags: [LARGE_PAGES] }, largePagesSkip()),
+    sluice('sluice-3-largepages', 'sluice, 3 filters, Node started with --use-largepages=on', { filters: 3, logLevel: 'warn', nodeFlags: [LARGE_PAGES] }, largePagesSkip()),
     sluice(
       'sluice-3-w2',
       'sluice, 3 filters, workers: 2',

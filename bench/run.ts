@@ -28,12 +28,15 @@ import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, pairedLines, summarizePairs, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured, type PairedResult, type PairedRound } from './report.ts';
 import type { RunningServer } from './servers.ts';
 
-/** The row pairs the targets compare, [a, b]: each is measured back to back `--pairs` times. */
+/** The row pairs measured back to back `--pairs` times, [a, b]: the targets' comparisons first. */
 const PAIRED_COMPARISONS: ReadonlyArray<readonly [string, string]> = [
   ['sluice-3', 'sluice-0'],
   ['sluice-0', 'undici'],
   ['sluice-1', 'sluice-0'],
   ['sluice-3', 'http-proxy'],
+  // Not targets: what Node's code on huge pages changes (only when those rows run).
+  ['sluice-0-largepages', 'sluice-0'],
+  ['sluice-3-largepages', 'sluice-3'],
 ];
 
 const { values: flags } = parseArgs({
@@ -69,7 +72,7 @@ if (flags.help) {
   --rate RPS             rate of the latency round (default: half the slowest configuration's rps)
   --wrk-duration S       seconds per wrk round when wrk is on PATH (default 2)
   --no-wrk               do not use wrk even if it is installed (--quick implies it)
-  --pairs N              back-to-back pairs per target comparison (${PAIRED_COMPARISONS.map(([a, b]) => `${a} vs ${b}`).join(', ')}),
+  --pairs N              back-to-back pairs per comparison (${PAIRED_COMPARISONS.map(([a, b]) => `${a} vs ${b}`).join(', ')}),
                          with wrk when it is on PATH; 0 for none (default 8; --quick 0)
   --pair-duration S      seconds per round of a pair (default 2)
   --only a,b             only these configurations (${allConfigs().map((c) => c.name).join(', ')})
