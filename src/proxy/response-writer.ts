@@ -70,12 +70,13 @@ export class ResponseWriter implements Sink {
     const status = this.#finalStatus(headers.get(':status'));
     // A bodiless response keeps whatever length it states (a HEAD's is the GET's).
     const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
-    let declared = -1;
+    // `stated`, not declared !== -1: a bodiless response may state a length that is no number.
+    let declared: number;
     let stated: boolean;
     if (eos && bodiless) {
       const value = headers.get('content-length');
+      declared = value === undefined ? -1 : decimalNumber(value);
       stated = value !== undefined;
-      if (stated) declared = decimalNumber(value!);
     } else {
       declared = settleContentLength(headers, eos ? firstChunkLength : -1, this.#stream.responsePipeline.bodyEdited, this.#stream.upstreamContentLength);
       stated = declared !== -1;
