@@ -12,7 +12,7 @@ import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle } from '../abi/plugin-set.ts';
 import type { Plugin } from '../abi/plugin.ts';
 import { Action, MapType, StreamType } from '../abi/types.ts';
-import type { Stage, StageFilter } from './pipeline.ts';
+import type { Pipeline, StageFilter } from './pipeline.ts';
 import type { HttpStream } from './stream.ts';
 
 export class FilterSlot implements StreamHost, StageFilter {
@@ -26,8 +26,9 @@ export class FilterSlot implements StreamHost, StageFilter {
   ran = false;
   /** The filter asked to close the stream: nothing goes on before the reset. */
   #closing = false;
-  requestStage: Stage | null = null;
-  responseStage: Stage | null = null;
+  /** Its stage in each pipeline; -1 in the response one when it has no response callback. */
+  requestStage = -1;
+  responseStage = -1;
 
   constructor(stream: HttpStream, handle: FilterHandle) {
     this.stream = stream;
@@ -42,25 +43,25 @@ export class FilterSlot implements StreamHost, StageFilter {
     return this.handle.failOpen;
   }
 
-  // ---- StageFilter: one slot serves both pipelines; its stage says which direction calls --
+  // ---- StageFilter: one slot serves both pipelines ----------------------------------------
   // Response callbacks only run for filters that took part in the request (see RATIONALE).
 
-  onHeaders(stage: Stage, eos: boolean): Action {
-    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_HEADERS, this.stream.requestHeaders.size, eos);
+  onHeaders(pipeline: Pipeline, eos: boolean): Action {
+    if (!pipeline.response) return this.invoke(StreamCallback.REQUEST_HEADERS, this.stream.requestHeaders.size, eos);
     return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_HEADERS, this.stream.responseHeaders!.size, eos);
   }
 
-  onBody(stage: Stage, size: number, eos: boolean): Action {
-    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_BODY, size, eos);
+  onBody(pipeline: Pipeline, size: number, eos: boolean): Action {
+    if (!pipeline.response) return this.invoke(StreamCallback.REQUEST_BODY, size, eos);
     return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_BODY, size, eos);
   }
 
-  handlesBody(stage: Stage): boolean {
-    return stage === this.requestStage ? this.handle.requestBody : this.handle.responseBody;
+  handlesBody(pipeline: Pipeline): boolean {
+    return pipeline.response ? this.handle.responseBody : this.handle.requestBody;
   }
 
-  onTrailers(stage: Stage): Action {
-    if (stage === this.requestStage) return this.invoke(StreamCallback.REQUEST_TRAILERS, this.stream.requestTrailers?.size ?? 0, false);
+  onTrailers(pipeline: Pipeline): Action {
+    if (!pipeline.response) return this.invoke(StreamCallback.REQUEST_TRAILERS, this.stream.requestTrailers?.size ?? 0, false);
     return this.ctx === null ? Action.CONTINUE : this.invoke(StreamCallback.RESPONSE_TRAILERS, this.stream.responseTrailers?.size ?? 0, false);
   }
 
@@ -146,6 +147,12 @@ export class FilterSlot implements StreamHost, StageFilter {
     this.plugin!.finishStream(ctx);
   }
 
+  /** Its stream waits on it: a held frame, or a paused body that has ended, in either direction. */
+  get waitingForFilter(): boolean {
+    const s = this.stream;
+    return s.requestPipeline.waitingForFilter(this.requestStage) || (this.responseStage !== -1 && s.responsePipeline.waitingForFilter(this.responseStage));
+  }
+
   // ---- StreamHost ------------------------------------------------------------------------
 
   headerMap(type: number, write: boolean): HeaderMap | undefined {
@@ -169,8 +176,9 @@ export class FilterSlot implements StreamHost, StageFilter {
   }
 
   body(type: number): BodyBuffer | undefined {
-    const stage = type === 0 ? this.requestStage : this.responseStage;
-    return stage?.body ?? undefined;
+    const s = this.stream;
+    const body = type === 0 ? s.requestPipeline.bodyAt(this.requestStage) : s.responsePipeline.bodyAt(this.responseStage);
+    return body ?? undefined;
   }
 
   property(path: readonly string[]): PropertyValue | undefined {
@@ -182,8 +190,9 @@ export class FilterSlot implements StreamHost, StageFilter {
   }
 
   continueStream(type: StreamType): void {
+    const pipeline = type === StreamType.HTTP_REQUEST ? this.stream.requestPipeline : this.stream.responsePipeline;
     const stage = type === StreamType.HTTP_REQUEST ? this.requestStage : this.responseStage;
-    if (stage !== null) defer(() => stage.resume());
+    if (stage !== -1) defer(() => pipeline.resume(stage));
   }
 
   closeStream(_type: StreamType): void {
@@ -193,11 +202,11 @@ export class FilterSlot implements StreamHost, StageFilter {
 
   vmFailed(): void {
     if (this.out || this.ctx === null) return;
-    const waiting = this.requestStage?.waitingForFilter === true || this.responseStage?.waitingForFilter === true;
-    if (!waiting) return; // its next callback meets the failure and applies the policy then
+    if (!this.waitingForFilter) return; // its next callback meets the failure and applies the policy then
     if (this.#failed(this.ctx.vm.failure, 'vm') === Action.CONTINUE) {
-      this.requestStage?.resume();
-      this.responseStage?.resume();
+      const s = this.stream;
+      s.requestPipeline.resume(this.requestStage);
+      if (this.responseStage !== -1) s.responsePipeline.resume(this.responseStage);
     }
   }
 

@@ -19,7 +19,7 @@ import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
-import { FrameKind, Pipeline, type FlowSource, type Sink, type Stage } from './pipeline.ts';
+import { FrameKind, Pipeline, type FlowSource, type Sink } from './pipeline.ts';
 import { decimalNumber } from './decimal.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
@@ -145,7 +145,7 @@ export class HttpStream {
     for (let i = 0; i < n; i++) slots[i] = new FilterSlot(this, handles[i]!);
     this.slots = slots;
     this.requestPipeline = new Pipeline(slots, new RequestForwarder(this), routeConfig?.maxRequestBodyBytes ?? 0);
-    for (let i = 0; i < n; i++) slots[i]!.requestStage = this.requestPipeline.stages[i]!;
+    for (let i = 0; i < n; i++) slots[i]!.requestStage = i;
     // Response stages run in encoder order (last filter first), and only for filters with a
     // response callback: a stage that would call nothing costs every response frame a pass.
     // Sized before it is filled: pushing onto [] grows a fresh backing store on every request.
@@ -153,8 +153,8 @@ export class HttpStream {
     for (let i = 0; i < n; i++) if (handles[i]!.responseCallbacks) m++;
     const responseSlots = new Array<FilterSlot>(m);
     for (let i = n - 1, j = 0; i >= 0; i--) if (handles[i]!.responseCallbacks) responseSlots[j++] = slots[i]!;
-    this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0);
-    for (let j = 0; j < responseSlots.length; j++) responseSlots[j]!.responseStage = this.responsePipeline.stages[j]!;
+    this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0, true);
+    for (let j = 0; j < m; j++) responseSlots[j]!.responseStage = j;
     this.requestPipeline.setSource(new RequestSource(req));
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;
@@ -398,9 +398,10 @@ export class HttpStream {
   }
 
   /** A buffering filter went over the route's limit (called by the pipelines). */
-  bufferLimitExceeded(pipeline: Pipeline, stage: Stage): void {
-    if (pipeline === this.requestPipeline) this.#limitExceeded(413, 'request_payload_too_large', this.slots[stage.index]!.name);
-    else this.#limitExceeded(502, 'response_payload_too_large', this.slots[this.slots.length - 1 - stage.index]!.name);
+  bufferLimitExceeded(pipeline: Pipeline, stage: number): void {
+    const filter = (pipeline.filters[stage] as FilterSlot).name;
+    if (pipeline.response) this.#limitExceeded(502, 'response_payload_too_large', filter);
+    else this.#limitExceeded(413, 'request_payload_too_large', filter);
   }
 
   /** Called when the response is done with (sent or abandoned). */
@@ -437,7 +438,7 @@ export class HttpStream {
    * holding the response must not hold its replacement.
    */
   #idleTimedOut(): void {
-    const waiting = this.slots.filter((slot) => slot.requestStage?.waitingForFilter === true || slot.responseStage?.waitingForFilter === true).map((slot) => slot.name);
+    const waiting = this.slots.filter((slot) => slot.waitingForFilter).map((slot) => slot.name);
     this.logger.warn({ idle_ms: this.listener.config.streamIdleTimeoutMs, waiting_for_filters: waiting }, 'stream idle timeout');
     this.#replied = true;
     this.#sendLocalReply(localReply(408, 'stream_idle_timeout', 'stream timeout\n'), true);

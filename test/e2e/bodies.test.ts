@@ -44,6 +44,13 @@ listeners:
     routes:
       - match: { prefix: / }
         cluster: app
+  - name: guarded
+    address: 127.0.0.1:0
+    filters: [rewrite, guard]
+    routes:
+      - match: { prefix: / }
+        cluster: app
+        max_response_body_bytes: 8
 clusters:
   - name: app
     endpoints: [${upstream.address}]
@@ -57,6 +64,9 @@ filters:
   - name: tag-again
     module: ${bundledFilter('headers')}
     configuration: '{"request": {"add": {"x-tag": "2"}}, "response": {"add": {"x-tagged": "2"}}}'
+  - name: guard
+    module: ${bundledFilter('auth')}
+    configuration: '{"allow": {"header": "authorization", "values": ["Bearer ok"]}}'
 `);
 });
 
@@ -101,6 +111,16 @@ describe('body rewriting', () => {
     const res = await send(`${proxy.url()}/small`, { body: 'x'.repeat(64) });
     expect(res.status).toBe(413);
     expect(upstream.requests.length).toBe(before);
+  });
+
+  // `guard` (auth) has no response callback, so the response runs `rewrite` alone: the limit's
+  // warning must name the filter that buffered, not the one at its place in the whole chain.
+  it('answers 502 when a buffering filter exceeds the response limit, and names that filter', async () => {
+    const from = proxy.logs.length;
+    const res = await send(`${proxy.url('guarded')}/stream`, { headers: [['authorization', 'Bearer ok']] });
+    expect(res.status).toBe(502);
+    const warning = proxy.logs.slice(from).find((r) => r.msg?.startsWith('response_payload_too_large'));
+    expect(warning?.filter).toBe('rewrite');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Action } from '../../src/abi/types.ts';
-import { FrameKind, Pipeline, type FlowSource, type Frame, type Sink, type Stage, type StageFilter } from '../../src/proxy/pipeline.ts';
+import { FrameKind, Pipeline, type FlowSource, type Frame, type Sink, type StageFilter } from '../../src/proxy/pipeline.ts';
 
 const { CONTINUE, PAUSE } = Action;
 
@@ -30,7 +30,13 @@ class CountingSource implements FlowSource {
   }
 }
 
-type Hook<A extends unknown[]> = (stage: Stage, ...args: A) => Action | void;
+/** What a hook is handed: the pipeline, and the body its filter sees now (bodyAt). */
+interface StageView {
+  pipeline: Pipeline;
+  body: ReturnType<Pipeline['bodyAt']>;
+}
+
+type Hook<A extends unknown[]> = (stage: StageView, ...args: A) => Action | void;
 
 /**
  * A filter whose answers are scripted: each callback takes the next action from its list
@@ -50,35 +56,44 @@ class ScriptedFilter implements StageFilter {
   /** Set to false for a filter with no body callback (handlesBody). */
   hasBodyCallback = true;
 
-  constructor(name: string, log: string[]) {
+  /** Its stage in the pipeline under test. */
+  readonly index: number;
+
+  constructor(name: string, index: number, log: string[]) {
     this.name = name;
+    this.index = index;
     this.log = log;
   }
 
-  onHeaders(stage: Stage, eos: boolean): Action {
-    this.log.push(`${this.name}.headers(eos=${eos})`);
-    return this.onHeadersHook?.(stage, eos) ?? this.headersActions.shift() ?? CONTINUE;
+  #view(pipeline: Pipeline): StageView {
+    return { pipeline, body: pipeline.bodyAt(this.index) };
   }
 
-  onBody(stage: Stage, size: number, eos: boolean): Action {
+  onHeaders(pipeline: Pipeline, eos: boolean): Action {
+    this.log.push(`${this.name}.headers(eos=${eos})`);
+    return this.onHeadersHook?.(this.#view(pipeline), eos) ?? this.headersActions.shift() ?? CONTINUE;
+  }
+
+  onBody(pipeline: Pipeline, size: number, eos: boolean): Action {
     this.log.push(`${this.name}.body(${size}, eos=${eos})`);
+    const stage = this.#view(pipeline);
     this.seenBodies.push(stage.body!.bytes().toString('latin1'));
     return this.onBodyHook?.(stage, size, eos) ?? this.bodyActions.shift() ?? CONTINUE;
   }
 
-  handlesBody(_stage: Stage): boolean {
+  handlesBody(_pipeline: Pipeline): boolean {
     return this.hasBodyCallback;
   }
 
-  onTrailers(stage: Stage): Action {
+  onTrailers(pipeline: Pipeline): Action {
     this.log.push(`${this.name}.trailers`);
-    return this.onTrailersHook?.(stage) ?? this.trailersActions.shift() ?? CONTINUE;
+    return this.onTrailersHook?.(this.#view(pipeline)) ?? this.trailersActions.shift() ?? CONTINUE;
   }
 }
 
 function setup(filterCount: number, bufferLimit = 1024) {
   const log: string[] = [];
-  const filters = Array.from({ length: filterCount }, (_, i) => new ScriptedFilter(`f${i}`, log));
+  const filters = Array.from({ length: filterCount }, (_, i) => new ScriptedFilter(`f${i}`, i, log));
   const sink = new RecordingSink();
   const pipeline = new Pipeline(filters, sink, bufferLimit);
   const source = new CountingSource();
@@ -150,7 +165,7 @@ describe('Pipeline pass-through', () => {
       'f2.trailers',
     ]);
     expect(sink.events).toEqual([['headers', false], ['data', 'ab', false], ['data', 'cd', true], ['trailers']]);
-    expect(pipeline.stages[0]!.body).toBeNull();
+    expect(pipeline.bodyAt(0)).toBeNull();
   });
 
   it('chunks queued behind a paused filter without a body callback pass it once it resumes', () => {
@@ -160,16 +175,16 @@ describe('Pipeline pass-through', () => {
     pipeline.push(headers());
     pipeline.push(data('ab', true));
     expect(sink.events).toEqual([]);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(log).toEqual(['f0.headers(eos=false)', 'f1.headers(eos=false)', 'f1.body(2, eos=true)']);
     expect(sink.events).toEqual([['headers', false], ['data', 'ab', true]]);
   });
 
-  it('stage.body is cleared after a chunk is continued', () => {
+  it('bodyAt is null once a chunk is continued', () => {
     const { pipeline } = setup(1);
     pipeline.push(headers());
     pipeline.push(data('x'));
-    expect(pipeline.stages[0]!.body).toBeNull();
+    expect(pipeline.bodyAt(0)).toBeNull();
   });
 });
 
@@ -184,13 +199,13 @@ describe('headers pause', () => {
 
     expect(sink.events).toEqual([]);
     expect(log).toEqual(['f0.headers(eos=false)']); // body callbacks wait too
-    expect(pipeline.stages[0]!.held).toBe(true);
+    expect(pipeline.held(0)).toBe(true);
     expect(source.pauses).toBe(1);
 
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'one', false], ['data', 'two', false], ['trailers']]);
     expect(log).toEqual(['f0.headers(eos=false)', 'f0.body(3, eos=false)', 'f0.body(3, eos=false)', 'f0.trailers']);
-    expect(pipeline.stages[0]!.held).toBe(false);
+    expect(pipeline.held(0)).toBe(false);
     expect(source.resumes).toBe(1);
   });
 
@@ -199,7 +214,7 @@ describe('headers pause', () => {
     filters[0]!.headersActions = [PAUSE];
     pipeline.push(headers(true));
     expect(sink.events).toEqual([]);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', true]]);
   });
 
@@ -211,7 +226,7 @@ describe('headers pause', () => {
     expect(log).toEqual(['f0.headers(eos=false)', 'f1.headers(eos=false)', 'f0.body(3, eos=true)']);
     expect(sink.events).toEqual([]);
 
-    pipeline.stages[1]!.resume();
+    pipeline.resume(1);
     expect(log).toEqual([
       'f0.headers(eos=false)',
       'f1.headers(eos=false)',
@@ -227,7 +242,7 @@ describe('headers pause', () => {
     const { sink, pipeline, filters } = setup(1);
     filters[0]!.headersActions = [PAUSE];
     pipeline.push(headers());
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     pipeline.push(data('late', true));
     expect(sink.events).toEqual([['headers', false], ['data', 'late', true]]);
   });
@@ -248,7 +263,7 @@ describe('headers pause', () => {
     pipeline.push(headers());
     pipeline.push(data('first'));
     pipeline.push(data('second'));
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(pushed).toBe(true);
     expect(sink.events).toEqual([
       ['headers', false],
@@ -266,13 +281,13 @@ describe('headers pause', () => {
     pipeline.push(headers());
     pipeline.push(data('d'));
     pipeline.push(trailers());
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'd', false]]);
-    expect(pipeline.stages[0]!.held).toBe(true);
+    expect(pipeline.held(0)).toBe(true);
     // release for the headers hold, pause again for the trailers hold
     expect(source.pauses).toBe(2);
     expect(source.resumes).toBe(1);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'd', false], ['trailers']]);
     expect(source.resumes).toBe(2);
   });
@@ -291,7 +306,7 @@ describe('body pause (buffering)', () => {
     expect(filters[0]!.seenBodies).toEqual(['aaa', 'aaabb', 'aaabbc']);
     // continue releases everything as one chunk
     expect(sink.events).toEqual([['headers', false], ['data', 'aaabbc', true]]);
-    expect(pipeline.stages[0]!.body).toBeNull();
+    expect(pipeline.bodyAt(0)).toBeNull();
   });
 
   it('does not hold the source: buffering is not a hold', () => {
@@ -299,7 +314,7 @@ describe('body pause (buffering)', () => {
     filters[0]!.bodyActions = [PAUSE];
     pipeline.push(headers());
     pipeline.push(data('x'));
-    expect(pipeline.stages[0]!.held).toBe(false);
+    expect(pipeline.held(0)).toBe(false);
     expect(source.pauses).toBe(0);
   });
 
@@ -331,9 +346,9 @@ describe('body pause (buffering)', () => {
     pipeline.push(data('part1-'));
     pipeline.push(data('part2', true));
     expect(sink.events).toEqual([['headers', false]]);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'part1-part2', true]]);
-    expect(pipeline.stages[0]!.body).toBeNull();
+    expect(pipeline.bodyAt(0)).toBeNull();
   });
 
   it('resume() while buffering mid-stream forwards what is buffered without eos', () => {
@@ -341,7 +356,7 @@ describe('body pause (buffering)', () => {
     filters[0]!.bodyActions = [PAUSE];
     pipeline.push(headers());
     pipeline.push(data('early'));
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'early', false]]);
     pipeline.push(data('late', true));
     expect(sink.events).toEqual([['headers', false], ['data', 'early', false], ['data', 'late', true]]);
@@ -353,7 +368,7 @@ describe('body pause (buffering)', () => {
     pipeline.push(headers());
     pipeline.push(data('', true));
     expect(filters[0]!.log).toEqual(['f0.headers(eos=false)', 'f0.body(0, eos=true)']);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', '', true]]);
   });
 
@@ -369,7 +384,7 @@ describe('body pause (buffering)', () => {
 
   it('calls onOverflow when the buffered body exceeds bufferLimit, without calling the filter', () => {
     const { log, sink, pipeline, filters } = setup(1, 5);
-    const overflowed: Stage[] = [];
+    const overflowed: number[] = [];
     pipeline.onOverflow = (stage) => overflowed.push(stage);
     filters[0]!.bodyActions = [PAUSE, PAUSE, PAUSE];
     pipeline.push(headers());
@@ -377,7 +392,7 @@ describe('body pause (buffering)', () => {
     pipeline.push(data('de')); // exactly 5: still fine
     expect(overflowed).toEqual([]);
     pipeline.push(data('f')); // 6 > 5
-    expect(overflowed).toEqual([pipeline.stages[0]]);
+    expect(overflowed).toEqual([0]);
     expect(log.slice(1)).toEqual(['f0.body(3, eos=false)', 'f0.body(5, eos=false)']);
     expect(sink.events).toEqual([['headers', false]]);
   });
@@ -385,12 +400,12 @@ describe('body pause (buffering)', () => {
   it('overflows when a filter pauses on a single chunk already over the limit', () => {
     // e.g. a small Content-Length body arriving in one read with eos: no later append to check
     const { sink, pipeline, filters } = setup(1, 4);
-    const overflowed: Stage[] = [];
+    const overflowed: number[] = [];
     pipeline.onOverflow = (stage) => overflowed.push(stage);
     filters[0]!.bodyActions = [PAUSE];
     pipeline.push(headers());
     pipeline.push(data('too-long', true));
-    expect(overflowed).toEqual([pipeline.stages[0]]);
+    expect(overflowed).toEqual([0]);
     expect(sink.events).toEqual([['headers', false]]);
   });
 
@@ -425,7 +440,7 @@ describe('trailers pause', () => {
     expect(sink.events).toEqual([['headers', false], ['data', 'b', false]]);
     expect(filters[1]!.log).not.toContain('f1.trailers');
     expect(source.pauses).toBe(1);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'b', false], ['trailers']]);
     expect(filters[1]!.log.at(-1)).toBe('f1.trailers');
     expect(source.resumes).toBe(1);
@@ -439,7 +454,7 @@ describe('trailers pause', () => {
     pipeline.push(data('buffered'));
     pipeline.push(trailers());
     expect(sink.events).toEqual([['headers', false]]);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false], ['data', 'buffered', false], ['trailers']]);
   });
 });
@@ -447,12 +462,12 @@ describe('trailers pause', () => {
 describe('resume() with nothing held', () => {
   it('is a no-op', () => {
     const { sink, pipeline, source, log } = setup(2);
-    pipeline.stages[0]!.resume();
-    pipeline.stages[1]!.resume();
+    pipeline.resume(0);
+    pipeline.resume(1);
     expect(sink.events).toEqual([]);
     pipeline.push(headers());
-    pipeline.stages[0]!.resume();
-    pipeline.stages[1]!.resume();
+    pipeline.resume(0);
+    pipeline.resume(1);
     expect(sink.events).toEqual([['headers', false]]);
     expect(log).toEqual(['f0.headers(eos=false)', 'f1.headers(eos=false)']);
     expect(source.pauses).toBe(0);
@@ -463,8 +478,8 @@ describe('resume() with nothing held', () => {
     const { sink, pipeline, filters, source } = setup(1);
     filters[0]!.headersActions = [PAUSE];
     pipeline.push(headers());
-    pipeline.stages[0]!.resume();
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
+    pipeline.resume(0);
     expect(sink.events).toEqual([['headers', false]]);
     expect(source.resumes).toBe(1);
   });
@@ -500,7 +515,7 @@ describe('stop()', () => {
       return PAUSE;
     };
     pipeline.push(headers());
-    expect(pipeline.stages[0]!.held).toBe(false);
+    expect(pipeline.held(0)).toBe(false);
     expect(source.pauses).toBe(0);
     expect(sink.events).toEqual([]);
   });
@@ -524,7 +539,7 @@ describe('stop()', () => {
     expect(source.pauses).toBe(1);
     pipeline.stop();
     expect(source.resumes).toBe(1);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(sink.events).toEqual([]);
     expect(log).toEqual(['f0.headers(eos=false)']);
     expect(source.resumes).toBe(1);
@@ -564,7 +579,7 @@ describe('hold / release and the flow source', () => {
     pipeline.hold(); // e.g. the sink is full
     pipeline.push(headers());
     expect(source.pauses).toBe(1);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(source.resumes).toBe(0);
     pipeline.release();
     expect(source.resumes).toBe(1);
@@ -572,14 +587,14 @@ describe('hold / release and the flow source', () => {
 
   it('a source attached while held is paused at once', () => {
     const log: string[] = [];
-    const f = new ScriptedFilter('f0', log);
+    const f = new ScriptedFilter('f0', 0, log);
     f.headersActions = [PAUSE];
     const pipeline = new Pipeline([f], new RecordingSink(), 1024);
     pipeline.push(headers());
     const source = new CountingSource();
     pipeline.setSource(source);
     expect(source.pauses).toBe(1);
-    pipeline.stages[0]!.resume();
+    pipeline.resume(0);
     expect(source.resumes).toBe(1);
   });
 
