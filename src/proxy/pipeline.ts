@@ -76,9 +76,9 @@ class StageState {
 /** The default overflow callback, shared (not a closure per pipeline: one is made per request). */
 function ignoreOverflow(): void {}
 
-export class Pipeline {
+export class Pipeline<F extends StageFilter = StageFilter> {
   /** Stage i runs filters[i] (the response direction gets them last to first). */
-  readonly filters: readonly StageFilter[];
+  readonly filters: readonly F[];
   readonly sink: Sink;
   readonly bufferLimit: number;
   /** Which direction this is: filters answer with their response callbacks when set. */
@@ -99,12 +99,12 @@ export class Pipeline {
   /** Set once any filter edited a body chunk: the sink must not trust Content-Length. */
   bodyEdited = false;
   /** Told when a buffering filter exceeds the limit (the stream); see also onOverflow. */
-  overflowHandler: { bufferLimitExceeded(pipeline: Pipeline, stage: number): void } | null = null;
+  overflowHandler: { bufferLimitExceeded(pipeline: Pipeline<F>, stage: number): void } | null = null;
   /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
   onOverflow: (stage: number) => void = ignoreOverflow;
 
   /** Stages run `filters` in the order given; the array is the caller's and must not change. */
-  constructor(filters: readonly StageFilter[], sink: Sink, bufferLimit: number, response = false) {
+  constructor(filters: readonly F[], sink: Sink, bufferLimit: number, response = false) {
     this.filters = filters;
     this.sink = sink;
     this.bufferLimit = bufferLimit;

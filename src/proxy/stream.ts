@@ -66,8 +66,8 @@ export class HttpStream {
   filterState: Map<string, Buffer> | null = null;
   route: CompiledRoute<FilterHandle> | undefined;
   slots: FilterSlot[] = [];
-  requestPipeline!: Pipeline;
-  responsePipeline!: Pipeline;
+  requestPipeline!: Pipeline<FilterSlot>;
+  responsePipeline!: Pipeline<FilterSlot>;
   readonly #writer: ResponseWriter;
   upstream: UpstreamExchange | null = null;
   upstreamEndpoint: string | null = null;
@@ -398,8 +398,8 @@ export class HttpStream {
   }
 
   /** A buffering filter went over the route's limit (called by the pipelines). */
-  bufferLimitExceeded(pipeline: Pipeline, stage: number): void {
-    const filter = (pipeline.filters[stage] as FilterSlot).name;
+  bufferLimitExceeded(pipeline: Pipeline<FilterSlot>, stage: number): void {
+    const filter = pipeline.filters[stage]!.name;
     if (pipeline.response) this.#limitExceeded(502, 'response_payload_too_large', filter);
     else this.#limitExceeded(413, 'request_payload_too_large', filter);
   }
