@@ -52,8 +52,18 @@ export interface CostChange {
  * module under node_modules in another, so rows match on the name alone. Others stay as they are.
  */
 export function functionKey(name: string): string {
+  if (UNNAMED_ADDRESS.test(name)) return UNNAMED_CODE;
   return name.startsWith('JS:') ? name.replace(/\s+(?:file:\/\/|node:|\/)\S*$/, '') : name;
 }
+
+/**
+ * Code callgrind names by its address only (`0x00001b4dd9f2b140`, `'2` for a recursion level):
+ * Wasm code the perf map does not list, such as undici's HTTP parser and the slots of a module's
+ * jump table. The same code sits at another address in every process, so rows compare it as
+ * one bucket, not address by address (which would show each as wholly new in one row).
+ */
+const UNNAMED_ADDRESS = /^0x[0-9a-f]+(?:'\d+)?$/;
+export const UNNAMED_CODE = '(code named by its address only: Wasm outside the perf map, jump tables)';
 
 /**
  * The functions whose estimated cycles grew the most from `a` to `b`, largest first, and the
@@ -71,9 +81,9 @@ export function costChanges(a: readonly FunctionCost[], b: readonly FunctionCost
       const key = functionKey(f.name);
       let entry = changes.get(key);
       if (entry === undefined) {
-        entry = { change: { name: f.name, instructions: 0, cycles: 0 }, fromB, shownCycles: f.cycles };
+        entry = { change: { name: key === UNNAMED_CODE ? key : f.name, instructions: 0, cycles: 0 }, fromB, shownCycles: f.cycles };
         changes.set(key, entry);
-      } else if ((fromB && !entry.fromB) || (fromB === entry.fromB && f.cycles > entry.shownCycles)) {
+      } else if (key !== UNNAMED_CODE && ((fromB && !entry.fromB) || (fromB === entry.fromB && f.cycles > entry.shownCycles))) {
         entry.change.name = f.name;
         entry.fromB = fromB;
         entry.shownCycles = f.cycles;

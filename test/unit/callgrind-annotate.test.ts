@@ -2,7 +2,7 @@
 // from real output (Node 24 under callgrind 3.19 with --cache-sim=yes).
 
 import { describe, expect, it } from 'vitest';
-import { costChanges, functionKey, parseAnnotateRow } from '../../bench/callgrind-annotate.ts';
+import { costChanges, functionKey, parseAnnotateRow, UNNAMED_CODE } from '../../bench/callgrind-annotate.ts';
 
 describe('callgrind_annotate function rows', () => {
   it('read one count per event, with percentages, bare numbers and dots', () => {
@@ -80,5 +80,20 @@ describe('matching functions across rows', () => {
     expect(costChanges(a, b, 5).top).toEqual([
       { name: "JS:*'_resume file:///work/main/build/worker/worker.mjs:13979:21", instructions: 110, cycles: 630 },
     ]);
+  });
+
+  it('compare code named only by its address as one bucket: it moves from process to process', () => {
+    expect(functionKey('0x00001b4dd9f2b140')).toBe(UNNAMED_CODE);
+    expect(functionKey("0x00000000601a39c0'2")).toBe(UNNAMED_CODE);
+    const a = [
+      { name: '0x0000364951342140', instructions: 252, cycles: 300 },
+      { name: '0x0000364951342148', instructions: 252, cycles: 290 },
+    ];
+    const b = [
+      { name: '0x00001b4dd9f2b140', instructions: 252, cycles: 302 },
+      { name: '0x00001b4dd9f2b148', instructions: 252, cycles: 294 },
+      { name: '0x00001b4dd9ed8350', instructions: 188, cycles: 539 },
+    ];
+    expect(costChanges(a, b, 5).top).toEqual([{ name: UNNAMED_CODE, instructions: 188, cycles: 545 }]);
   });
 });
