@@ -86,5 +86,54 @@ describe('ContextTable', () => {
     table.current = outside;
     expect(table.current).toBe(outside);
   });
-});
 
+  it('finds every live stream by id through thousands of adds and deletes, and none it deleted', () => {
+    const table = new ContextTable();
+    const live = new Map<number, Context>();
+    let next = 2;
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 20_000; round++) {
+      if (live.size < 50 || (random() < 0.55 && live.size < 3000)) {
+        const ctx = context(next++);
+        table.addStream(ctx);
+        live.set(ctx.id, ctx);
+      } else {
+        const ids = [...live.keys()];
+        const id = ids[Math.floor(random() * ids.length)]!;
+        table.delete(live.get(id)!);
+        live.delete(id);
+        expect(table.get(id)).toBeUndefined();
+      }
+    }
+    expect(table.size).toBe(live.size);
+    for (const [id, ctx] of live) expect(table.get(id)).toBe(ctx);
+  });
+
+  it('looks a stream up without reading the other streams\' ids (no scan)', () => {
+    const table = new ContextTable();
+    let reads = 0;
+    const counted = (id: number) => ({ get id() { reads++; return id; }, tableSlot: -1 }) as unknown as Context;
+    const streams = Array.from({ length: 2000 }, (_, i) => counted(i + 2));
+    for (const s of streams) table.addStream(s);
+    for (const s of streams.filter((_, i) => i % 3 === 0)) table.delete(s); // moves others around
+    reads = 0;
+    expect(table.get(1002)).toBe(streams[1000]);
+    expect(table.get(1500)).toBe(streams[1498]);
+    expect(reads).toBeLessThanOrEqual(2);
+  });
+
+  it('finds a long-lived stream whose index entry a newer one took', () => {
+    const table = new ContextTable();
+    const old = context(3);
+    table.addStream(old);
+    // Ids 256 apart share an entry of the smallest index: the newer stream holds it.
+    const newer = context(3 + 256);
+    table.addStream(newer);
+    expect(table.get(3)).toBe(old);
+    expect(table.get(3 + 256)).toBe(newer);
+    table.delete(newer);
+    expect(table.get(3)).toBe(old);
+    expect(table.get(3 + 256)).toBeUndefined();
+  });
+});
