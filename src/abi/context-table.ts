@@ -96,7 +96,8 @@ export class ContextTable {
     const root = this.#roots.get(id);
     if (root !== undefined) return root;
     const entry = this.#slotById[id & (this.#slotById.length - 1)]!;
-    if (entry !== 0 && this.#streams[entry - 1]!.id === id) return this.#streams[entry - 1];
+    const indexed = entry === 0 ? undefined : this.#streams[entry - 1];
+    if (indexed?.id === id) return indexed;
     // Not indexed: an id that is not live, or an old stream whose entry a newer one took.
     for (const ctx of this.#streams) if (ctx.id === id) return ctx;
     return undefined;
