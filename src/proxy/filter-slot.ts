@@ -26,13 +26,15 @@ export class FilterSlot implements StreamHost, StageFilter {
   ran = false;
   /** The filter asked to close the stream: nothing goes on before the reset. */
   #closing = false;
-  /** Its stage in each pipeline; -1 in the response one when it has no response callback. */
-  requestStage = -1;
+  /** Its stage in the request pipeline: its place in the chain. */
+  readonly requestStage: number;
+  /** Its stage in the response pipeline; -1 when it has no response callback (no stage). */
   responseStage = -1;
 
-  constructor(stream: HttpStream, handle: FilterHandle) {
+  constructor(stream: HttpStream, handle: FilterHandle, requestStage: number) {
     this.stream = stream;
     this.handle = handle;
+    this.requestStage = requestStage;
   }
 
   get name(): string {

@@ -142,19 +142,21 @@ export class HttpStream {
     // then kept whole streams alive past several scavenges (measured: ~3 KB promoted per request).
     const n = handles.length;
     const slots = new Array<FilterSlot>(n);
-    for (let i = 0; i < n; i++) slots[i] = new FilterSlot(this, handles[i]!);
+    for (let i = 0; i < n; i++) slots[i] = new FilterSlot(this, handles[i]!, i);
     this.slots = slots;
     this.requestPipeline = new Pipeline(slots, new RequestForwarder(this), routeConfig?.maxRequestBodyBytes ?? 0);
-    for (let i = 0; i < n; i++) slots[i]!.requestStage = i;
     // Response stages run in encoder order (last filter first), and only for filters with a
     // response callback: a stage that would call nothing costs every response frame a pass.
     // Sized before it is filled: pushing onto [] grows a fresh backing store on every request.
     let m = 0;
     for (let i = 0; i < n; i++) if (handles[i]!.responseCallbacks) m++;
     const responseSlots = new Array<FilterSlot>(m);
-    for (let i = n - 1, j = 0; i >= 0; i--) if (handles[i]!.responseCallbacks) responseSlots[j++] = slots[i]!;
+    for (let i = n - 1, j = 0; i >= 0; i--) {
+      if (!handles[i]!.responseCallbacks) continue;
+      slots[i]!.responseStage = j;
+      responseSlots[j++] = slots[i]!;
+    }
     this.responsePipeline = new Pipeline(responseSlots, this.#writer, routeConfig?.maxResponseBodyBytes ?? 0, true);
-    for (let j = 0; j < m; j++) responseSlots[j]!.responseStage = j;
     this.requestPipeline.setSource(new RequestSource(req));
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;
