@@ -35,6 +35,14 @@ export function isHopByHop(name: string): boolean {
   }
 }
 
+/**
+ * Whether a response with this status has no body whatever its headers say (RFC 9110 §6.3:
+ * 1xx, 204, 304). A response to HEAD has none either; the caller knows the method.
+ */
+export function statusHasNoBody(status: number): boolean {
+  return status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
 const NO_TOKENS: readonly string[] = [];
 
 /** Names listed in Connection values (beyond keep-alive/close), which are hop-by-hop too. */

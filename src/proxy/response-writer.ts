@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { decimalNumber } from './decimal.ts';
 import type { Sink } from './pipeline.ts';
-import { isHopByHop, settleContentLength, toRawList, toTrailerObject } from './headers.ts';
+import { isHopByHop, settleContentLength, statusHasNoBody, toRawList, toTrailerObject } from './headers.ts';
 import type { HttpStream } from './stream.ts';
 
 /**
@@ -69,7 +69,7 @@ export class ResponseWriter implements Sink {
     const headers = this.#stream.responseHeaders!;
     const status = this.#finalStatus(headers.get(':status'));
     // A bodiless response keeps whatever length it states (a HEAD's is the GET's).
-    const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200) || this.#stream.method === 'HEAD';
+    const bodiless = statusHasNoBody(status) || this.#stream.method === 'HEAD';
     // `stated`, not declared !== -1: a bodiless response may state a length that is no number.
     let declared: number;
     let stated: boolean;

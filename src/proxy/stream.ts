@@ -17,7 +17,7 @@ import type { ListenerConfig } from '../config/types.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
-import { readRequestHead, responseHeaderMap, settleContentLength, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
+import { readRequestHead, responseHeaderMap, settleContentLength, statusHasNoBody, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink } from './pipeline.ts';
 import { decimalNumber } from './decimal.ts';
@@ -39,8 +39,6 @@ export interface ListenerRuntime {
 }
 
 const NO_FILTERS: readonly FilterHandle[] = [];
-
-const NO_BODY_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
 export class HttpStream {
   readonly listener: ListenerRuntime;
@@ -314,7 +312,7 @@ export class HttpStream {
     const declared = headers.get('content-length');
     this.#upstreamRemaining = declared === undefined ? -1 : decimalNumber(declared);
     this.upstreamContentLength = this.#upstreamRemaining;
-    const eos = NO_BODY_STATUS(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
+    const eos = statusHasNoBody(status) || this.method === 'HEAD' || this.#upstreamRemaining === 0;
     this.codeDetails = 'via_upstream';
     this.#responseEosSent = eos;
     this.#startResponse({ headers, body: null }, eos);

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HeaderMap } from '../../src/abi/header-map.ts';
-import { isHopByHop, readRequestHead, responseHeaderMap, toRawList, toTrailerObject, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
+import { isHopByHop, readRequestHead, statusHasNoBody, responseHeaderMap, toRawList, toTrailerObject, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 
 const requestHeaderMap = (req: IncomingMessage, scheme: string) => readRequestHead(req, scheme).headers;
 
@@ -266,5 +266,12 @@ describe('isHopByHop', () => {
     for (const name of ['tk', 'referer', 'x-trace', 'user-agent', 'x-keep-alive', 'content-encoding', 'x-forwarded-host', 'x-transfer-encode', 'proxy-authenticatX', 'x-proxy-authorizatn', '']) {
       expect(isHopByHop(name), name).toBe(false);
     }
+  });
+});
+
+describe('statusHasNoBody', () => {
+  it('is true for 1xx, 204 and 304 only', () => {
+    for (const status of [100, 101, 103, 199, 204, 304]) expect(statusHasNoBody(status), String(status)).toBe(true);
+    for (const status of [200, 201, 205, 206, 299, 301, 302, 303, 305, 400, 404, 500, 502, 999]) expect(statusHasNoBody(status), String(status)).toBe(false);
   });
 });
