@@ -7,6 +7,7 @@ import { HeaderMap } from '../abi/header-map.ts';
 import { headerNameFromString, lowerNameFromBytes, nameEqualsBytes } from '../abi/header-names.ts';
 import { decimalNumber } from './decimal.ts';
 import { headerValueFromBytes } from './header-values.ts';
+import { absoluteTarget, originPath } from './request-target.ts';
 
 /**
  * Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not forward: connection,
@@ -70,6 +71,8 @@ export interface RequestHead {
   /** Content-Length, or -1 when absent (chunked or no body). */
   contentLength: number;
   hasBody: boolean;
+  /** Why the request must be answered 400 before routing (its target or Host), or null. */
+  invalid: string | null;
 }
 
 /**
@@ -78,16 +81,18 @@ export interface RequestHead {
  */
 export function readRequestHead(req: IncomingMessage, scheme: string): RequestHead {
   const raw = req.rawHeaders;
+  const target = req.url ?? '/';
   const names: string[] = [':authority', ':path', ':method', ':scheme'];
-  const values: string[] = ['', req.url ?? '/', req.method ?? 'GET', scheme];
+  const values: string[] = ['', target, req.method ?? 'GET', scheme];
   let connection: string | undefined;
   let contentLength = -1;
   let chunked = false;
+  let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = headerNameFromString(raw[i]!);
     const value = raw[i + 1]!;
     if (name === 'host') {
-      if (values[0] === '') values[0] = value;
+      if (hosts++ === 0) values[0] = value;
       continue;
     }
     if (name === 'content-length') contentLength = decimalNumber(value);
@@ -99,9 +104,32 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
     names.push(name);
     values.push(value);
   }
+  const invalid = settleTarget(values, target, hosts, req.httpVersionMinor !== 0);
   const headers = new HeaderMap(names, values);
   if (connection !== undefined) dropNamed(headers, connectionTokens(connection));
-  return { headers, contentLength, hasBody: chunked || contentLength > 0 };
+  return { headers, contentLength, hasBody: chunked || contentLength > 0, invalid };
+}
+
+/**
+ * Sets :path (values[1]) and, for an absolute-form target, :authority (values[0]) from the
+ * request target (request-target.ts). Returns why the request is invalid (answered 400, as
+ * RFC 9112 §3.2 asks of a server), or null: a target of another form (`*`, authority-form),
+ * more than one Host, or none in HTTP/1.1.
+ */
+function settleTarget(values: string[], target: string, hosts: number, http11: boolean): string | null {
+  if (hosts > 1) return 'more than one Host header';
+  if (hosts === 0 && http11) return 'no Host header';
+  const path = originPath(target);
+  if (path !== null) {
+    values[1] = path;
+    return null;
+  }
+  const absolute = absoluteTarget(target);
+  if (absolute === null) return 'request target is neither a path nor an http(s) URL';
+  // The target's authority replaces Host (RFC 9112 §3.2.2).
+  values[0] = absolute[0];
+  values[1] = absolute[1];
+  return null;
 }
 
 /** Builds a response map from undici's raw header buffers, decoding each name once. */

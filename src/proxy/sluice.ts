@@ -1,9 +1,10 @@
 // Starting and stopping a whole proxy from a validated configuration: filters (VMs and root
 // contexts), clusters, listeners and the admin port.
 
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from '../node-http.ts';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
@@ -107,6 +108,26 @@ function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignF
   }
 }
 
+/**
+ * A request Node could not parse or did not receive in time: answered with Node's own choice of
+ * status (431 for headers over the limit, 408 for a request not received within the server's
+ * timeouts, else 400), and the connection closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+}
+
+/** sluice is a reverse proxy, not a tunnel: CONNECT gets 405 (without a listener Node would just close). */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+}
+
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
@@ -158,9 +179,8 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         new HttpStream(runtime, req, res, id).start();
       });
       server.on('connection', (socket: Socket) => connectionIds.set(socket, nextConnectionId++));
-      server.on('clientError', (_err, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      });
+      server.on('clientError', answerClientError);
+      server.on('connect', refuseConnect);
       servers.push(server);
       bound.set(listener.name, await listen(server, listener.address, options.reusePort === true));
     }

@@ -87,6 +87,8 @@ export class HttpStream {
   #completed = false;
   #requestEosSent = false;
   #requestHasBody: boolean;
+  /** Why the request is answered 400 before routing (readRequestHead), or null. */
+  #invalidRequest: string | null;
   /** Request body bytes still expected per Content-Length (-1: chunked). */
   #requestContentLength: number;
   /** The client's Content-Length, as sent (-1: none); what a streamed request body may keep. */
@@ -119,6 +121,7 @@ export class HttpStream {
     const head = readRequestHead(req, 'http');
     this.requestHeaders = head.headers;
     this.#requestHasBody = head.hasBody;
+    this.#invalidRequest = head.invalid;
     this.#requestContentLength = head.contentLength;
     this.clientContentLength = head.contentLength;
     this.#writer = new ResponseWriter(this, res);
@@ -133,7 +136,7 @@ export class HttpStream {
     if (!h.has('x-forwarded-proto')) h.addLowerCase('x-forwarded-proto', 'http');
     h.version = 0; // edits made by the proxy itself do not count as filter edits
 
-    this.route = this.listener.router.match(h);
+    this.route = this.#invalidRequest === null ? this.listener.router.match(h) : undefined;
     const routeConfig = this.route?.config;
     const handles = this.route?.filters ?? NO_FILTERS;
     // No closures here: they would share this function's context (this, req, res, ...), and V8
@@ -169,8 +172,10 @@ export class HttpStream {
     }
 
     if (this.route === undefined) {
-      this.codeDetails = 'route_not_found';
-      this.#run(this.#startResponse, localReplyHeaders(localReply(404, 'route_not_found', 'no route\n')));
+      const invalid = this.#invalidRequest;
+      this.codeDetails = invalid === null ? 'route_not_found' : 'invalid_request';
+      const reply = invalid === null ? localReply(404, 'route_not_found', 'no route\n') : localReply(400, 'invalid_request', `${invalid}\n`);
+      this.#run(this.#startResponse, localReplyHeaders(reply));
       req.resume();
       return;
     }
