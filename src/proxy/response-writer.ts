@@ -21,6 +21,8 @@ export class ResponseWriter implements Sink {
   readonly #stream: HttpStream;
   readonly #res: ServerResponse;
   #headersPending = false;
+  /** The response has no body (204, 304, a HEAD's): whatever body bytes arrive are dropped. */
+  #bodiless = false;
   #declaredLength = -1;
   #sent = 0;
 
@@ -40,7 +42,7 @@ export class ResponseWriter implements Sink {
 
   data(chunk: Buffer, eos: boolean): void {
     if (this.#headersPending) this.#writeHead(chunk.length, eos);
-    if (chunk.length > 0) {
+    if (chunk.length > 0 && !this.#bodiless) {
       this.#sent += chunk.length;
       this.#stream.bytesSent += chunk.length;
       // The last chunk goes out with end(): headers, body and end in one write.
@@ -68,12 +70,16 @@ export class ResponseWriter implements Sink {
     this.#headersPending = false;
     const headers = this.#stream.responseHeaders!;
     const status = this.#finalStatus(headers.get(':status'));
-    // A bodiless response keeps whatever length it states (a HEAD's is the GET's).
-    const bodiless = statusHasNoBody(status) || this.#stream.method === 'HEAD';
+    // A bodiless response keeps whatever length it states (a HEAD's is the GET's, a 304's the
+    // representation's), even when body bytes follow: they are dropped, not sent.
+    const bodiless = (this.#bodiless = statusHasNoBody(status) || this.#stream.method === 'HEAD');
     // `stated`, not declared !== -1: a bodiless response may state a length that is no number.
     let declared: number;
     let stated: boolean;
-    if (eos && bodiless) {
+    if (bodiless) {
+      // A 304 or a HEAD's answer may state the length of what it describes; a 204 must not
+      // state one at all (RFC 9110 §8.6).
+      if (status === 204) headers.remove('content-length');
       const value = headers.get('content-length');
       declared = value === undefined ? -1 : decimalNumber(value);
       stated = value !== undefined;
@@ -108,7 +114,7 @@ export class ResponseWriter implements Sink {
     this.#stream.responseEnded = true;
     const trailers = this.#stream.responseTrailers;
     if (trailers !== null && trailers.size > 0 && this.#declaredLength === -1) res.addTrailers(toTrailerObject(trailers));
-    if (this.#declaredLength !== -1 && this.#declaredLength !== this.#sent && this.#stream.method !== 'HEAD') {
+    if (this.#declaredLength !== -1 && this.#declaredLength !== this.#sent && !this.#bodiless) {
       // A filter changed the length of a body whose Content-Length was already on the wire.
       this.#stream.logger.error({ declared: this.#declaredLength, sent: this.#sent }, 'response body length changed after headers were sent; resetting');
       res.destroy();

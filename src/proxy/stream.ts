@@ -347,6 +347,12 @@ export class HttpStream {
 
   #upstreamError(err: Error): void {
     if (this.#completed) return;
+    if (this.#responseEosSent) {
+      // The whole response was already received (a 304 stating its representation's
+      // Content-Length makes undici fail the connection after it): only the connection failed.
+      this.logger.debug({ cluster: this.route?.config.cluster, err: err.message }, 'upstream connection failed after a complete response');
+      return;
+    }
     if (this.#responseStarted) {
       this.logger.warn({ err: err.message }, 'upstream failed mid-response; resetting');
       this.reset('upstream_reset_after_response_started');

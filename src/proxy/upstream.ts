@@ -35,8 +35,8 @@ const PRECISE_TIMER_BELOW_MS = 1000;
 
 /**
  * One upstream request. It is its own undici handler (no closures per request), and its
- * timeout — until the response headers, then between body chunks — is a deadline in the shared
- * check of deadlines.ts.
+ * timeout — until the response headers, then between body chunks while sluice is reading the
+ * body — is a deadline in the shared check of deadlines.ts.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   readonly cluster: Cluster;
@@ -87,14 +87,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // Informational responses (102, 103 Early Hints) are not forwarded, as in Envoy: the final
+    // response follows on the same exchange, and the wait for it goes on. undici fails the
+    // connection on a 100 itself (client-h1.js). A 101 goes on as a response (a 502): sluice
+    // asks for no upgrade, and undici fails one that has an Upgrade header.
+    if (status < 200 && status !== 101) return true;
     this.#headersReceived = true;
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
-      // From here on the timeout bounds the wait between body chunks.
-      this.deadline = performance.now() + this.#timeoutMs;
-      upstreamDeadlines.track(this);
     }
+    // From here on the timeout bounds the wait between body chunks, the first one included.
+    if (this.#paused) upstreamDeadlines.untrack(this);
+    else this.#startBodyTimeout();
     if (this.aborted) return false;
     this.#resume = resume;
     this.#events.upstreamHeaders(status, rawHeaders);
@@ -103,7 +108,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
 
   onData(chunk: Buffer): boolean {
     if (this.aborted) return false;
-    if (this.deadline !== Infinity) this.deadline = performance.now() + this.#timeoutMs;
+    if (this.deadlineSlot !== -1) this.deadline = performance.now() + this.#timeoutMs;
     return this.#events.upstreamData(chunk) && !this.#paused;
   }
 
@@ -138,13 +143,27 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     upstreamDeadlines.untrack(this);
   }
 
+  /**
+   * The body timeout, from now. Not while paused: an upstream sluice is not reading from (a slow
+   * client, a filter holding the response) is not a stalled one, and resume() starts it again.
+   */
+  #startBodyTimeout(): void {
+    if (this.#timeoutMs <= 0 || this.#paused || this.#done) return;
+    this.deadline = performance.now() + this.#timeoutMs;
+    upstreamDeadlines.track(this);
+  }
+
   pause(): void {
+    if (this.#paused) return;
     this.#paused = true;
+    if (this.#headersReceived) upstreamDeadlines.untrack(this);
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    // Before undici's resume: it may deliver buffered data (and a new pause) synchronously.
+    if (this.#headersReceived) this.#startBodyTimeout();
     this.#resume?.();
   }
 
