@@ -93,6 +93,10 @@ export class ResponseWriter implements Sink {
     if (trailers !== null && trailers.size > 0 && !stated) {
       headers.set('trailer', trailers.names.filter((n) => !isHopByHop(n)).join(', '));
     }
+    // An answer before the client finished sending its body (a 413, a 401): the connection
+    // closes after it, as in Envoy. Kept open, Node would read and drop the rest of the upload
+    // for as long as the client sends it.
+    if (this.#stream.requestHasBody && !this.#stream.req.complete) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(status, toRawList(headers, omittedFromResponse));
   }
 

@@ -86,7 +86,8 @@ export class HttpStream {
   #responseStarted = false;
   #completed = false;
   #requestEosSent = false;
-  #requestHasBody: boolean;
+  /** The client sends a body (Content-Length above 0, or chunked). */
+  readonly requestHasBody: boolean;
   /** Why the request is answered 400 before routing (readRequestHead), or null. */
   #invalidRequest: string | null;
   /** Request body bytes still expected per Content-Length (-1: chunked). */
@@ -120,7 +121,7 @@ export class HttpStream {
     this.localPort = socket.localPort ?? 0;
     const head = readRequestHead(req, 'http');
     this.requestHeaders = head.headers;
-    this.#requestHasBody = head.hasBody;
+    this.requestHasBody = head.hasBody;
     this.#invalidRequest = head.invalid;
     this.#requestContentLength = head.contentLength;
     this.clientContentLength = head.contentLength;
@@ -179,7 +180,7 @@ export class HttpStream {
       req.resume();
       return;
     }
-    const eos = !this.#requestHasBody;
+    const eos = !this.requestHasBody;
     this.#run(this.#pushRequestHeaders, eos);
     if (eos) {
       req.resume(); // let Node read to the end of the (empty) message
