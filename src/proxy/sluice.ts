@@ -113,7 +113,7 @@ function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignF
  * status (431 for headers over the limit, 408 for a request not received within the server's
  * timeouts, else 400), and the connection closed.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;

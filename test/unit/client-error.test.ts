@@ -1,0 +1,33 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { answerClientError } from '../../src/proxy/sluice.ts';
+
+/** What answerClientError writes to a connection for a parse error with `code`, and whether it destroyed it. */
+function answer(code: string, writable = true): { written: string; destroyed: boolean } {
+  const socket = new PassThrough();
+  let written = '';
+  socket.on('data', (c: Buffer) => (written += c.toString('latin1')));
+  if (!writable) socket.end();
+  answerClientError(Object.assign(new Error(code), { code }), socket);
+  socket.read();
+  return { written, destroyed: socket.destroyed };
+}
+
+describe('answerClientError', () => {
+  it("answers Node's status for the error and closes the connection", () => {
+    const overflow = answer('HPE_HEADER_OVERFLOW');
+    expect(overflow.written).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(overflow.written).toContain('connection: close\r\n');
+    expect(answer('ERR_HTTP_REQUEST_TIMEOUT').written).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer('HPE_INVALID_METHOD').written).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+
+  it('writes nothing to a connection the client reset or already closed', () => {
+    const reset = answer('ECONNRESET');
+    expect(reset.written).toBe('');
+    expect(reset.destroyed).toBe(true);
+    const closed = answer('HPE_INVALID_METHOD', false);
+    expect(closed.written).toBe('');
+    expect(closed.destroyed).toBe(true);
+  });
+});
