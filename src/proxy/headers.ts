@@ -112,9 +112,9 @@ export function readRequestHead(req: IncomingMessage, scheme: string): RequestHe
 
 /**
  * Sets :path (values[1]) and, for an absolute-form target, :authority (values[0]) from the
- * request target (request-target.ts). Returns why the request is invalid (answered 400, as
- * RFC 9112 §3.2 asks of a server), or null: a target of another form (`*`, authority-form),
- * more than one Host, or none in HTTP/1.1.
+ * request target (request-target.ts). Returns null, or why the request must be answered 400
+ * (RFC 9112 §3.2): a target of another form (`*`, authority-form), more than one Host, or none
+ * in HTTP/1.1.
  */
 function settleTarget(values: string[], target: string, hosts: number, http11: boolean): string | null {
   if (hosts > 1) return 'more than one Host header';
