@@ -144,7 +144,13 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
       if (status === 0) return finish(new Error('no response'));
       finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
     },
-    onError: (err) => finish(err),
+    onError: (err) => {
+      // A 204 or 304 is whole once its headers are in: an error after them is the connection's.
+      // (undici fails a 304 that states its representation's length, RFC 9110 §8.6, comparing
+      // that length with the body a 304 never has.)
+      if (status === 204 || status === 304) finish({ headers: responseHeaders, body: Buffer.alloc(0), trailers: [] });
+      else finish(err);
+    },
   };
   dispatcher.dispatch({ method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null }, handler);
   return () => {

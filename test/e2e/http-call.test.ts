@@ -18,6 +18,10 @@ beforeAll(async () => {
       if (token === 'Bearer good') {
         res.writeHead(200, { 'x-auth-user': 'alice' });
         res.end('ok');
+      } else if (token === 'Bearer cached') {
+        // A 304 may state its representation's length (RFC 9110 §8.6) and has no body.
+        res.writeHead(304, { 'content-length': '6', etag: '"v1"' });
+        res.end();
       } else {
         res.writeHead(401);
         res.end('no');
@@ -80,6 +84,12 @@ describe('http_call from request headers', () => {
     expect(res.body).toBe('forbidden\n');
     expect(res.header('x-auth-denied')).toBe('401');
     expect(app.requests.length).toBe(before);
+  });
+
+  it('delivers a 304 that states a length to the filter as a 304, not as a failed call', async () => {
+    const res = await send(`${proxy.url()}/orders`, { headers: [['authorization', 'Bearer cached']] });
+    expect(res.status).toBe(403);
+    expect(res.header('x-auth-denied')).toBe('304');
   });
 
   it('answers from request headers without any call when the call cannot be dispatched', async () => {
