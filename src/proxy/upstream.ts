@@ -92,6 +92,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     // connection on a 100 itself (client-h1.js). A 101 goes on as a response (a 502): sluice
     // asks for no upgrade, and undici fails one that has an Upgrade header.
     if (status < 200 && status !== 101) return true;
+    if (status > 599) {
+      // Status codes run 100-599 (RFC 9110 §15): anything above is not an HTTP response, and
+      // fails like one undici cannot parse (a 503 before the response starts).
+      this.#abort?.(Object.assign(new Error(`upstream answered status ${status}`), { code: 'SLUICE_INVALID_STATUS' }));
+      return false;
+    }
     this.#headersReceived = true;
     if (this.#timer !== null) {
       clearTimeout(this.#timer);

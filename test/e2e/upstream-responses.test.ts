@@ -58,6 +58,8 @@ const RAW_ANSWERS: Record<string, string> = {
   // A 204 must not have a body; this one sends five bytes anyway.
   '/raw/no-content-with-body': 'HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\nhello',
   '/raw/not-modified-with-body': 'HTTP/1.1 304 Not Modified\r\netag: "v1"\r\ncontent-length: 5\r\n\r\nhello',
+  // Status codes run 100-599 (RFC 9110 §15): this is no HTTP response.
+  '/raw/status-600': 'HTTP/1.1 600 Beyond\r\ncontent-length: 2\r\n\r\nok',
 };
 
 async function startRawUpstream(): Promise<Server> {
@@ -255,6 +257,15 @@ describe('informational responses from the upstream', () => {
     expect(text).not.toContain('a.css');
     await settle();
     expect(complaints(from)).toEqual([]);
+  });
+});
+
+describe('invalid status codes from the upstream', () => {
+  it('a status above 599 is an upstream failure (503), not a response to forward', async () => {
+    const text = await onOneConnection([get('/raw/status-600'), get('/ok', true)]);
+    expect(statusLines(text)).toEqual(['HTTP/1.1 503 Service Unavailable', 'HTTP/1.1 200 OK']);
+    const access = proxy.logs.find((r) => r.access?.path === '/raw/status-600');
+    expect(access?.access.details).toBe('upstream_reset_before_response_started{SLUICE_INVALID_STATUS}');
   });
 });
 
