@@ -1,7 +1,9 @@
 // Limits the host enforces on guests, in one place (values follow proxy-wasm-cpp-host's limits.h).
 
-/** Largest linear memory a VM may grow to before the host recycles it. */
+/** Largest linear memory a VM may grow to: memory.grow past it fails in the guest (vm.ts). */
 export const MAX_WASM_MEMORY_BYTES = 1024 * 1024 * 1024;
+/** A WebAssembly page. */
+export const WASM_PAGE_BYTES = 64 * 1024;
 /** Largest serialized header map accepted from a guest; larger is treated as malformed. */
 export const MAX_PAIRS_BYTES = 1024 * 1024;
 /** Most pairs accepted in one serialized map from a guest. */

@@ -3,6 +3,7 @@
 // starting at 1 (0 is the VM itself), a trap kills the VM for every context on it, and the
 // current/effective context pair tells host functions whom a call acts on.
 
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { defer, enterStep, leaveStep } from './deferred.ts';
 import { GuestTrap } from './errors.ts';
@@ -11,7 +12,7 @@ import { GuestMemory } from './memory.ts';
 import type { CompiledModule } from './module.ts';
 import type { Context } from './context.ts';
 import { ContextTable } from './context-table.ts';
-import { MAX_WASM_MEMORY_BYTES } from './limits.ts';
+import { MAX_WASM_MEMORY_BYTES, WASM_PAGE_BYTES } from './limits.ts';
 
 export interface VmOptions {
   readonly vmId: string;
@@ -32,6 +33,20 @@ export const CalloutKind = { HTTP_CALL: 0, GRPC_CALL: 1, GRPC_STREAM: 2 } as con
 export type CalloutKind = (typeof CalloutKind)[keyof typeof CalloutKind];
 
 let vmSerial = 0;
+
+let guestMemoryCapped = false;
+
+/**
+ * V8 lets a 32-bit memory grow to 4 GiB, and the host sees a guest's size only after its call
+ * returns: one callback could commit 4 GiB, more than the process may have. With V8's page limit
+ * at the cap (process-wide, so set once, before the first instance), memory.grow past it fails
+ * inside the guest (-1), as in Envoy, whose V8 runs with the same limit.
+ */
+function capGuestMemory(): void {
+  if (guestMemoryCapped) return;
+  guestMemoryCapped = true;
+  setFlagsFromString(`--wasm-max-mem-pages=${MAX_WASM_MEMORY_BYTES / WASM_PAGE_BYTES}`);
+}
 
 export class Vm {
   readonly serial = ++vmSerial;
@@ -56,6 +71,7 @@ export class Vm {
   readonly #lastToken: number[] = [CalloutKind.HTTP_CALL, CalloutKind.GRPC_CALL, CalloutKind.GRPC_STREAM];
 
   constructor(module: CompiledModule, options: VmOptions, imports: ImportsFactory) {
+    capGuestMemory();
     this.module = module;
     this.options = options;
     this.logger = options.logger;

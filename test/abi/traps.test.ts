@@ -89,6 +89,31 @@ describe('a trapping callback', () => {
   });
 });
 
+// One callback could otherwise commit 4 GiB before the host sees the size (chaos run, 12-03).
+describe('guest memory cap', () => {
+  const grower = `(module
+    (memory (export "memory") 1)
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_0"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      ;; past 1 GiB in one step, then up to it exactly: the first fails, the second succeeds
+      (i32.store (i32.const 0) (memory.grow (i32.const 16384)))
+      (i32.store (i32.const 4) (memory.grow (i32.const 16383)))
+      (i32.const 0)))`;
+
+  it('makes memory.grow past 1 GiB fail inside the guest, and allows up to 1 GiB', async () => {
+    const h = harnessFor(await compileWat(grower));
+    const { ctx } = h.stream();
+    expect(h.vm.call(ctx, 'proxy_on_request_headers', h.vm.exports.proxy_on_request_headers!, ctx.id, 0, 0)).toBe(0);
+    const view = new DataView(h.vm.exports.memory.buffer);
+    expect(view.getInt32(0, true)).toBe(-1);
+    expect(view.getInt32(4, true)).toBe(1); // the old size in pages
+    expect(h.vm.exports.memory.buffer.byteLength).toBe(1024 * 1024 * 1024);
+    expect(h.vm.failure).toBeNull();
+  });
+});
+
 // A new context's on_context_create and its first callback run as one guarded call
 // (Vm.createStream): the same contract as two separate calls.
 describe('Vm.createStream', () => {
