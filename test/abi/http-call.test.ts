@@ -64,6 +64,17 @@ describe('validation', () => {
     ]);
   });
 
+  it('logs a refusal repeated on every request once per interval, counting the ones held back', async () => {
+    const h = await harness('abi-http-call');
+    const missing = GOOD_HEADERS.filter(([k]) => k !== ':path');
+    for (let i = 0; i < 50; i++) expect(dispatch(h, h.plugin.root, missing).status).toBe(Status.BAD_ARGUMENT);
+    expect(dispatch(h, h.plugin.root, GOOD_HEADERS, -1).status).toBe(Status.BAD_ARGUMENT);
+    const warn = h.lines.filter((l) => l.level === PINO.warn);
+    // one line per reason; the next line of the first reason would say suppressed: 49
+    expect(warn.map((l) => l.msg)).toEqual(['http_call refused: the :path header is required', 'http_call refused: negative timeout']);
+    expect(warn[0]!['suppressed']).toBe(0);
+  });
+
   it('refuses a negative timeout', async () => {
     const h = await harness('abi-http-call');
     expect(dispatch(h, h.plugin.root, GOOD_HEADERS, -1).status).toBe(Status.BAD_ARGUMENT);
