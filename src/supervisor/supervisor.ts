@@ -70,6 +70,8 @@ class WorkerSlot {
   lastBeat = -1;
   lastBeatAt = 0;
   stopping = false;
+  /** Fails the start under way (set until the worker is ready): a worker stuck starting is not restarted. */
+  failStart: ((err: Error) => void) | null = null;
   readonly index: number;
 
   constructor(index: number) {
@@ -118,9 +120,15 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       slot.lastBeat = Atomics.load(pulse, slot.index);
       slot.lastBeatAt = Date.now();
       let ready = false;
+      slot.failStart = (err) => {
+        slot.failStart = null;
+        if (!ready) reject(err);
+      };
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           ready = true;
+          slot.failStart = null;
+          slot.lastBeatAt = Date.now(); // a sign of life too: the silence is counted from here
           resolve(message.listeners);
         } else if (message.type === 'start-failed') {
           reject(Object.assign(new Error(message.message), { code: 'SLUICE_WORKER_START' }));
@@ -169,6 +177,17 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             if (beat !== slot.lastBeat) {
               slot.lastBeat = beat;
               slot.lastBeatAt = now;
+            } else if (now - slot.lastBeatAt > config.watchdogTimeoutMs && slot.failStart !== null) {
+              // Stuck while starting (a filter looping in on_vm_start or on_configure): starting
+              // it again would get stuck again, forever. The start fails, naming the cause.
+              const stuck = slot.worker;
+              slot.worker = null;
+              void stuck.terminate();
+              slot.failStart(
+                Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${now - slot.lastBeatAt} ms (a filter may be stuck in a loop while starting)`), {
+                  code: 'SLUICE_WORKER_START',
+                }),
+              );
             } else if (now - slot.lastBeatAt > config.watchdogTimeoutMs) {
               logger.error(
                 { worker: slot.index, silent_ms: now - slot.lastBeatAt },

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureWasm } from '../helpers/wat.ts';
+import { fixtureWasm, watToWasm } from '../helpers/wat.ts';
 import { send } from '../helpers/proxy.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sluice.mjs');
@@ -139,5 +139,47 @@ filters:
     const res = await send(`${r.url}/`);
     expect(res.status).toBe(200);
     expect(res.body).toBe('ok\n');
+  });
+
+  it('fails the start, naming the cause, when a worker is stuck while starting (a filter looping in on_configure)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
+    const looping = `(module
+      (memory (export "memory") 1)
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_0"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
+    writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'loop-on-configure.wat'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `workers: 1
+watchdog_timeout: 400ms
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [loop]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - name: loop
+    module: loop.wasm
+`,
+    );
+    const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 8000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('did not finish starting');
+    expect(output).toContain('stuck in a loop while starting');
   });
 });
