@@ -3,13 +3,11 @@
 // filters); targets and Host headers HTTP/1.1 does not allow are answered 400 before routing;
 // CONNECT gets 405, and requests Node cannot parse get Node's status, all over raw sockets.
 
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledFilter, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+import { bundledFilter, onOneConnection, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let app: TestUpstream;
 let proxy: TestProxy;
-let port: number;
 
 beforeAll(async () => {
   app = await startUpstream();
@@ -33,7 +31,6 @@ filters:
     module: ${bundledFilter('auth')}
     configuration: { allow: { header: authorization, values: ["Bearer ok"] } }
 `);
-  port = Number(new URL(proxy.url()).port);
 });
 
 afterAll(async () => {
@@ -42,17 +39,7 @@ afterAll(async () => {
 });
 
 /** Sends `head` as written and returns what came back until the proxy closed the connection. */
-function exchange(head: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.setTimeout(3000, () => socket.destroy(new Error(`no answer to ${JSON.stringify(head.slice(0, 60))}`)));
-    socket.write(head);
-  });
-}
+const exchange = (head: string): Promise<string> => onOneConnection(proxy.url(), [head]);
 
 const statusOf = (response: string) => Number(response.split(' ')[1]);
 

@@ -4,11 +4,11 @@
 // response, keep the client's connection usable, and not trip the cluster timeout.
 
 import { request, type ServerResponse } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureWasm } from '../helpers/wat.ts';
-import { startProxy, startUpstream, type LogRecord, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+import { onOneConnection, startProxy, startUpstream, type LogRecord, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 /** The cluster timeout of the `app` cluster: for the response headers, then between body chunks. */
 const TIMEOUT_MS = 500;
@@ -164,32 +164,6 @@ afterAll(async () => {
   await new Promise((resolve) => raw.close(resolve));
 });
 
-/**
- * Sends `requests` on one connection, each `gapMs` after the previous one, and returns all the
- * bytes that came back until the proxy closed the connection. The last request should say
- * `connection: close`; a connection reset after an earlier one leaves the later answers out.
- */
-function onOneConnection(requests: string[], gapMs = 200): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket: Socket = connect(Number(new URL(proxy.url()).port), '127.0.0.1');
-    const timer = setTimeout(() => socket.destroy(new Error('no close within 5 s')), 5000);
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', () => {});
-    socket.on('close', (hadError) => {
-      clearTimeout(timer);
-      if (hadError && chunks.length === 0) reject(new Error('connection failed'));
-      else resolve(Buffer.concat(chunks).toString('latin1'));
-    });
-    const next = (i: number): void => {
-      if (i === requests.length || socket.destroyed) return;
-      socket.write(requests[i]!);
-      setTimeout(() => next(i + 1), gapMs);
-    };
-    socket.on('connect', () => next(0));
-  });
-}
-
 const get = (path: string, close = false): string => `GET ${path} HTTP/1.1\r\nhost: test\r\n${close ? 'connection: close\r\n' : ''}\r\n`;
 
 /** Status lines in order, e.g. ['HTTP/1.1 304 Not Modified', 'HTTP/1.1 200 OK']. */
@@ -240,7 +214,7 @@ function slowDownload(path: string, pauseMs: number): Promise<Download> {
 describe('informational responses from the upstream', () => {
   it('103 Early Hints (res.writeEarlyHints) is not forwarded; the final response is', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/early-hints'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/early-hints'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     expect(text).toContain('hello with early hints\n');
     expect(text).toContain('x-probe: seen'); // the final response went through the filter
@@ -251,7 +225,7 @@ describe('informational responses from the upstream', () => {
 
   it('102 and 103 before the final response: only the final one reaches the client', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/raw/processing'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/raw/processing'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     expect(text).toMatch(/content-length: 3\r\n(?:[^\r]*\r\n)*\r\nok\n/);
     expect(text).not.toContain('a.css');
@@ -262,7 +236,7 @@ describe('informational responses from the upstream', () => {
 
 describe('invalid status codes from the upstream', () => {
   it('a status above 599 is an upstream failure (503), not a response to forward', async () => {
-    const text = await onOneConnection([get('/raw/status-600'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/raw/status-600'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 503 Service Unavailable', 'HTTP/1.1 200 OK']);
     const access = proxy.logs.find((r) => r.access?.path === '/raw/status-600');
     expect(access?.access.details).toBe('upstream_reset_before_response_started{SLUICE_INVALID_STATUS}');
@@ -272,7 +246,7 @@ describe('invalid status codes from the upstream', () => {
 describe('bodiless responses (204, 304)', () => {
   it('a 304 keeps the Content-Length it states, sends no body, and keeps the connection', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/not-modified'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/not-modified'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 304 Not Modified', 'HTTP/1.1 200 OK']);
     const [first] = text.split('HTTP/1.1 200 OK');
     expect(first).toMatch(/\r\ncontent-length: 6\r\n/);
@@ -286,7 +260,7 @@ describe('bodiless responses (204, 304)', () => {
 
   it('a 304 whose headers a response filter holds (ten http_calls) reaches the client once it continues', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/held/not-modified'), get('/ok', true)], 400);
+    const text = await onOneConnection(proxy.url(), [get('/held/not-modified'), get('/ok', true)], 400);
     expect(statusLines(text)).toEqual(['HTTP/1.1 304 Not Modified', 'HTTP/1.1 200 OK']);
     const [first] = text.split('HTTP/1.1 200 OK');
     expect(first).toMatch(/\r\ntotal-dispatched: 10\r\n/);
@@ -301,7 +275,7 @@ describe('bodiless responses (204, 304)', () => {
     // the body it did not read). Pipelined behind a slower response, the 304 waits in Node's
     // queue, unsent, when that failure arrives.
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/slow'), get('/not-modified'), get('/ok', true)], 20);
+    const text = await onOneConnection(proxy.url(), [get('/slow'), get('/not-modified'), get('/ok', true)], 20);
     expect(statusLines(text)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 304 Not Modified', 'HTTP/1.1 200 OK']);
     await settle();
     expect(complaints(from)).toEqual([]);
@@ -311,7 +285,7 @@ describe('bodiless responses (204, 304)', () => {
 
   it('a 204 whose upstream sends body bytes anyway reaches the client without them, and without a length', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/raw/no-content-with-body'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/raw/no-content-with-body'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 204 No Content', 'HTTP/1.1 200 OK']);
     const [first] = text.split('HTTP/1.1 200 OK');
     // RFC 9110 §8.6: a 204 states no Content-Length
@@ -324,7 +298,7 @@ describe('bodiless responses (204, 304)', () => {
 
   it('a 304 whose upstream sends body bytes anyway reaches the client without them', async () => {
     const from = proxy.logs.length;
-    const text = await onOneConnection([get('/raw/not-modified-with-body'), get('/ok', true)]);
+    const text = await onOneConnection(proxy.url(), [get('/raw/not-modified-with-body'), get('/ok', true)]);
     expect(statusLines(text)).toEqual(['HTTP/1.1 304 Not Modified', 'HTTP/1.1 200 OK']);
     expect(text).not.toContain('hello');
     await settle();

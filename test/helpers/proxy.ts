@@ -3,7 +3,7 @@
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
@@ -215,5 +215,32 @@ export function send(url: string, options: ClientRequest = {}): Promise<ClientRe
     } else {
       req.end(options.body);
     }
+  });
+}
+
+/**
+ * Sends `requests` as written on one connection to `url`'s port, each `gapMs` after the previous
+ * one, and returns all the bytes that came back until the proxy closed the connection. The last
+ * request should say `connection: close` (or be one the proxy closes after); a connection reset
+ * after an earlier one leaves the later answers out.
+ */
+export function onOneConnection(url: string, requests: string[], gapMs = 200): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    const timer = setTimeout(() => socket.destroy(new Error('no close within 5 s')), 5000);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => {});
+    socket.on('close', (hadError) => {
+      clearTimeout(timer);
+      if (hadError && chunks.length === 0) reject(new Error('connection failed'));
+      else resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    const next = (i: number): void => {
+      if (i === requests.length || socket.destroyed) return;
+      socket.write(requests[i]!);
+      setTimeout(() => next(i + 1), gapMs);
+    };
+    socket.on('connect', () => next(0));
   });
 }
