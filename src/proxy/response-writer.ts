@@ -72,11 +72,11 @@ export class ResponseWriter implements Sink {
     const status = this.#finalStatus(headers.get(':status'));
     // A bodiless response keeps whatever length it states (a HEAD's is the GET's, a 304's the
     // representation's), even when body bytes follow: they are dropped, not sent.
-    const bodiless = (this.#bodiless = statusHasNoBody(status) || this.#stream.method === 'HEAD');
+    this.#bodiless = statusHasNoBody(status) || this.#stream.method === 'HEAD';
     // `stated`, not declared !== -1: a bodiless response may state a length that is no number.
     let declared: number;
     let stated: boolean;
-    if (bodiless) {
+    if (this.#bodiless) {
       // A 304 or a HEAD's answer may state the length of what it describes; a 204 must not
       // state one at all (RFC 9110 §8.6).
       if (status === 204) headers.remove('content-length');
