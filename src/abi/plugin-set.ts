@@ -9,6 +9,7 @@ import { Plugin, type PluginConfig, type PluginServices } from './plugin.ts';
 import { PluginStartError } from './errors.ts';
 import { STREAM_CALLBACK_NAMES, StreamCallback } from './exports.ts';
 import { buildImports } from './imports.ts';
+import { ThrottledWarning } from './throttled-warning.ts';
 import type { LogLevel } from './types.ts';
 import { Vm } from './vm.ts';
 
@@ -36,6 +37,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 class VmGroup {
   readonly module: CompiledModule;
+  /** Its first filter's index in the configuration: what its VMs report while they run (guest-watch.ts). */
+  readonly index: number;
   readonly specs: PluginSpec[] = [];
   vm: Vm | null = null;
   plugins = new Map<string, Plugin>();
@@ -43,8 +46,9 @@ class VmGroup {
   quickFailures = 0;
   retryAt = 0;
 
-  constructor(module: CompiledModule) {
+  constructor(module: CompiledModule, index: number) {
     this.module = module;
+    this.index = index;
   }
 }
 
@@ -69,6 +73,8 @@ export class FilterHandle {
    * one gets no stage in the response pipeline: it could never see or hold a response frame.
    */
   readonly responseCallbacks: boolean;
+  /** Logged (at most once per interval) when a request meets the filter without a VM to run. */
+  readonly unavailableWarning: ThrottledWarning;
   readonly #set: PluginSet;
   readonly #group: VmGroup | undefined;
   #plugin: Plugin | null = null;
@@ -78,6 +84,9 @@ export class FilterHandle {
     this.name = name;
     this.#group = group;
     this.failOpen = group?.specs.find((s) => s.name === name)?.failOpen ?? false;
+    this.unavailableWarning = new ThrottledWarning(
+      `filter unavailable (its VM failed and is backed off, quarantined or could not be replaced); ${this.failOpen ? 'skipping it' : 'failing the request with 503'}`,
+    );
     // Unknown without a module (an unknown name): assume yes, the slot decides at call time.
     const exportNames = group?.module.exportNames;
     this.requestBody = exportNames?.has('proxy_on_request_body') ?? true;
@@ -96,6 +105,7 @@ export class FilterHandle {
 
 export class PluginSet {
   readonly #groups: VmGroup[] = [];
+  readonly #specs: readonly PluginSpec[];
   readonly #groupOf = new Map<string, VmGroup>();
   readonly #handles = new Map<string, FilterHandle>();
   readonly #services: PluginServices;
@@ -105,8 +115,9 @@ export class PluginSet {
   constructor(specs: readonly PluginSpec[], services: PluginServices, logger: Logger) {
     this.#services = services;
     this.#logger = logger;
+    this.#specs = specs;
     const byKey = new Map<string, VmGroup>();
-    for (const spec of specs) {
+    for (const [index, spec] of specs.entries()) {
       let module: CompiledModule;
       try {
         module = loadModuleFile(spec.modulePath);
@@ -117,7 +128,7 @@ export class PluginSet {
       const key = JSON.stringify([module.sha256, spec.vmId, spec.vmConfiguration.toString('latin1'), spec.environ]);
       let group = byKey.get(key);
       if (group === undefined) {
-        group = new VmGroup(module);
+        group = new VmGroup(module, index);
         byKey.set(key, group);
         this.#groups.push(group);
       }
@@ -157,6 +168,19 @@ export class PluginSet {
     return group.plugins.get(name) ?? null;
   }
 
+  /**
+   * Takes the VM of the filter at `index` (and every filter sharing it) out of service until
+   * `until` (epoch ms): its VM fails now, so streams it holds apply their failure policy, and
+   * requests meet the policy without running it. Afterwards a fresh VM starts, as after a trap.
+   */
+  quarantine(index: number, until: number, reason: string): void {
+    const spec = this.#specs[index];
+    const group = spec === undefined ? undefined : this.#groupOf.get(spec.name);
+    if (group === undefined) return;
+    group.retryAt = Math.max(group.retryAt, until);
+    group.vm?.fail(reason);
+  }
+
   /** Every live plugin (for metrics and shutdown). */
   plugins(): Plugin[] {
     return this.#groups.flatMap((g) => [...g.plugins.values()]);
@@ -190,7 +214,7 @@ export class PluginSet {
     group.startedAt = Date.now();
     let vm: Vm;
     try {
-      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ }, buildImports);
+      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ, watchId: group.index + 1 }, buildImports);
       vm.start();
     } catch (err) {
       throw new PluginStartError(first.name, `VM start failed: ${(err as Error).message}`);

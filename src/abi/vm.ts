@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { defer, enterStep, leaveStep } from './deferred.ts';
 import { GuestTrap } from './errors.ts';
+import { guestWatch } from './guest-watch.ts';
 import { readExports, type GuestExports } from './exports.ts';
 import { GuestMemory } from './memory.ts';
 import type { CompiledModule } from './module.ts';
@@ -20,6 +21,8 @@ export interface VmOptions {
   readonly logger: Logger;
   /** "KEY=VALUE" entries for WASI environ_get. */
   readonly environ: readonly string[];
+  /** What the thread reports while this VM's code runs (guest-watch.ts); 0 reports nothing. */
+  readonly watchId?: number;
 }
 
 /** Builds the import object for a VM; injected so this file does not depend on every ABI area. */
@@ -48,6 +51,18 @@ function capGuestMemory(): void {
   setFlagsFromString(`--wasm-max-mem-pages=${MAX_WASM_MEMORY_BYTES / WASM_PAGE_BYTES}`);
 }
 
+/**
+ * The stack worth logging for a failed guest call: a trap's own frames (the guest's functions),
+ * without the host's JS frames below them, which are the same for every trap; a host error's
+ * whole stack, since there the host's frames are the story.
+ */
+function guestStack(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err.stack === undefined) return undefined;
+  if (!(err instanceof WebAssembly.RuntimeError)) return err.stack;
+  const lines = err.stack.split('\n');
+  return [lines[0], ...lines.slice(1).filter((line) => line.includes('wasm://') || line.includes('wasm-function'))].join('\n');
+}
+
 export class Vm {
   readonly serial = ++vmSerial;
   readonly module: CompiledModule;
@@ -67,6 +82,10 @@ export class Vm {
   effective: Context | null = null;
   #nextContextId = 1;
   #inCall = false;
+  readonly #watchId: number;
+  /** The thread's guest-watch array and this thread's slot in it, read once at construction. */
+  readonly #watch: Int32Array;
+  readonly #watchSlot: number;
   /** The last token handed out, per CalloutKind. */
   readonly #lastToken: number[] = [CalloutKind.HTTP_CALL, CalloutKind.GRPC_CALL, CalloutKind.GRPC_STREAM];
 
@@ -75,6 +94,10 @@ export class Vm {
     this.module = module;
     this.options = options;
     this.logger = options.logger;
+    const watch = guestWatch();
+    this.#watch = watch.running;
+    this.#watchSlot = watch.slot;
+    this.#watchId = options.watchId ?? 0;
     const instance = new WebAssembly.Instance(module.module, imports(this));
     const exports = readExports(instance);
     if (typeof exports === 'string') throw new GuestTrap('instantiate', exports);
@@ -198,6 +221,7 @@ export class Vm {
     // is on the stack is a host bug, and failing loudly beats corrupting the guest.
     if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
     this.#inCall = true;
+    this.#watch[this.#watchSlot] = this.#watchId;
     this.contexts.current = ctx;
     this.effective = null;
     enterStep();
@@ -205,6 +229,7 @@ export class Vm {
 
   #leave(): void {
     this.#inCall = false;
+    this.#watch[this.#watchSlot] = 0;
     this.contexts.current = null;
     this.effective = null;
     leaveStep();
@@ -220,8 +245,8 @@ export class Vm {
     const trap = new GuestTrap(name, err);
     if (this.failure === null) {
       this.failure = trap;
-      const stack = err instanceof Error ? err.stack : undefined;
-      this.logger.error({ err: { message: trap.message, stack }, callback: name }, 'filter VM failed; it will be replaced');
+      const stack = name === 'host' ? undefined : guestStack(err);
+      this.logger.error({ err: { message: trap.message, ...(stack !== undefined && { stack }) }, callback: name }, 'filter VM failed; it will be replaced');
       // A stream one of its contexts was holding (say, until an http_call answer) would wait
       // forever: its host decides, once the failing step is over.
       for (const ctx of this.contexts.all()) {

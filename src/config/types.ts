@@ -99,6 +99,8 @@ export interface SluiceConfig {
   workers: number | 'auto';
   /** A worker silent for this long is replaced; 0 disables the watchdog. */
   watchdogTimeoutMs: number;
+  /** A worker silent this long inside a filter callback is replaced and the filter quarantined; 0 leaves it to the watchdog. */
+  filterCallbackTimeoutMs: number;
   admin?: { address: HostPort };
   node: NodeConfig;
   stats: StatsConfig;

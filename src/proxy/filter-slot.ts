@@ -113,8 +113,9 @@ export class FilterSlot implements StreamHost, StageFilter {
 
   #unavailable(): void {
     this.out = true;
-    this.stream.logger.warn({ filter: this.name }, `filter unavailable (its VM failed and could not be replaced); ${this.failOpen ? 'skipping it' : 'failing the request'}`);
-    if (!this.failOpen) this.stream.failClosed(this);
+    // Every request meets it while the VM is backed off or quarantined: one line per interval.
+    this.handle.unavailableWarning.warn(this.stream.logger, { filter: this.name });
+    if (!this.failOpen) this.stream.failClosed(this, true);
   }
 
   #failed(err: unknown, callback: string): Action {

@@ -241,15 +241,26 @@ export class HttpStream {
     });
   }
 
-  /** A filter failed under fail_closed: 503 (or a reset once the response is on the wire). */
-  failClosed(slot: FilterSlot): void {
+  /**
+   * A filter failed under fail_closed: 503 (or a reset once the response is on the wire).
+   * `logged`: the caller has said why already (a throttled line), so no line per request here.
+   */
+  failClosed(slot: FilterSlot, logged = false): void {
     if (this.#failed || this.#completed) return;
     this.#failed = true;
+    if (this.#replied) {
+      // The local reply the filter asked for before failing is on its way: it stands.
+      this.logger.warn({ filter: slot.name }, 'filter failed after asking for a local reply; that reply stands');
+      return;
+    }
     this.#replied = true;
     this.localReplyPending = true;
     defer(() => {
       this.localReplyPending = false;
-      this.logger.warn({ filter: slot.name }, 'filter failed; fail_closed: answering 503');
+      if (!logged) {
+        const started = this.#writer.headSent;
+        this.logger.warn({ filter: slot.name }, started ? 'filter failed after the response started; fail_closed: resetting the stream' : 'filter failed; fail_closed: answering 503');
+      }
       this.#sendLocalReply(localReply(503, 'wasm_fail_stream', 'filter failed\n'), true);
     });
   }

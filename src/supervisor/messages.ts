@@ -8,14 +8,30 @@ export interface WorkerData {
   index: number;
   /** One Int32 per worker, bumped by the worker's event loop: the watchdog's pulse. */
   heartbeat: SharedArrayBuffer;
+  /** One Int32 per worker: the filter whose guest code it runs, index + 1, or 0 (guest-watch.ts). */
+  guestCalls: SharedArrayBuffer;
+  /** Filters out of service when the worker starts (a restart after one got stuck). */
+  quarantines: Quarantine[];
   /** This worker's synchronous channel to the supervisor's shared state (sync-rpc.ts). */
   stateChannel: SharedArrayBuffer;
   /** Filter metric values, shared by every worker and the supervisor (MetricStorage). */
   metricSlots: SharedArrayBuffer;
 }
 
+/** A filter (by its index in the configuration) out of service until `until` (epoch ms). */
+export interface Quarantine {
+  filter: number;
+  until: number;
+  reason: string;
+}
+
 /** `start` comes first: a worker loads the proxy before it knows its configuration. */
-export type ToWorker = { type: 'start'; data: WorkerData } | { type: 'stop' } | { type: 'metrics'; id: number } | QueueReadyMessage;
+export type ToWorker =
+  | { type: 'start'; data: WorkerData }
+  | { type: 'stop' }
+  | { type: 'metrics'; id: number }
+  | ({ type: 'quarantine' } & Quarantine)
+  | QueueReadyMessage;
 
 export type FromWorker =
   | { type: 'ready'; listeners: Array<[string, HostPort]> }

@@ -1,7 +1,7 @@
 // The supervisor: starts N worker threads (each a whole proxy sharing the listeners' ports with
 // SO_REUSEPORT), serves the admin port for all of them, restarts a worker that dies, and
 // replaces one whose event loop went silent (a filter stuck in an infinite loop blocks only
-// that worker, and only until the watchdog notices).
+// that worker, and only until the watchdog notices; the filter then sits out for a while).
 
 import { availableParallelism } from 'node:os';
 import { createServer as createNetServer } from 'node:net';
@@ -14,6 +14,7 @@ import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
+import { FilterQuarantines } from './quarantine.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
 import { setServingV8Flags } from './v8-flags.ts';
@@ -97,6 +98,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   exposeSharedState(ownMetrics, state, config.stats.tags);
   const heartbeat = new SharedArrayBuffer(4 * count);
   const pulse = new Int32Array(heartbeat);
+  const guestCalls = new SharedArrayBuffer(4 * count);
+  const inFilter = new Int32Array(guestCalls);
+  const quarantines = new FilterQuarantines();
   const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
   let closing = false;
   let nextMetricsId = 1;
@@ -105,7 +109,16 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   const spawn = (slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
     new Promise((resolve, reject) => {
       const stateChannel = createRpcChannel();
-      const data: WorkerData = { config: workerConfig, index: slot.index, heartbeat, stateChannel, metricSlots: state.filterMetrics.storage.buffer };
+      Atomics.store(inFilter, slot.index, 0);
+      const data: WorkerData = {
+        config: workerConfig,
+        index: slot.index,
+        heartbeat,
+        guestCalls,
+        quarantines: quarantines.active(Date.now()),
+        stateChannel,
+        metricSlots: state.filterMetrics.storage.buffer,
+      };
       // The first slot takes the worker `sluice run` started before loading the configuration.
       const worker = takeEarlyWorker() ?? newWorker();
       worker.postMessage({ type: 'start', data } satisfies ToWorker);
@@ -165,42 +178,69 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     }, delay).unref();
   };
 
+  /** The configured filter a worker reports running (guest-watch.ts), or undefined. */
+  const filterRunIn = (slot: WorkerSlot): { index: number; name: string } | undefined => {
+    const index = Atomics.load(inFilter, slot.index) - 1;
+    const filter = config.filters[index];
+    return filter === undefined ? undefined : { index, name: filter.name };
+  };
+
+  const replace = (slot: WorkerSlot, silentMs: number): void => {
+    const filter = filterRunIn(slot);
+    if (filter === undefined) {
+      logger.error({ worker: slot.index, silent_ms: silentMs }, 'worker unresponsive (a filter may be stuck in a loop); replacing it');
+    } else {
+      // Its next request would get the worker stuck again: the filter sits out for a while, in
+      // every worker, and its requests get its failure policy.
+      const now = Date.now();
+      const q = quarantines.strike(filter.index, now, `stuck in a callback for ${silentMs} ms`);
+      logger.error(
+        { worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now },
+        'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service',
+      );
+      for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...q } satisfies ToWorker);
+    }
+    const stuck = slot.worker!;
+    slot.worker = null;
+    void stuck.terminate();
+    restart(slot);
+  };
+
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
-  // even a guest stuck in a wasm loop) and started again.
-  const watchdog =
-    config.watchdogTimeoutMs > 0
-      ? setInterval(() => {
-          const now = Date.now();
-          for (const slot of slots) {
-            if (slot.worker === null || slot.stopping) continue;
-            const beat = Atomics.load(pulse, slot.index);
-            if (beat !== slot.lastBeat) {
-              slot.lastBeat = beat;
-              slot.lastBeatAt = now;
-            } else if (now - slot.lastBeatAt > config.watchdogTimeoutMs && slot.failStart !== null) {
-              // Stuck while starting (a filter looping in on_vm_start or on_configure): starting
-              // it again would get stuck again, forever. The start fails, naming the cause.
-              const stuck = slot.worker;
-              slot.worker = null;
-              void stuck.terminate();
-              slot.failStart(
-                Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${now - slot.lastBeatAt} ms (a filter may be stuck in a loop while starting)`), {
-                  code: 'SLUICE_WORKER_START',
-                }),
-              );
-            } else if (now - slot.lastBeatAt > config.watchdogTimeoutMs) {
-              logger.error(
-                { worker: slot.index, silent_ms: now - slot.lastBeatAt },
-                'worker unresponsive (a filter may be stuck in a loop); replacing it',
-              );
-              const stuck = slot.worker;
-              slot.worker = null;
-              void stuck.terminate();
-              restart(slot);
-            }
+  // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
+  // inside a filter's callback, which is then taken out of service (quarantine.ts).
+  const callTimeoutMs = config.filterCallbackTimeoutMs;
+  const watchdogMs = config.watchdogTimeoutMs;
+  const shortest = Math.min(...[watchdogMs, callTimeoutMs].filter((ms) => ms > 0));
+  const watchdog = Number.isFinite(shortest)
+    ? setInterval(() => {
+        const now = Date.now();
+        for (const slot of slots) {
+          if (slot.worker === null || slot.stopping) continue;
+          const beat = Atomics.load(pulse, slot.index);
+          if (beat !== slot.lastBeat) {
+            slot.lastBeat = beat;
+            slot.lastBeatAt = now;
+            continue;
           }
-        }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, config.watchdogTimeoutMs / 4)))
-      : null;
+          const silentMs = now - slot.lastBeatAt;
+          if (slot.failStart !== null) {
+            // Stuck while starting (a filter looping in on_vm_start or on_configure): starting
+            // it again would get stuck again, forever. The start fails, naming the cause. Start-up
+            // callbacks may do real work, so only the watchdog's own timeout applies here.
+            if (watchdogMs === 0 || silentMs <= watchdogMs) continue;
+            const filter = filterRunIn(slot);
+            const stuck = slot.worker;
+            slot.worker = null;
+            void stuck.terminate();
+            const cause = filter === undefined ? 'a filter may be stuck in a loop while starting' : `filter '${filter.name}' is stuck in a loop while starting`;
+            slot.failStart(Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START' }));
+          } else if ((callTimeoutMs > 0 && silentMs > callTimeoutMs && filterRunIn(slot) !== undefined) || (watchdogMs > 0 && silentMs > watchdogMs)) {
+            replace(slot, silentMs);
+          }
+        }
+      }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, shortest / 4)))
+    : null;
   watchdog?.unref();
 
   let bound: Array<[string, HostPort]>;

@@ -5,6 +5,7 @@
 // answers metrics requests for the admin port.
 
 import { parentPort } from 'node:worker_threads';
+import { reportGuestCalls } from '../abi/guest-watch.ts';
 import { createLogger } from '../log.ts';
 import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
@@ -43,7 +44,10 @@ async function start(data: WorkerData): Promise<void> {
       new OldGenerationPacer(() => void gc({ type: 'major', execution: 'async' })).start();
     }
     const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
+    // Before any VM exists: each reports here while its code runs, for the supervisor to see.
+    reportGuestCalls(data.guestCalls, data.index);
     const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
+    for (const q of data.quarantines) sluice.plugins.quarantine(q.filter, q.until, q.reason);
     running = { sluice, sharedState, beat };
     post({ type: 'ready', listeners: [...sluice.listeners] });
   } catch (err) {
@@ -58,6 +62,8 @@ function handle(message: ToWorker): void {
   const { sluice, sharedState, beat } = running!;
   if (message.type === 'queue-ready') {
     sharedState.queueReady(message);
+  } else if (message.type === 'quarantine') {
+    sluice.plugins.quarantine(message.filter, message.until, message.reason);
   } else if (message.type === 'metrics') {
     post({ type: 'metrics', id: message.id, text: sluice.metrics.render() });
   } else if (message.type === 'stop') {

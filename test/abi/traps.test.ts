@@ -35,6 +35,21 @@ describe('a trapping callback', () => {
     const failed = h.lines.filter((l) => l.level === PINO.error && l.msg === 'filter VM failed; it will be replaced');
     expect(failed).toHaveLength(1);
     expect(failed[0]!['callback']).toBe('proxy_on_request_headers');
+    // The guest's frames, without the host's JS frames under them.
+    const stack = (failed[0]!['err'] as { stack: string }).stack.split('\n');
+    expect(stack[0]).toMatch(/unreachable/);
+    expect(stack.length).toBeGreaterThan(1);
+    for (const frame of stack.slice(1)) expect(frame).toMatch(/wasm:\/\//);
+  });
+
+  it('a failure the host decides (vm.fail) is logged with its reason and no stack', async () => {
+    const h = await harness('abi-trap');
+    h.vm.fail('stuck in a callback for 1000 ms');
+    const failed = h.lines.filter((l) => l.msg === 'filter VM failed; it will be replaced');
+    expect(failed).toHaveLength(1);
+    const err = failed[0]!['err'] as { message: string; stack?: string };
+    expect(err.message).toBe('host failed: stuck in a callback for 1000 ms');
+    expect(err.stack ?? '').toBe('');
   });
 
   it('later calls throw the same GuestTrap at once without entering the guest', async () => {
@@ -215,5 +230,33 @@ describe('PluginSet after a trap', () => {
     // A name the set does not know never has a plugin.
     expect(set.handle('nope').plugin()).toBeNull();
     expect(set.handle('nope').failOpen).toBe(false);
+  });
+
+  it('quarantine() fails the VM of a filter and every filter sharing it, and keeps them out until the time given', async () => {
+    const modulePath = await fixtureFile('abi-trap');
+    const { logger } = memoryLogger();
+    const spec = { modulePath, rootId: 'r', vmId: 'v', environ: [], configuration: Buffer.alloc(0), vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.INFO };
+    const set = new PluginSet(
+      [{ ...spec, name: 'first', failOpen: false }, { ...spec, name: 'looping', failOpen: false }, { ...spec, name: 'apart', vmId: 'other', failOpen: false }],
+      new CallServices(),
+      logger,
+    );
+    sets.push(set);
+    set.start();
+    const before = set.handle('looping').plugin()!;
+    const apart = set.handle('apart').plugin()!;
+    set.quarantine(1, Date.now() + 300, 'stuck in a callback for 1000 ms');
+    expect(before.vm.failure?.message).toContain('stuck in a callback for 1000 ms');
+    expect(set.handle('looping').plugin()).toBeNull();
+    expect(set.handle('first').plugin()).toBeNull(); // same VM
+    expect(set.handle('apart').plugin()).toBe(apart); // its own VM, untouched
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const after = set.handle('looping').plugin()!;
+    expect(after.vm).not.toBe(before.vm);
+    expect(after.vm.failure).toBeNull();
+    expect(set.handle('first').plugin()!.vm).toBe(after.vm);
+    // An index outside the configuration is ignored.
+    set.quarantine(7, Date.now() + 1000, 'no such filter');
+    expect(set.handle('looping').plugin()).toBe(after);
   });
 });

@@ -2,7 +2,7 @@
 // (fail_closed) or skips the filter (fail_open), and the next request runs on a fresh VM.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureWasm } from '../helpers/wat.ts';
+import { fixtureWasm, watToWasm } from '../helpers/wat.ts';
 import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let app: TestUpstream;
@@ -89,6 +89,83 @@ describe('filter failures', () => {
     const access = proxy.logs.filter((r) => r.access?.traps?.includes('strict'));
     expect(access.length).toBeGreaterThanOrEqual(2);
     expect(access.at(-1)!.access.status).toBe(503);
+  });
+});
+
+describe('a filter failing after its answer is on its way', () => {
+  // Traps in on_request_headers right after asking for a 418, or in on_response_body (the
+  // response head is then on the wire).
+  const FAILING = `(module
+    (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 64) "teapot")
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (drop (call $reply (i32.const 418) (i32.const 0) (i32.const 0) (i32.const 64) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const -1)))
+      unreachable)
+    (global $bodies (mut i32) (i32.const 0))
+    (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+      ;; The second chunk: the first, and the head, have gone to the client.
+      (global.set $bodies (i32.add (global.get $bodies) (i32.const 1)))
+      (if (i32.eq (global.get $bodies) (i32.const 2)) (then unreachable))
+      (i32.const 0)))`;
+  const BODY_ONLY = FAILING.replace(/\(func \(export "proxy_on_request_headers"\)[^]*?unreachable\)/, '');
+
+  it('a local reply asked for before a trap stands, and the log says so', async () => {
+    const own = await startProxy(
+      `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app, filters: [failing] }]
+clusters: [{ name: app, endpoints: [${app.address}] }]
+filters: [{ name: failing, module: failing.wasm }]
+`,
+      { 'failing.wasm': await watToWasm(FAILING, 'reply-then-trap.wat') },
+    );
+    try {
+      const res = await send(`${own.url()}/`);
+      expect(res.status).toBe(418);
+      expect(res.body).toBe('teapot');
+      expect(own.logs.some((r) => r.msg === 'filter failed after asking for a local reply; that reply stands')).toBe(true);
+      expect(own.logs.some((r) => typeof r.msg === 'string' && r.msg.includes('answering 503'))).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a trap once the response head is on the wire resets the stream, and the log says so', async () => {
+    const streaming = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first ');
+      setTimeout(() => res.end('second'), 100);
+    });
+    const own = await startProxy(
+      `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app, filters: [failing] }]
+clusters: [{ name: app, endpoints: [${streaming.address}] }]
+filters: [{ name: failing, module: failing.wasm }]
+`,
+      { 'failing.wasm': await watToWasm(BODY_ONLY, 'trap-in-response-body.wat') },
+    );
+    try {
+      const outcome = await send(`${own.url()}/`).then(
+        (res) => `status ${res.status}`,
+        (err: NodeJS.ErrnoException) => err.code ?? 'error',
+      );
+      expect(outcome).not.toMatch(/^status/); // the client sees the connection end mid-body
+      await own.waitFor((r) => typeof r.msg === 'string' && r.msg.startsWith('filter failed'));
+      const lines = own.logs.filter((r) => typeof r.msg === 'string' && r.msg.startsWith('filter failed'));
+      expect(lines.map((r) => r.msg)).toEqual(['filter failed after the response started; fail_closed: resetting the stream']);
+    } finally {
+      await own.close();
+      await streaming.close();
+    }
   });
 });
 

@@ -39,6 +39,7 @@ describe('valid configs', () => {
       logLevel: 'debug',
       workers: 2,
       watchdogTimeoutMs: 5000,
+      filterCallbackTimeoutMs: 500,
       admin: { address: { host: '127.0.0.1', port: 9901 } },
       node: { id: 'sidecar-1', cluster: 'sluice', metadata: { team: 'edge' } },
       stats: { tags: [{ tagName: 'value', regex: /(_value=([a-zA-Z]+))/ }] },
@@ -164,6 +165,7 @@ describe('valid configs', () => {
       logLevel: 'info',
       workers: 1,
       watchdogTimeoutMs: 10_000,
+      filterCallbackTimeoutMs: 1000,
       node: { id: 'sluice', cluster: 'sluice', metadata: {} },
       stats: { tags: [] },
       listeners: [
@@ -242,7 +244,7 @@ describe('invalid configs', () => {
       ...CLUSTERS,
       '    weight: 1',
     ))).toEqual([
-      '1:1 colour: unknown key "colour" (allowed: admin, log_level, workers, watchdog_timeout, node, stats, listeners, clusters, filters)',
+      '1:1 colour: unknown key "colour" (allowed: admin, log_level, workers, watchdog_timeout, filter_callback_timeout, node, stats, listeners, clusters, filters)',
       '6:29 listeners[0].routes[0].match.regex: unknown key "regex" (allowed: prefix, path, headers, methods, host)',
       '8:9 listeners[0].routes[0].retries: unknown key "retries" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes, metadata)',
       '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout, protocol, metadata)',

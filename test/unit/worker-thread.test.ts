@@ -53,6 +53,8 @@ describe('the early worker thread', () => {
       config: loadConfig(file),
       index: 0,
       heartbeat: new SharedArrayBuffer(4),
+      guestCalls: new SharedArrayBuffer(4),
+      quarantines: [],
       stateChannel: createRpcChannel(),
       metricSlots: new SharedArrayBuffer(1024),
     };

@@ -13,6 +13,11 @@ import type { Field } from '../reader.ts';
 
 /** A worker that shows no sign of life for this long is replaced (a filter stuck in a loop). */
 export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10_000;
+/**
+ * A worker silent this long inside one filter callback is replaced, and the filter sits out.
+ * Callbacks take microseconds; a second is a loop, not work (start-up callbacks excepted).
+ */
+export const DEFAULT_FILTER_CALLBACK_TIMEOUT_MS = 1000;
 const MAX_WORKERS = 256;
 
 /** `workers: N` or `auto` (one per CPU the process may use); resolved when the proxy starts. */
@@ -27,7 +32,7 @@ function readWorkers(r: Reader, field: Field): number | 'auto' | undefined {
   return n;
 }
 
-const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
 
 export interface RootContext {
@@ -54,6 +59,7 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   });
   const workers = root.readOr('workers', (f) => readWorkers(r, f), 1);
   const watchdogTimeoutMs = root.readOr('watchdog_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_WATCHDOG_TIMEOUT_MS);
+  const filterCallbackTimeoutMs = root.readOr('filter_callback_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_FILTER_CALLBACK_TIMEOUT_MS);
   const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
   const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
   const clusters = readClusters(r, symbols, root.get('clusters'));
@@ -61,5 +67,5 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const listeners = readListeners(r, symbols, root.get('listeners'));
   symbols.checkReferences();
   if (r.issues.length > 0) return undefined;
-  return { file: context.file, logLevel, workers, watchdogTimeoutMs, ...(admin && { admin }), node, stats, listeners, clusters, filters };
+  return { file: context.file, logLevel, workers, watchdogTimeoutMs, filterCallbackTimeoutMs, ...(admin && { admin }), node, stats, listeners, clusters, filters };
 }

@@ -1,0 +1,39 @@
+// How long a filter stays out of service after it got stuck in a callback. The worker that ran
+// it has to be replaced (V8 cannot stop a Wasm loop and carry on), and every request that meets
+// the same loop would cost another worker: so the filter sits out, for longer each time it
+// does it again, and its requests get its failure policy meanwhile (503, or skipped under
+// fail_open), as with a VM that keeps trapping.
+
+import type { Quarantine } from './messages.ts';
+
+/** The first time out; each further one within STRIKES_FORGOTTEN_MS doubles it, up to the cap. */
+export const FIRST_QUARANTINE_MS = 10_000;
+export const MAX_QUARANTINE_MS = 5 * 60_000;
+/** A filter that has not got stuck for this long starts again from the first time out. */
+export const STRIKES_FORGOTTEN_MS = 10 * 60_000;
+
+interface Strikes {
+  count: number;
+  lastAt: number;
+}
+
+export class FilterQuarantines {
+  readonly #strikes = new Map<number, Strikes>();
+  readonly #active = new Map<number, Quarantine>();
+
+  /** Records that the filter at `filter` got stuck at `now`; returns its time out. */
+  strike(filter: number, now: number, reason: string): Quarantine {
+    const previous = this.#strikes.get(filter);
+    const count = previous !== undefined && now - previous.lastAt < STRIKES_FORGOTTEN_MS ? previous.count + 1 : 1;
+    this.#strikes.set(filter, { count, lastAt: now });
+    const quarantine = { filter, until: now + Math.min(MAX_QUARANTINE_MS, FIRST_QUARANTINE_MS * 2 ** (count - 1)), reason };
+    this.#active.set(filter, quarantine);
+    return quarantine;
+  }
+
+  /** The time outs still running at `now`, for a worker that starts now. */
+  active(now: number): Quarantine[] {
+    for (const [filter, q] of this.#active) if (q.until <= now) this.#active.delete(filter);
+    return [...this.#active.values()];
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { FilterQuarantines, FIRST_QUARANTINE_MS, MAX_QUARANTINE_MS, STRIKES_FORGOTTEN_MS } from '../../src/supervisor/quarantine.ts';
+
+describe('FilterQuarantines', () => {
+  it('doubles the time out each time the same filter gets stuck again, up to the cap', () => {
+    const q = new FilterQuarantines();
+    const lengths: number[] = [];
+    let now = 1_000_000;
+    for (let i = 0; i < 8; i++) {
+      const t = q.strike(2, now, 'stuck');
+      lengths.push(t.until - now);
+      now = t.until + 1000; // stuck again soon after it came back
+    }
+    expect(lengths).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, MAX_QUARANTINE_MS, MAX_QUARANTINE_MS, MAX_QUARANTINE_MS]);
+    expect(lengths[0]).toBe(FIRST_QUARANTINE_MS);
+  });
+
+  it('counts each filter on its own, and forgets strikes after a quiet spell', () => {
+    const q = new FilterQuarantines();
+    q.strike(0, 0, 'stuck');
+    expect(q.strike(0, 30_000, 'stuck').until).toBe(30_000 + 2 * FIRST_QUARANTINE_MS);
+    expect(q.strike(1, 30_000, 'stuck').until).toBe(30_000 + FIRST_QUARANTINE_MS);
+    const later = 30_000 + STRIKES_FORGOTTEN_MS;
+    expect(q.strike(0, later, 'stuck').until).toBe(later + FIRST_QUARANTINE_MS);
+  });
+
+  it('gives a starting worker only the time outs still running', () => {
+    const q = new FilterQuarantines();
+    q.strike(0, 0, 'first');
+    q.strike(3, 5_000, 'second');
+    expect(q.active(1_000)).toEqual([
+      { filter: 0, until: FIRST_QUARANTINE_MS, reason: 'first' },
+      { filter: 3, until: 5_000 + FIRST_QUARANTINE_MS, reason: 'second' },
+    ]);
+    expect(q.active(FIRST_QUARANTINE_MS)).toEqual([{ filter: 3, until: 5_000 + FIRST_QUARANTINE_MS, reason: 'second' }]);
+    expect(q.active(5_000 + FIRST_QUARANTINE_MS)).toEqual([]);
+  });
+});
