@@ -291,13 +291,12 @@ export class HttpStream {
     return this.route;
   }
 
-  startUpstream(body: Buffer | RequestBodyStream | null): void {
+  startUpstream(method: string, path: string, body: Buffer | RequestBodyStream | null): void {
     const route = this.route!.config;
     const cluster = this.listener.clusters.get(route.cluster!)!;
-    const h = this.requestHeaders;
-    const headers = upstreamRequestHeaders(h);
+    const headers = upstreamRequestHeaders(this.requestHeaders);
     this.#upstreamStartedAt = performance.now();
-    const exchange = new UpstreamExchange(cluster, { method: h.get(':method') ?? 'GET', path: h.get(':path') ?? '/', headers, body }, this);
+    const exchange = new UpstreamExchange(cluster, { method, path, headers, body }, this);
     this.upstream = exchange;
     this.upstreamEndpoint = exchange.endpoint;
     this.responsePipeline.setSource(exchange);
@@ -380,6 +379,17 @@ export class HttpStream {
     const body = invalid ? 'invalid upstream request\n' : failure.status === 504 ? 'upstream request timeout\n' : 'upstream connect error\n';
     // An upstream failure is answered like any response: through the filters' response phase.
     this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, body)));
+  }
+
+  /**
+   * The filters left the request without `missing` (:method or :path): it cannot be sent, and
+   * guessing one would send a request nobody made. 503, with Envoy's details for it.
+   */
+  refuseIncompleteRequest(missing: string): void {
+    this.logger.warn({ missing }, 'request not sent upstream: a filter removed a required header');
+    const details = `filter_removed_required_request_headers{missing_required_header:_${missing}}`;
+    this.codeDetails = details;
+    this.#startResponse(localReplyHeaders(localReply(503, details, `missing required header: ${missing}\n`)));
   }
 
   /** Answers from the route itself (direct_response / echo): through the response filters. */
@@ -548,6 +558,9 @@ class RequestForwarder implements Sink {
   #echoChunks: Buffer[] | null = null;
   #started = false;
   #done = false;
+  /** The request line as the filters left it, read when the headers reach the sink. */
+  #method = '';
+  #path = '';
 
   constructor(stream: HttpStream) {
     this.#stream = stream;
@@ -573,6 +586,17 @@ class RequestForwarder implements Sink {
       if (eos) this.#echo();
       return;
     }
+    const h = s.requestHeaders;
+    const method = h.get(':method');
+    const path = h.get(':path');
+    if (method === undefined || path === undefined) {
+      this.#done = true;
+      s.req.resume();
+      s.refuseIncompleteRequest(method === undefined ? ':method' : ':path');
+      return;
+    }
+    this.#method = method;
+    this.#path = path;
     if (eos) this.#start(null);
   }
 
@@ -626,7 +650,7 @@ class RequestForwarder implements Sink {
 
   #start(body: Buffer | RequestBodyStream | null): void {
     this.#started = true;
-    this.#stream.startUpstream(body);
+    this.#stream.startUpstream(this.#method, this.#path, body);
   }
 
   #echo(): void {

@@ -4,7 +4,7 @@
 // "upstream failed".
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureWasm } from '../helpers/wat.ts';
+import { fixtureWasm, watToWasm } from '../helpers/wat.ts';
 import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 const BAD_ARGUMENT = '2';
@@ -126,5 +126,73 @@ describe('headers HTTP cannot carry', () => {
     const res = await send(`${proxy.url()}/f`);
     expect(res.status).toBe(200);
     expect(proxy.logs.some((r) => r.msg?.startsWith('internal error'))).toBe(false);
+  });
+});
+
+describe('a request the filters left without :method or :path', () => {
+  // Steered by request headers: `x-drop: method` or `x-drop: path` removes that pseudo-header,
+  // `x-drop: all` replaces the whole map with an empty one.
+  const DROPPER = `(module
+    (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_remove_header_map_value" (func $remove (param i32 i32 i32) (result i32)))
+    (import "env" "proxy_set_header_map_pairs" (func $set_pairs (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 4096))
+    (data (i32.const 100) "x-drop")
+    (data (i32.const 110) ":method")
+    (data (i32.const 120) ":path")
+    (data (i32.const 130) "\\00\\00\\00\\00")
+    (func (export "malloc") (param $n i32) (result i32)
+      (local $p i32) (local.set $p (global.get $heap))
+      (global.set $heap (i32.add (global.get $heap) (local.get $n))) (local.get $p))
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (local $first i32)
+      (if (call $get (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)) (then (return (i32.const 0))))
+      (local.set $first (i32.load8_u (i32.load (i32.const 0))))
+      (if (i32.eq (local.get $first) (i32.const 109)) (then (drop (call $remove (i32.const 0) (i32.const 110) (i32.const 7)))))
+      (if (i32.eq (local.get $first) (i32.const 112)) (then (drop (call $remove (i32.const 0) (i32.const 120) (i32.const 5)))))
+      (if (i32.eq (local.get $first) (i32.const 97)) (then (drop (call $set_pairs (i32.const 0) (i32.const 130) (i32.const 4)))))
+      (i32.const 0)))`;
+
+  it('answers 503 naming the missing header, as Envoy does, and sends nothing upstream', async () => {
+    const upstream = await startUpstream();
+    const own = await startProxy(
+      `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: { prefix: / }, cluster: app, filters: [dropper] }]
+clusters: [{ name: app, endpoints: [${upstream.address}] }]
+filters: [{ name: dropper, module: dropper.wasm }]
+`,
+      { 'dropper.wasm': await watToWasm(DROPPER, 'drop-pseudo-headers.wat') },
+    );
+    try {
+      const answers: Record<string, string> = {};
+      for (const drop of ['method', 'path', 'all']) {
+        const res = await send(`${own.url()}/x`, { headers: [['x-drop', drop]] });
+        answers[drop] = `${res.status} ${res.body}`;
+      }
+      expect(answers).toEqual({
+        method: '503 missing required header: :method\n',
+        path: '503 missing required header: :path\n',
+        all: '503 missing required header: :method\n',
+      });
+      expect(upstream.requests).toHaveLength(0);
+      const access = own.logs.filter((r) => r.access !== undefined).map((r) => r.access.details);
+      expect(access).toEqual([
+        'filter_removed_required_request_headers{missing_required_header:_:method}',
+        'filter_removed_required_request_headers{missing_required_header:_:path}',
+        'filter_removed_required_request_headers{missing_required_header:_:method}',
+      ]);
+      // An untouched request still goes through.
+      expect((await send(`${own.url()}/x`)).status).toBe(200);
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await own.close();
+      await upstream.close();
+    }
   });
 });
