@@ -8,12 +8,14 @@ export const WARNING_INTERVAL_MS = 10_000;
 export class ThrottledWarning {
   readonly #message: string;
   readonly #intervalMs: number;
+  readonly #level: 'warn' | 'error';
   #lastAt = -Infinity;
   #suppressed = 0;
 
-  constructor(message: string, intervalMs = WARNING_INTERVAL_MS) {
+  constructor(message: string, intervalMs = WARNING_INTERVAL_MS, level: 'warn' | 'error' = 'warn') {
     this.#message = message;
     this.#intervalMs = intervalMs;
+    this.#level = level;
   }
 
   /** Logs now unless a line went out less than an interval ago (then only counts). */
@@ -23,7 +25,7 @@ export class ThrottledWarning {
       this.#suppressed++;
       return;
     }
-    logger?.warn({ ...details, suppressed: this.#suppressed }, this.#message);
+    logger?.[this.#level]({ ...details, suppressed: this.#suppressed }, this.#message);
     this.#lastAt = now;
     this.#suppressed = 0;
   }

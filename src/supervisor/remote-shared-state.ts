@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { MetricStorage, MetricsRegistry } from '../abi/metrics.ts';
 import type { SharedDataAccess, SharedValue } from '../abi/shared-data.ts';
 import type { QueueConsumer, SharedQueuesAccess } from '../abi/shared-queues.ts';
+import { ThrottledWarning, WARNING_INTERVAL_MS } from '../abi/throttled-warning.ts';
 import { Status } from '../abi/types.ts';
 import type { SharedState } from '../proxy/shared-state.ts';
 import type { QueueReadyMessage, StateRequest } from './shared-state-rpc.ts';
@@ -19,13 +20,17 @@ export interface RemoteSharedState extends SharedState {
 
 export function remoteSharedState(rpc: SyncRpcClient, metricSlots: SharedArrayBuffer, logger: Logger): RemoteSharedState {
   const call = (request: StateRequest): unknown => rpc.call(request);
-  // A dead or stuck supervisor must not crash filters: reads degrade to "absent", writes are
-  // dropped (answered like a full store), and the failure is logged.
+  // A dead or stuck supervisor, or a value too large for the channel, must not crash filters:
+  // reads degrade to "absent", writes are dropped (answered like a full store), and the failure
+  // is logged with its cause, once per interval per kind of call (filters repeat them per request).
+  const failures = new Map<string, ThrottledWarning>();
   const degrade = <T>(what: string, fallback: T, fn: () => T): T => {
     try {
       return fn();
     } catch (err) {
-      logger.error({ err: (err as Error).message }, `${what} failed: the supervisor did not answer`);
+      let warning = failures.get(what);
+      if (warning === undefined) failures.set(what, (warning = new ThrottledWarning(`${what} failed`, WARNING_INTERVAL_MS, 'error')));
+      warning.warn(logger, { err: (err as Error).message });
       return fallback;
     }
   };

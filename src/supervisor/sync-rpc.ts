@@ -43,7 +43,9 @@ export class SyncRpcClient {
   call(request: unknown): unknown {
     if (this.#broken) throw new RpcError('the supervisor stopped answering');
     const payload = serialize(request);
-    if (payload.length > this.#bytes.length) throw new RpcError(`request of ${payload.length} bytes is larger than the channel`);
+    if (payload.length > this.#bytes.length) {
+      throw new RpcError(`a request of ${payload.length} bytes does not fit the channel between a worker and the supervisor (${this.#bytes.length} bytes)`);
+    }
     payload.copy(this.#bytes);
     Atomics.store(this.#state, 1, payload.length);
     Atomics.store(this.#state, 0, REQUEST);
