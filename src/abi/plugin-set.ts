@@ -178,7 +178,14 @@ export class PluginSet {
     const group = spec === undefined ? undefined : this.#groupOf.get(spec.name);
     if (group === undefined) return;
     group.retryAt = Math.max(group.retryAt, until);
-    group.vm?.fail(reason);
+    const vm = group.vm;
+    if (vm === null) return;
+    vm.fail(reason);
+    // Let its memory (up to 1 GiB) go now rather than when the quarantine ends: only streams
+    // still finishing on it and the handles' caches (until their next request) keep it.
+    for (const plugin of group.plugins.values()) plugin.stop();
+    group.vm = null;
+    group.plugins = new Map();
   }
 
   /** Every live plugin (for metrics and shutdown). */

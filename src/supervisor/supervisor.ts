@@ -155,6 +155,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         if (!ready) reject(err);
       });
       worker.on('exit', (code) => {
+        // Gone before it was ready, with no word why: the start must not wait for it forever.
+        if (!ready) reject(Object.assign(new Error(`worker ${slot.index} exited (code ${code}) before it was ready`), { code: 'SLUICE_WORKER_START' }));
         if (slot.worker !== worker) return;
         slot.worker = null;
         if (closing || slot.stopping || !ready) return;

@@ -247,6 +247,8 @@ describe('PluginSet after a trap', () => {
     const apart = set.handle('apart').plugin()!;
     set.quarantine(1, Date.now() + 300, 'stuck in a callback for 1000 ms');
     expect(before.vm.failure?.message).toContain('stuck in a callback for 1000 ms');
+    expect(before.alive).toBe(false); // stopped at once: nothing of the set keeps its VM
+    expect(set.plugins()).toEqual([apart]);
     expect(set.handle('looping').plugin()).toBeNull();
     expect(set.handle('first').plugin()).toBeNull(); // same VM
     expect(set.handle('apart').plugin()).toBe(apart); // its own VM, untouched
