@@ -111,20 +111,23 @@ describe('a filter failing after its answer is on its way', () => {
       (global.set $bodies (i32.add (global.get $bodies) (i32.const 1)))
       (if (i32.eq (global.get $bodies) (i32.const 2)) (then unreachable))
       (i32.const 0)))`;
-  const BODY_ONLY = FAILING.replace(/\(func \(export "proxy_on_request_headers"\)[^]*?unreachable\)/, '');
-
-  it('a local reply asked for before a trap stands, and the log says so', async () => {
-    const own = await startProxy(
+  /** A proxy sending everything to `upstream` through one filter, `wasm`, under fail_closed. */
+  const proxyThrough = (wasm: Uint8Array, upstream: TestUpstream): Promise<TestProxy> =>
+    startProxy(
       `
 listeners:
   - name: main
     address: 127.0.0.1:0
     routes: [{ match: {}, cluster: app, filters: [failing] }]
-clusters: [{ name: app, endpoints: [${app.address}] }]
+clusters: [{ name: app, endpoints: [${upstream.address}] }]
 filters: [{ name: failing, module: failing.wasm }]
 `,
-      { 'failing.wasm': await watToWasm(FAILING, 'reply-then-trap.wat') },
+      { 'failing.wasm': wasm },
     );
+  const BODY_ONLY = FAILING.replace(/\(func \(export "proxy_on_request_headers"\)[^]*?unreachable\)/, '');
+
+  it('a local reply asked for before a trap stands, and the log says so', async () => {
+    const own = await proxyThrough(await watToWasm(FAILING, 'reply-then-trap.wat'), app);
     try {
       const res = await send(`${own.url()}/`);
       expect(res.status).toBe(418);
@@ -142,17 +145,7 @@ filters: [{ name: failing, module: failing.wasm }]
       res.write('first ');
       setTimeout(() => res.end('second'), 100);
     });
-    const own = await startProxy(
-      `
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    routes: [{ match: {}, cluster: app, filters: [failing] }]
-clusters: [{ name: app, endpoints: [${streaming.address}] }]
-filters: [{ name: failing, module: failing.wasm }]
-`,
-      { 'failing.wasm': await watToWasm(BODY_ONLY, 'trap-in-response-body.wat') },
-    );
+    const own = await proxyThrough(await watToWasm(BODY_ONLY, 'trap-in-response-body.wat'), streaming);
     try {
       const outcome = await send(`${own.url()}/`).then(
         (res) => `status ${res.status}`,

@@ -64,29 +64,13 @@ async function waitForLine(r: Running, predicate: (l: Record<string, any>) => bo
   }
 }
 
-const CONFIG = (workers: number, watchdog: string) => `
+/** One listener answering "ok" through the spin filter (which loops on `x-spin`). */
+const CONFIG = (workers: number, watchdog: string, callbackTimeout = '1s', policy = 'fail_closed') => `
 admin: { address: 127.0.0.1:0 }
 log_level: info
 workers: ${workers}
 watchdog_timeout: ${watchdog}
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    filters: [spin]
-    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
-filters:
-  - name: spin
-    module: spin.wasm
-`;
-
-const STUCK_LINE = 'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service';
-
-const STUCK_CONFIG = (workers: number, policy: string) => `
-admin: { address: 127.0.0.1:0 }
-log_level: info
-workers: ${workers}
-watchdog_timeout: 30s
-filter_callback_timeout: 300ms
+filter_callback_timeout: ${callbackTimeout}
 listeners:
   - name: main
     address: 127.0.0.1:0
@@ -97,6 +81,11 @@ filters:
     module: spin.wasm
     failure_policy: ${policy}
 `;
+
+const STUCK_LINE = 'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service';
+
+/** A callback timeout well inside a watchdog that would take 30 s. */
+const STUCK_CONFIG = (workers: number, policy: string) => CONFIG(workers, '30s', '300ms', policy);
 
 /** A request the spin filter loops on; resolves to its status or the error code that ended it. */
 function spin(r: Running): Promise<string> {
@@ -196,7 +185,7 @@ filters:
   });
 
   it('without a callback timeout, the watchdog replaces the worker and still names the filter', async () => {
-    const r = await start(CONFIG(1, '400ms').replace('workers: 1', 'workers: 1\nfilter_callback_timeout: 0'));
+    const r = await start(CONFIG(1, '400ms', '0'));
     const stuck = spin(r);
     const alarm = await waitForLine(r, (l) => l.msg === STUCK_LINE);
     expect(alarm.filter).toBe('spin');
