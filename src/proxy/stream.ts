@@ -248,8 +248,9 @@ export class HttpStream {
   failClosed(slot: FilterSlot, logged = false): void {
     if (this.#failed || this.#completed) return;
     this.#failed = true;
-    if (this.#replied) {
-      // The local reply the filter asked for before failing is on its way: it stands.
+    if (this.localReplyPending) {
+      // A local reply asked for in the failing callback, about to be sent: it stands (and goes
+      // straight to the client if the response phase had begun).
       this.logger.warn({ filter: slot.name }, 'filter failed after asking for a local reply; that reply stands');
       return;
     }

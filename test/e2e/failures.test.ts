@@ -139,6 +139,35 @@ filters: [{ name: failing, module: failing.wasm }]
     }
   });
 
+  it('a response filter failing on a local reply another filter sent answers 503, without hanging', async () => {
+    const replier = FAILING.replace(/unreachable\)\n/, '(i32.const 1))\n');
+    const trapper = `(module
+      (memory (export "memory") 1)
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) unreachable))`;
+    const own = await startProxy(
+      `
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app, filters: [trapper, replier] }]
+clusters: [{ name: app, endpoints: [${app.address}] }]
+filters:
+  - { name: replier, module: replier.wasm }
+  - { name: trapper, module: trapper.wasm }
+`,
+      { 'replier.wasm': await watToWasm(replier, 'reply.wat'), 'trapper.wasm': await watToWasm(trapper, 'trap-on-response.wat') },
+    );
+    try {
+      const res = await send(`${own.url()}/`);
+      expect(`${res.status} ${res.body}`).toBe('503 filter failed\n');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a trap once the response head is on the wire resets the stream, and the log says so', async () => {
     const streaming = await startUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
