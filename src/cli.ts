@@ -104,6 +104,9 @@ async function validate(file: string): Promise<number> {
   return 0;
 }
 
+/** How long a stop asked for while starting waits for the start to finish before giving up. */
+const STOP_WHILE_STARTING_MS = 3000;
+
 async function run(file: string): Promise<number> {
   const config = await load(file);
   if (!config) {
@@ -118,7 +121,13 @@ async function run(file: string): Promise<number> {
     // A terminal's Ctrl-C reaches both bin/sluice.mjs's re-spawned child and the parent, which forwards it: ignore repeats.
     if (stopRequested) return;
     stopRequested = true;
-    stop?.();
+    if (stop !== null) {
+      stop();
+      return;
+    }
+    // A start that never finishes (a filter looping in on_configure with the watchdog off)
+    // must not make the process deaf to signals.
+    setTimeout(() => fail(new Error(`stopped while starting: the start did not finish within ${STOP_WHILE_STARTING_MS / 1000} s`)), STOP_WHILE_STARTING_MS).unref();
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

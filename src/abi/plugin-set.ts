@@ -19,6 +19,13 @@ export interface PluginSpec extends PluginConfig {
   readonly environ: readonly string[];
 }
 
+/** A filter (by its index in the configuration) out of service until `until` (epoch ms). */
+export interface FilterQuarantine {
+  readonly filter: number;
+  readonly until: number;
+  readonly reason: string;
+}
+
 const PINO_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 /**
@@ -110,6 +117,7 @@ export class PluginSet {
   readonly #handles = new Map<string, FilterHandle>();
   readonly #services: PluginServices;
   readonly #logger: Logger;
+  #stopped = false;
 
   /** Compiles every module and groups plugins by VM; throws PluginStartError naming the filter. */
   constructor(specs: readonly PluginSpec[], services: PluginServices, logger: Logger) {
@@ -137,9 +145,14 @@ export class PluginSet {
     }
   }
 
-  /** Starts every VM and plugin; throws PluginStartError naming the filter that failed. */
-  start(): void {
-    for (const group of this.#groups) this.#startGroup(group);
+  /**
+   * Starts every VM and plugin; throws PluginStartError naming the filter that failed. VMs of
+   * filters `outOfService` names (a worker replacing one a filter got stuck) are not started:
+   * their start-up may be what got stuck.
+   */
+  start(outOfService: readonly FilterQuarantine[] = []): void {
+    for (const q of outOfService) this.quarantine(q.filter, q.until, q.reason);
+    for (const group of this.#groups) if (group.retryAt <= Date.now()) this.#startGroup(group);
   }
 
   /** The handle of a filter by name (one per name; an unknown name never has a plugin). */
@@ -176,16 +189,30 @@ export class PluginSet {
   quarantine(index: number, until: number, reason: string): void {
     const spec = this.#specs[index];
     const group = spec === undefined ? undefined : this.#groupOf.get(spec.name);
-    if (group === undefined) return;
+    if (group === undefined || this.#stopped) return;
     group.retryAt = Math.max(group.retryAt, until);
+    this.#logger.warn(
+      { filter: spec!.name, vm_filters: group.specs.map((s) => s.name), reason, until: new Date(group.retryAt).toISOString() },
+      'filter out of service: its requests get its failure policy until then',
+    );
+    // Back by itself when the time is up, not at the next request: a filter working from ticks
+    // or queues may get none.
+    setTimeout(() => this.#revive(group), group.retryAt - Date.now()).unref();
     const vm = group.vm;
     if (vm === null) return;
-    vm.fail(reason);
+    vm.fail(reason, true);
     // Let its memory (up to 1 GiB) go now rather than when the quarantine ends: only streams
     // still finishing on it and the handles' caches (until their next request) keep it.
     for (const plugin of group.plugins.values()) plugin.stop();
     group.vm = null;
     group.plugins = new Map();
+  }
+
+  /** A fresh VM for a quarantined group whose time is up (a later quarantine may have extended it). */
+  #revive(group: VmGroup): void {
+    if (this.#stopped || group.vm !== null || Date.now() < group.retryAt) return;
+    this.get(group.specs[0]!.name);
+    if (group.vm !== null) this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
   }
 
   /** Every live plugin (for metrics and shutdown). */
@@ -194,6 +221,7 @@ export class PluginSet {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const group of this.#groups) for (const plugin of group.plugins.values()) plugin.stop();
   }
 
@@ -230,6 +258,7 @@ export class PluginSet {
     for (const spec of group.specs) {
       const pluginLogger = this.#logger.child({ plugin: spec.name, root_id: spec.rootId, vm_id: spec.vmId }, verboserLevel(this.#logger, spec.logLevel));
       const plugin = new Plugin(vm, spec, this.#services, pluginLogger);
+      plugin.watchId = this.#specs.indexOf(spec) + 1;
       plugin.start();
       plugins.set(spec.name, plugin);
     }

@@ -91,6 +91,8 @@ export class Plugin {
   readonly #cleanups: Array<() => void> = [];
   /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
   readonly properties = new Map<string, Buffer>();
+  /** What its VM reports while this plugin's code runs (guest-watch.ts): its filter's index + 1. */
+  watchId = 0;
   #stopped = false;
 
   constructor(vm: Vm, config: PluginConfig, services: PluginServices, logger: Logger) {

@@ -21,7 +21,7 @@ export interface VmOptions {
   readonly logger: Logger;
   /** "KEY=VALUE" entries for WASI environ_get. */
   readonly environ: readonly string[];
-  /** What the thread reports while this VM's code runs (guest-watch.ts); 0 reports nothing. */
+  /** What the thread reports while this VM's code runs outside any plugin's context (guest-watch.ts); 0 reports nothing. */
   readonly watchId?: number;
 }
 
@@ -221,7 +221,8 @@ export class Vm {
     // is on the stack is a host bug, and failing loudly beats corrupting the guest.
     if (this.#inCall) throw new Error(`re-entrant call to ${name} while another guest call is running`);
     this.#inCall = true;
-    this.#watch[this.#watchSlot] = this.#watchId;
+    // The plugin's own id when there is one: filters sharing a VM are told apart.
+    this.#watch[this.#watchSlot] = ctx === null ? this.#watchId : ctx.plugin.watchId;
     this.contexts.current = ctx;
     this.effective = null;
     enterStep();
@@ -235,18 +236,25 @@ export class Vm {
     leaveStep();
   }
 
-  /** Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). */
-  fail(reason: string): void {
-    if (this.failure === null) this.#fail('host', new Error(reason));
+  /**
+   * Marks the VM failed from outside a guest call (e.g. a watchdog or memory cap). `quiet` when
+   * the caller logs the failure its own way.
+   */
+  fail(reason: string, quiet = false): void {
+    if (this.failure === null) this.#fail('host', new Error(reason), quiet);
   }
 
-  #fail(name: string, err: unknown): GuestTrap {
+  #fail(name: string, err: unknown, quiet = false): GuestTrap {
     if (err instanceof GuestTrap && err === this.failure) return err;
     const trap = new GuestTrap(name, err);
     if (this.failure === null) {
       this.failure = trap;
-      const stack = name === 'host' ? undefined : guestStack(err);
-      this.logger.error({ err: { message: trap.message, ...(stack !== undefined && { stack }) }, callback: name }, 'filter VM failed; it will be replaced');
+      if (name === 'host') {
+        if (!quiet) this.logger.error({ reason: (err as Error).message }, 'filter VM failed; it will be replaced');
+      } else {
+        const stack = guestStack(err);
+        this.logger.error({ err: { message: trap.message, ...(stack !== undefined && { stack }) }, callback: name }, 'filter VM failed; it will be replaced');
+      }
       // A stream one of its contexts was holding (say, until an http_call answer) would wait
       // forever: its host decides, once the failing step is over.
       for (const ctx of this.contexts.all()) {

@@ -9,7 +9,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
 import { ForeignFunctionRegistry } from '../abi/foreign-functions.ts';
-import { PluginSet, type PluginSpec } from '../abi/plugin-set.ts';
+import { PluginSet, type FilterQuarantine, type PluginSpec } from '../abi/plugin-set.ts';
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
@@ -40,6 +40,8 @@ export interface StartOptions {
   reusePort?: boolean;
   /** State shared with other proxies (a worker's view of its supervisor's); default: this proxy's own. */
   sharedState?: SharedState;
+  /** Filters not to start, for a while (a worker replacing one a filter got stuck). */
+  outOfService?: readonly FilterQuarantine[];
 }
 
 export interface RunningSluice {
@@ -85,7 +87,15 @@ function hostProperty(config: SluiceConfig, path: readonly string[]): Buffer | u
 }
 
 /** Loads and starts every filter; a failure names the filter's place in the config file. */
-function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignFunctions: ForeignFunctionRegistry, shared: SharedState, logger: Logger, grpc: GrpcClient): PluginSet {
+function startPlugins(
+  config: SluiceConfig,
+  httpCalls: HttpCallService,
+  foreignFunctions: ForeignFunctionRegistry,
+  shared: SharedState,
+  logger: Logger,
+  grpc: GrpcClient,
+  outOfService: readonly FilterQuarantine[],
+): PluginSet {
   try {
     const services = {
       sharedData: shared.sharedData,
@@ -97,7 +107,7 @@ function startPlugins(config: SluiceConfig, httpCalls: HttpCallService, foreignF
       grpc,
     };
     const plugins = new PluginSet(config.filters.map(pluginSpec), services, logger);
-    plugins.start();
+    plugins.start(outOfService);
     return plugins;
   } catch (err) {
     if (!(err instanceof PluginStartError)) throw err;
@@ -146,7 +156,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   }
   // gRPC callouts: one HTTP/2 session per endpoint, closed with the proxy.
   const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
-  const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), shared, logger, grpc);
+  const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), shared, logger, grpc, options.outOfService ?? []);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
     const out: Array<[Record<string, string>, number]> = [];

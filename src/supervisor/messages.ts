@@ -1,5 +1,6 @@
 // Messages between the supervisor and its workers (structured-cloned over worker_threads).
 
+import type { FilterQuarantine } from '../abi/plugin-set.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import type { QueueReadyMessage } from './shared-state-rpc.ts';
 
@@ -19,11 +20,7 @@ export interface WorkerData {
 }
 
 /** A filter (by its index in the configuration) out of service until `until` (epoch ms). */
-export interface Quarantine {
-  filter: number;
-  until: number;
-  reason: string;
-}
+export type Quarantine = FilterQuarantine;
 
 /** `start` comes first: a worker loads the proxy before it knows its configuration. */
 export type ToWorker =

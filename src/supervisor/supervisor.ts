@@ -71,6 +71,10 @@ class WorkerSlot {
   lastBeat = -1;
   lastBeatAt = 0;
   stopping = false;
+  /** Its worker said it was ready and has not been replaced or exited since (for /ready). */
+  serving = false;
+  /** Some worker of this slot served: a start now is a restart. */
+  everServed = false;
   /** Fails the start under way (set until the worker is ready): a worker stuck starting is not restarted. */
   failStart: ((err: Error) => void) | null = null;
   readonly index: number;
@@ -140,6 +144,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           ready = true;
+          slot.serving = slot.everServed = true;
           slot.failStart = null;
           slot.lastBeatAt = Date.now(); // a sign of life too: the silence is counted from here
           resolve(message.listeners);
@@ -159,15 +164,21 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         if (!ready) reject(Object.assign(new Error(`worker ${slot.index} exited (code ${code}) before it was ready`), { code: 'SLUICE_WORKER_START' }));
         if (slot.worker !== worker) return;
         slot.worker = null;
+        slot.serving = false;
         if (closing || slot.stopping || !ready) return;
         logger.error({ worker: slot.index, code }, 'worker exited; restarting it');
         restart(slot);
       });
     });
 
-  const restart = (slot: WorkerSlot): void => {
-    slot.earlyDeaths = Date.now() - slot.startedAt < EARLY_DEATH_MS ? slot.earlyDeaths + 1 : 0;
-    const delay = RESTART_BACKOFF_MS[Math.min(slot.earlyDeaths, RESTART_BACKOFF_MS.length - 1)]!;
+  /**
+   * Starts the slot's worker again. A worker that dies soon after starting, again and again,
+   * waits longer each time; one replaced because a filter got stuck comes back at once, since
+   * that filter now sits out and will not get it stuck again (quarantine.ts).
+   */
+  const restart = (slot: WorkerSlot, crashed = true): void => {
+    if (crashed) slot.earlyDeaths = Date.now() - slot.startedAt < EARLY_DEATH_MS ? slot.earlyDeaths + 1 : 0;
+    const delay = crashed ? RESTART_BACKOFF_MS[Math.min(slot.earlyDeaths, RESTART_BACKOFF_MS.length - 1)]! : 0;
     setTimeout(() => {
       if (closing) return;
       spawn(slot).then(
@@ -187,25 +198,29 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     return filter === undefined ? undefined : { index, name: filter.name };
   };
 
+  /**
+   * The filter got `slot`'s worker stuck: it sits out for a while in every worker (the one
+   * replacing this worker learns it when it starts), and its requests get its failure policy.
+   */
+  const takeOutOfService = (slot: WorkerSlot, filter: { index: number; name: string }, silentMs: number, message: string): void => {
+    const now = Date.now();
+    const q = quarantines.strike(filter.index, now, `stuck in a callback for ${silentMs} ms`);
+    logger.error({ worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now }, message);
+    for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...q } satisfies ToWorker);
+  };
+
   const replace = (slot: WorkerSlot, silentMs: number): void => {
     const filter = filterRunIn(slot);
     if (filter === undefined) {
       logger.error({ worker: slot.index, silent_ms: silentMs }, 'worker unresponsive (a filter may be stuck in a loop); replacing it');
     } else {
-      // Its next request would get the worker stuck again: the filter sits out for a while, in
-      // every worker, and its requests get its failure policy.
-      const now = Date.now();
-      const q = quarantines.strike(filter.index, now, `stuck in a callback for ${silentMs} ms`);
-      logger.error(
-        { worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now },
-        'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service',
-      );
-      for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...q } satisfies ToWorker);
+      takeOutOfService(slot, filter, silentMs, 'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service');
     }
     const stuck = slot.worker!;
     slot.worker = null;
+    slot.serving = false;
     void stuck.terminate();
-    restart(slot);
+    restart(slot, filter === undefined);
   };
 
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
@@ -232,6 +247,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             // callbacks may do real work, so only the watchdog's own timeout applies here.
             if (watchdogMs === 0 || silentMs <= watchdogMs) continue;
             const filter = filterRunIn(slot);
+            // A restart stuck in a filter's start-up (say, on_configure looping on shared data):
+            // the next attempt must not meet it again, or restarts would fail for ever.
+            if (slot.everServed && filter !== undefined) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
             const stuck = slot.worker;
             slot.worker = null;
             void stuck.terminate();
@@ -281,7 +299,12 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       return mergeFamilies([...texts, ownMetrics.render()]);
     },
   };
-  const adminState = { ready: true };
+  // Ready while some worker serves (not while every one is being replaced) and until closing.
+  const adminState = {
+    get ready(): boolean {
+      return !closing && slots.some((slot) => slot.serving);
+    },
+  };
   let adminServer: Server | null = null;
   let admin: HostPort | null = null;
   if (config.admin !== undefined) {
@@ -307,7 +330,6 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     workerCount: count,
     async close() {
       closing = true;
-      adminState.ready = false;
       if (watchdog !== null) clearInterval(watchdog);
       adminServer?.close();
       adminServer?.closeAllConnections();
@@ -318,7 +340,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
               const worker = slot.worker;
               if (worker === null) return resolve();
               slot.stopping = true;
-              const force = setTimeout(() => void worker.terminate(), 5000);
+              const force = setTimeout(() => {
+                // Its event loop never got to the stop: most likely a filter is stuck.
+                logger.warn({ worker: slot.index, filter: filterRunIn(slot)?.name }, 'worker did not stop within 5 s; terminating it');
+                void worker.terminate();
+              }, 5000);
               worker.once('exit', () => {
                 clearTimeout(force);
                 resolve();

@@ -46,8 +46,7 @@ async function start(data: WorkerData): Promise<void> {
     const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
     // Before any VM exists: each reports here while its code runs, for the supervisor to see.
     reportGuestCalls(data.guestCalls, data.index);
-    const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState });
-    for (const q of data.quarantines) sluice.plugins.quarantine(q.filter, q.until, q.reason);
+    const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState, outOfService: data.quarantines });
     running = { sluice, sharedState, beat };
     post({ type: 'ready', listeners: [...sluice.listeners] });
   } catch (err) {

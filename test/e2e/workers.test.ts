@@ -29,11 +29,12 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(yaml: string): Promise<Running> {
+async function start(yaml: string, modules: Record<string, Uint8Array> = {}): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
   for (const [file, fixture] of [['spin.wasm', 'e2e-spin'], ['counter.wasm', 'abi-shared-data'], ['reader.wasm', 'e2e-shared-reader'], ['metrics.wasm', 'e2e-metrics']]) {
     writeFileSync(join(dir, file!), await fixtureWasm(fixture!));
   }
+  for (const [file, bytes] of Object.entries(modules)) writeFileSync(join(dir, file), bytes);
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Array<Record<string, any>> = [];
@@ -151,7 +152,10 @@ filters:
     expect(alarm.silent_ms).toBeLessThan(5000); // the callback timeout, long before the 30 s watchdog
     expect(alarm.quarantined_ms).toBe(10_000);
     expect(await stuck).toBe('ECONNRESET');
-    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    const restarted = await waitForLine(r, (l) => l.msg === 'worker restarted');
+    // At once: the filter sits out, so this is no crash loop to back off from, even this soon
+    // after the start.
+    expect(restarted.time - alarm.time).toBeLessThan(800);
     // The new worker skips the filter while it is out of service: the same request now passes.
     const res = await send(`${r.url}/`, { headers: [['x-spin', '1']] });
     expect(res.status).toBe(200);
@@ -197,19 +201,93 @@ filters:
     expect(res.status).toBe(503);
   });
 
-  it('fails the start, naming the cause, when a worker is stuck while starting (a filter looping in on_configure)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
-    const looping = `(module
+  it('a restart stuck in a filter that was not out of service takes that filter out too, and the next restart serves', async () => {
+    // `arm` sets the shared key "armed" and spins on x-spin; `armed` loops in on_configure once
+    // the key is set, so the worker replacing the one `arm` got stuck gets stuck starting.
+    const arm = `(module
+      (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
       (memory (export "memory") 1)
+      (data (i32.const 100) "x-spin")
+      (data (i32.const 120) "armed")
       (func (export "malloc") (param i32) (result i32) (i32.const 1024))
       (func (export "proxy_abi_version_0_2_0"))
       (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
-    writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'loop-on-configure.wat'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `workers: 1
-watchdog_timeout: 400ms
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (if (i32.eqz (call $get_header (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)))
+          (then (drop (call $set (i32.const 120) (i32.const 5) (i32.const 120) (i32.const 1) (i32.const 0))) (loop $forever (br $forever))))
+        (i32.const 0)))`;
+    const armed = `(module
+      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 120) "armed")
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_0"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (if (i32.eqz (call $get (i32.const 120) (i32.const 5) (i32.const 0) (i32.const 4) (i32.const 8)))
+          (then (loop $forever (br $forever))))
+        (i32.const 1)))`;
+    const r = await start(
+      `
+admin: { address: 127.0.0.1:0 }
+workers: 1
+watchdog_timeout: 1s
+filter_callback_timeout: 300ms
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [arm, armed]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - { name: arm, module: arm.wasm }
+  - { name: armed, module: armed.wasm }
+`,
+      { 'arm.wasm': await watToWasm(arm, 'arm.wat'), 'armed.wasm': await watToWasm(armed, 'armed.wat') },
+    );
+    expect(await spin(r)).toBe('ECONNRESET');
+    expect((await waitForLine(r, (l) => l.msg === STUCK_LINE)).filter).toBe('arm');
+    const second = await waitForLine(r, (l) => l.msg === 'filter stuck while its worker restarted; taking it out of service');
+    expect(second.filter).toBe('armed');
+    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    // Both sit out now (fail_closed): answered at once, by a worker that started without them.
+    const res = await send(`${r.url}/`);
+    expect(`${res.status} ${res.body}`).toBe('503 filter failed\n');
+    expect((await send(`${r.admin}/ready`)).status).toBe(200);
+  });
+
+  it('fails the start, naming the cause, when a worker is stuck while starting (a filter looping in on_configure)', async () => {
+    const { code, output } = await runLoopingOnConfigure('400ms');
+    expect(code).toBe(1);
+    expect(output).toContain('did not finish starting');
+    expect(output).toContain("filter 'loop' is stuck in a loop while starting");
+  });
+
+  it('stops on SIGTERM even while a start is stuck and the watchdog is off', async () => {
+    const { code, output, afterSignalMs } = await runLoopingOnConfigure('0', 800);
+    expect(code).toBe(1);
+    expect(output).toContain('stopped while starting: the start did not finish within 3 s');
+    expect(afterSignalMs).toBeLessThan(6000);
+  });
+});
+
+/**
+ * `sluice run` with a filter looping in on_configure, until it exits (or 8 s pass); with
+ * `signalAfterMs`, a SIGTERM is sent that long after the spawn.
+ */
+async function runLoopingOnConfigure(watchdog: string, signalAfterMs?: number): Promise<{ code: number | null; output: string; afterSignalMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
+  const looping = `(module
+    (memory (export "memory") 1)
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_0"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
+  writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'loop-on-configure.wat'));
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `workers: 1
+watchdog_timeout: ${watchdog}
 listeners:
   - name: main
     address: 127.0.0.1:0
@@ -219,23 +297,27 @@ filters:
   - name: loop
     module: loop.wasm
 `,
-    );
-    const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 8000);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
+  );
+  const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  let signalledAt = Date.now();
+  if (signalAfterMs !== undefined) {
+    setTimeout(() => {
+      signalledAt = Date.now();
+      child.kill('SIGTERM');
+    }, signalAfterMs);
+  }
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 8000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
     });
-    expect(code).toBe(1);
-    expect(output).toContain('did not finish starting');
-    expect(output).toContain("filter 'loop' is stuck in a loop while starting");
   });
-});
+  return { code, output, afterSignalMs: Date.now() - signalledAt };
+}
