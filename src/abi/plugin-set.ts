@@ -212,7 +212,12 @@ export class PluginSet {
   #revive(group: VmGroup): void {
     if (this.#stopped || group.vm !== null || Date.now() < group.retryAt) return;
     this.get(group.specs[0]!.name);
-    if (group.vm !== null) this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
+    if (group.vm !== null) {
+      this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
+    } else {
+      // Its start failed (logged by get): try again once its backoff allows, at most once a second.
+      setTimeout(() => this.#revive(group), Math.max(1000, group.retryAt - Date.now())).unref();
+    }
   }
 
   /** Every live plugin (for metrics and shutdown). */
