@@ -3,9 +3,10 @@
 // must see from outside both that the thread is stuck and in which filter: it then replaces
 // the thread and takes that filter out of service for a while (supervisor.ts).
 //
-// One Int32 per thread: the running VM's watch id (its first filter's index in the
-// configuration, plus one), 0 outside guest code. Plain stores: the reader samples it after
-// seconds of silence, when the value has long been visible.
+// One Int32 per thread: the index in the configuration, plus one, of the filter whose code
+// runs (its plugin's, or for a VM's own start its first filter's), negated while it starts
+// (start-up may do real work: it gets the watchdog's time, not a callback's); 0 outside guest
+// code. Plain stores: the reader samples it after a second of silence, long after the store.
 
 export interface GuestWatch {
   readonly running: Int32Array;

@@ -210,7 +210,14 @@ export class PluginSet {
 
   /** A fresh VM for a quarantined group whose time is up (a later quarantine may have extended it). */
   #revive(group: VmGroup): void {
-    if (this.#stopped || group.vm !== null || Date.now() < group.retryAt) return;
+    if (this.#stopped || group.vm !== null) return;
+    const early = group.retryAt - Date.now();
+    if (early > 0) {
+      // Timers may fire a millisecond before Date.now() reaches their time; a later quarantine
+      // may also have extended this one.
+      setTimeout(() => this.#revive(group), early + 1).unref();
+      return;
+    }
     this.get(group.specs[0]!.name);
     if (group.vm !== null) {
       this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
@@ -254,7 +261,8 @@ export class PluginSet {
     group.startedAt = Date.now();
     let vm: Vm;
     try {
-      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ, watchId: group.index + 1 }, buildImports);
+      // Start-up reports negative ids (guest-watch.ts): it may take the watchdog's time, not a callback's.
+      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ, watchId: -(group.index + 1) }, buildImports);
       vm.start();
     } catch (err) {
       throw new PluginStartError(first.name, `VM start failed: ${(err as Error).message}`);
@@ -263,8 +271,10 @@ export class PluginSet {
     for (const spec of group.specs) {
       const pluginLogger = this.#logger.child({ plugin: spec.name, root_id: spec.rootId, vm_id: spec.vmId }, verboserLevel(this.#logger, spec.logLevel));
       const plugin = new Plugin(vm, spec, this.#services, pluginLogger);
-      plugin.watchId = this.#specs.indexOf(spec) + 1;
+      const watchId = this.#specs.indexOf(spec) + 1;
+      plugin.watchId = -watchId;
       plugin.start();
+      plugin.watchId = watchId;
       plugins.set(spec.name, plugin);
     }
     group.vm = vm;

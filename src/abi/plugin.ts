@@ -91,7 +91,7 @@ export class Plugin {
   readonly #cleanups: Array<() => void> = [];
   /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
   readonly properties = new Map<string, Buffer>();
-  /** What its VM reports while this plugin's code runs (guest-watch.ts): its filter's index + 1. */
+  /** What its VM reports while this plugin's code runs (guest-watch.ts): its filter's index + 1, negated while it starts. */
   watchId = 0;
   #stopped = false;
 

@@ -21,8 +21,14 @@ export class FilterQuarantines {
   readonly #strikes = new Map<number, Strikes>();
   readonly #active = new Map<number, Quarantine>();
 
-  /** Records that the filter at `filter` got stuck at `now`; returns its time out. */
+  /**
+   * Records that the filter at `filter` got stuck at `now`; returns its time out. Stuck again
+   * while out of service, it can only be a call that began before the time out reached that
+   * worker (several workers stuck on it at once): the same event, not a new strike.
+   */
   strike(filter: number, now: number, reason: string): Quarantine {
+    const running = this.#active.get(filter);
+    if (running !== undefined && running.until > now) return running;
     const previous = this.#strikes.get(filter);
     const count = previous !== undefined && now - previous.lastAt < STRIKES_FORGOTTEN_MS ? previous.count + 1 : 1;
     this.#strikes.set(filter, { count, lastAt: now });

@@ -64,6 +64,31 @@ function ensurePortFree(name: string, address: HostPort): Promise<void> {
   });
 }
 
+/**
+ * What the watchdog does about a worker silent for `silentMs` while running `filter`'s code (if
+ * any; guest-watch.ts). A worker starting, or a filter starting (a VM started again), may do
+ * real work: only the watchdog's own timeout applies to them; a filter's callback gets
+ * `callTimeoutMs`. Either timeout is off at 0.
+ */
+export function watchdogVerdict(
+  silentMs: number,
+  filter: RunningFilter | undefined,
+  workerStarting: boolean,
+  watchdogMs: number,
+  callTimeoutMs: number,
+): 'wait' | 'replace' | 'fail start' {
+  if (watchdogMs > 0 && silentMs > watchdogMs) return workerStarting ? 'fail start' : 'replace';
+  if (workerStarting || filter === undefined || filter.starting) return 'wait';
+  return callTimeoutMs > 0 && silentMs > callTimeoutMs ? 'replace' : 'wait';
+}
+
+/** A filter whose code a worker reports running: its index in the configuration, its name, and whether it is starting. */
+export interface RunningFilter {
+  index: number;
+  name: string;
+  starting: boolean;
+}
+
 class WorkerSlot {
   worker: Worker | null = null;
   startedAt = 0;
@@ -183,26 +208,29 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       if (closing) return;
       spawn(slot).then(
         () => logger.info({ worker: slot.index }, 'worker restarted'),
-        (err: Error) => {
+        (err: Error & { filterOutOfService?: boolean }) => {
+          if (closing) return; // a start cut short by the shutdown
           logger.error({ worker: slot.index, err: err.message }, 'worker restart failed');
-          if (!closing) restart(slot);
+          // Stuck in a filter now out of service: the next attempt will not meet it.
+          restart(slot, err.filterOutOfService !== true);
         },
       );
     }, delay).unref();
   };
 
-  /** The configured filter a worker reports running (guest-watch.ts), or undefined. */
-  const filterRunIn = (slot: WorkerSlot): { index: number; name: string } | undefined => {
-    const index = Atomics.load(inFilter, slot.index) - 1;
+  /** The configured filter a worker reports running (guest-watch.ts), or undefined; `starting` during its start-up. */
+  const filterRunIn = (slot: WorkerSlot): RunningFilter | undefined => {
+    const id = Atomics.load(inFilter, slot.index);
+    const index = Math.abs(id) - 1;
     const filter = config.filters[index];
-    return filter === undefined ? undefined : { index, name: filter.name };
+    return filter === undefined ? undefined : { index, name: filter.name, starting: id < 0 };
   };
 
   /**
    * The filter got `slot`'s worker stuck: it sits out for a while in every worker (the one
    * replacing this worker learns it when it starts), and its requests get its failure policy.
    */
-  const takeOutOfService = (slot: WorkerSlot, filter: { index: number; name: string }, silentMs: number, message: string): void => {
+  const takeOutOfService = (slot: WorkerSlot, filter: RunningFilter, silentMs: number, message: string): void => {
     const now = Date.now();
     const q = quarantines.strike(filter.index, now, `stuck in a callback for ${silentMs} ms`);
     logger.error({ worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now }, message);
@@ -241,22 +269,23 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             continue;
           }
           const silentMs = now - slot.lastBeatAt;
-          if (slot.failStart !== null) {
-            // Stuck while starting (a filter looping in on_vm_start or on_configure): starting
-            // it again would get stuck again, forever. The start fails, naming the cause. Start-up
-            // callbacks may do real work, so only the watchdog's own timeout applies here.
-            if (watchdogMs === 0 || silentMs <= watchdogMs) continue;
-            const filter = filterRunIn(slot);
-            // A restart stuck in a filter's start-up (say, on_configure looping on shared data):
-            // the next attempt must not meet it again, or restarts would fail for ever.
-            if (slot.everServed && filter !== undefined) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
+          const filter = filterRunIn(slot);
+          const verdict = watchdogVerdict(silentMs, filter, slot.failStart !== null, watchdogMs, callTimeoutMs);
+          if (verdict === 'replace') {
+            replace(slot, silentMs);
+          } else if (verdict === 'fail start' && slot.failStart !== null) {
+            // Stuck while starting (a filter looping in on_vm_start or on_configure): the start
+            // fails, naming the cause. A restart's filter also sits out (say, an on_configure
+            // looping on shared data), or every later attempt would meet it again.
+            const outOfService = slot.everServed && filter !== undefined;
+            if (outOfService) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
             const stuck = slot.worker;
             slot.worker = null;
             void stuck.terminate();
             const cause = filter === undefined ? 'a filter may be stuck in a loop while starting' : `filter '${filter.name}' is stuck in a loop while starting`;
-            slot.failStart(Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START' }));
-          } else if ((callTimeoutMs > 0 && silentMs > callTimeoutMs && filterRunIn(slot) !== undefined) || (watchdogMs > 0 && silentMs > watchdogMs)) {
-            replace(slot, silentMs);
+            slot.failStart(
+              Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START', filterOutOfService: outOfService }),
+            );
           }
         }
       }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, shortest / 4)))

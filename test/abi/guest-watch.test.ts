@@ -10,12 +10,12 @@ import { CallServices, fixtureFile, memoryLogger } from './helpers.ts';
 afterEach(() => reportGuestCalls(new SharedArrayBuffer(4), 0));
 
 describe('guest watch', () => {
-  it("reports the running plugin's filter index + 1, and 0 once the guest returns", async () => {
+  it("reports the running plugin's filter index + 1, negated while it starts, and 0 once the guest returns", async () => {
     const buffer = new SharedArrayBuffer(8);
     reportGuestCalls(buffer, 1);
     const running = new Int32Array(buffer);
     const modulePath = await fixtureFile('abi-plugin-identity');
-    // The fixture logs its plugin_name from on_context_create of its root context.
+    // The fixture logs its plugin_name from on_context_create of its root context: start-up.
     const seen: Array<[unknown, number]> = [];
     const { logger } = memoryLogger([], (line) => seen.push([line.msg, running[1]!]));
     const spec = { modulePath, rootId: 'r', environ: [], configuration: Buffer.alloc(0), vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.INFO, failOpen: false };
@@ -32,12 +32,14 @@ describe('guest watch', () => {
     try {
       const named = seen.filter(([msg]) => msg === 'alone' || msg === 'first' || msg === 'second');
       expect(named).toEqual([
-        ['alone', 1],
-        ['first', 2],
-        ['second', 3],
+        ['alone', -1],
+        ['first', -2],
+        ['second', -3],
       ]);
       expect(running[0]).toBe(0); // another thread's slot
       expect(running[1]).toBe(0);
+      // Once started, each plugin reports itself as serving.
+      expect(set.plugins().map((p) => p.watchId)).toEqual([1, 2, 3]);
     } finally {
       set.stop();
     }

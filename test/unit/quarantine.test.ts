@@ -24,6 +24,15 @@ describe('FilterQuarantines', () => {
     expect(q.strike(0, later, 'stuck').until).toBe(later + FIRST_QUARANTINE_MS);
   });
 
+  it('counts a filter stuck in several workers at once as one strike', () => {
+    const q = new FilterQuarantines();
+    const first = q.strike(4, 0, 'stuck');
+    // The second worker entered the filter before the time out reached it.
+    expect(q.strike(4, 500, 'stuck')).toBe(first);
+    // Stuck again after the time out: doubled.
+    expect(q.strike(4, first.until + 1, 'stuck').until).toBe(first.until + 1 + 2 * FIRST_QUARANTINE_MS);
+  });
+
   it('gives a starting worker only the time outs still running', () => {
     const q = new FilterQuarantines();
     q.strike(0, 0, 'first');
