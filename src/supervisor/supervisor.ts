@@ -13,8 +13,8 @@ import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
-import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
-import { FilterQuarantines } from './quarantine.ts';
+import { HEARTBEAT_INTERVAL_MS, type FromWorker, type Quarantine, type ToWorker, type WorkerData } from './messages.ts';
+import { FilterQuarantines, FIRST_QUARANTINE_MS } from './quarantine.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
 import { setServingV8Flags } from './v8-flags.ts';
@@ -100,6 +100,11 @@ class WorkerSlot {
   serving = false;
   /** Some worker of this slot served: a start now is a restart. */
   everServed = false;
+  /**
+   * Filters that got this slot's restarts stuck since it last served: each later attempt keeps
+   * them all out, even once their time out ends, or a chain of them would never be got through.
+   */
+  readonly restartStrikes = new Map<number, Quarantine>();
   /** Fails the start under way (set until the worker is ready): a worker stuck starting is not restarted. */
   failStart: ((err: Error) => void) | null = null;
   readonly index: number;
@@ -130,6 +135,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   const guestCalls = new SharedArrayBuffer(4 * count);
   const inFilter = new Int32Array(guestCalls);
   const quarantines = new FilterQuarantines();
+  const callTimeoutMs = config.filterCallbackTimeoutMs;
+  const watchdogMs = config.watchdogTimeoutMs;
   const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
   let closing = false;
   let nextMetricsId = 1;
@@ -144,7 +151,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         index: slot.index,
         heartbeat,
         guestCalls,
-        quarantines: quarantines.active(Date.now()),
+        quarantines: outOfServiceFor(slot, Date.now()),
         stateChannel,
         metricSlots: state.filterMetrics.storage.buffer,
       };
@@ -170,6 +177,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         if (message.type === 'ready') {
           ready = true;
           slot.serving = slot.everServed = true;
+          slot.restartStrikes.clear();
           slot.failStart = null;
           slot.lastBeatAt = Date.now(); // a sign of life too: the silence is counted from here
           resolve(message.listeners);
@@ -230,11 +238,25 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
    * The filter got `slot`'s worker stuck: it sits out for a while in every worker (the one
    * replacing this worker learns it when it starts), and its requests get its failure policy.
    */
-  const takeOutOfService = (slot: WorkerSlot, filter: RunningFilter, silentMs: number, message: string): void => {
+  const takeOutOfService = (slot: WorkerSlot, filter: RunningFilter, silentMs: number, message: string): Quarantine => {
     const now = Date.now();
-    const q = quarantines.strike(filter.index, now, `stuck in a callback for ${silentMs} ms`);
+    const q = quarantines.strike(filter.index, now, `stuck ${filter.starting ? 'starting' : 'in a callback'} for ${silentMs} ms`);
     logger.error({ worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now }, message);
-    for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...q } satisfies ToWorker);
+    for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...staggered(q, other) } satisfies ToWorker);
+    return q;
+  };
+
+  // A filter comes back in worker 0 first and in the others a watchdog's time later: if its
+  // start-up loops again, one worker alone gets stuck, and the strike (a longer time out)
+  // reaches the others before their turn.
+  const reviveStaggerMs = Math.max(watchdogMs, callTimeoutMs) + 1000;
+  const staggered = (q: Quarantine, slot: WorkerSlot): Quarantine => (slot.index === 0 ? q : { ...q, until: q.until + reviveStaggerMs });
+
+  /** The filters a worker starting now in `slot` must keep out, with their time outs. */
+  const outOfServiceFor = (slot: WorkerSlot, now: number): Quarantine[] => {
+    const out = new Map(quarantines.active(now).map((q) => [q.filter, staggered(q, slot)]));
+    for (const [filter, q] of slot.restartStrikes) if (!out.has(filter)) out.set(filter, { ...q, until: now + FIRST_QUARANTINE_MS });
+    return [...out.values()];
   };
 
   const replace = (slot: WorkerSlot, silentMs: number): void => {
@@ -242,7 +264,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     if (filter === undefined) {
       logger.error({ worker: slot.index, silent_ms: silentMs }, 'worker unresponsive (a filter may be stuck in a loop); replacing it');
     } else {
-      takeOutOfService(slot, filter, silentMs, 'filter stuck in a callback (a loop?); replacing its worker and taking the filter out of service');
+      const where = filter.starting ? 'while starting again' : 'in a callback';
+      takeOutOfService(slot, filter, silentMs, `filter stuck ${where} (a loop?); replacing its worker and taking the filter out of service`);
     }
     const stuck = slot.worker!;
     slot.worker = null;
@@ -254,8 +277,6 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
   // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
   // inside a filter's callback, which is then taken out of service (quarantine.ts).
-  const callTimeoutMs = config.filterCallbackTimeoutMs;
-  const watchdogMs = config.watchdogTimeoutMs;
   const shortest = Math.min(...[watchdogMs, callTimeoutMs].filter((ms) => ms > 0));
   const watchdog = Number.isFinite(shortest)
     ? setInterval(() => {
@@ -278,7 +299,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             // fails, naming the cause. A restart's filter also sits out (say, an on_configure
             // looping on shared data), or every later attempt would meet it again.
             const outOfService = slot.everServed && filter !== undefined;
-            if (outOfService) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
+            if (outOfService) slot.restartStrikes.set(filter.index, takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service'));
             const stuck = slot.worker;
             slot.worker = null;
             void stuck.terminate();

@@ -186,6 +186,9 @@ filters:
     expect(warnings.length).toBeLessThanOrEqual(2);
     expect(r.lines.filter((l) => l.msg === 'filter failed; fail_closed: answering 503')).toEqual([]);
     expect(r.lines.filter((l) => l.msg === STUCK_LINE)).toHaveLength(1);
+    // Worker 0 takes it back first, the other a watchdog's time (30 s) plus a second later.
+    const ends = [0, 1].map((w) => Date.parse(r.lines.find((l) => l.worker === w && l.msg === 'filter out of service: its requests get its failure policy until then')!.until));
+    expect(ends[1]! - ends[0]!).toBe(31_000);
   });
 
   it('without a callback timeout, the watchdog replaces the worker and still names the filter', async () => {
