@@ -37,6 +37,20 @@ export class FilterQuarantines {
     return quarantine;
   }
 
+  /**
+   * What a worker starting at `now` keeps out: the time outs still running, and every filter
+   * that got stuck within STRIKES_FORGOTTEN_MS, until `now + laterMs`. Its start-up may be what
+   * loops (a revival may be about to find out), and a worker stuck starting helps nobody: it
+   * starts them once it serves, from a timer, where getting stuck costs one replacement.
+   */
+  keptOut(now: number, laterMs: number): Quarantine[] {
+    const out = new Map(this.active(now).map((q) => [q.filter, q]));
+    for (const [filter, strikes] of this.#strikes) {
+      if (!out.has(filter) && now - strikes.lastAt < STRIKES_FORGOTTEN_MS) out.set(filter, { filter, until: now + laterMs, reason: 'got a worker stuck lately' });
+    }
+    return [...out.values()];
+  }
+
   /** The time outs still running at `now`, for a worker that starts now. */
   active(now: number): Quarantine[] {
     for (const [filter, q] of this.#active) if (q.until <= now) this.#active.delete(filter);

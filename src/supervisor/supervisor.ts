@@ -21,6 +21,12 @@ import { setServingV8Flags } from './v8-flags.ts';
 import { newWorker, takeEarlyWorker, workerCode } from './worker-thread.ts';
 
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
+/**
+ * A starting worker starts filters that got a worker stuck lately this long after it starts,
+ * once it serves: as long as a first time out, so a worker replaced because one of them looped
+ * again serves a while before the next is tried.
+ */
+const START_LATER_MS = FIRST_QUARANTINE_MS;
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
 const EARLY_DEATH_MS = 5000;
 
@@ -100,11 +106,7 @@ class WorkerSlot {
   serving = false;
   /** Some worker of this slot served: a start now is a restart. */
   everServed = false;
-  /**
-   * Filters that got this slot's restarts stuck since it last served: each later attempt keeps
-   * them all out, even once their time out ends, or a chain of them would never be got through.
-   */
-  readonly restartStrikes = new Map<number, Quarantine>();
+
   /** Fails the start under way (set until the worker is ready): a worker stuck starting is not restarted. */
   failStart: ((err: Error) => void) | null = null;
   readonly index: number;
@@ -177,7 +179,6 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         if (message.type === 'ready') {
           ready = true;
           slot.serving = slot.everServed = true;
-          slot.restartStrikes.clear();
           slot.failStart = null;
           slot.lastBeatAt = Date.now(); // a sign of life too: the silence is counted from here
           resolve(message.listeners);
@@ -252,12 +253,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   const reviveStaggerMs = Math.max(watchdogMs, callTimeoutMs) + 1000;
   const staggered = (q: Quarantine, slot: WorkerSlot): Quarantine => (slot.index === 0 ? q : { ...q, until: q.until + reviveStaggerMs });
 
-  /** The filters a worker starting now in `slot` must keep out, with their time outs. */
-  const outOfServiceFor = (slot: WorkerSlot, now: number): Quarantine[] => {
-    const out = new Map(quarantines.active(now).map((q) => [q.filter, staggered(q, slot)]));
-    for (const [filter, q] of slot.restartStrikes) if (!out.has(filter)) out.set(filter, { ...q, until: now + FIRST_QUARANTINE_MS });
-    return [...out.values()];
-  };
+  /**
+   * The filters a worker starting now in `slot` keeps out (quarantine.ts, keptOut): a chain of
+   * filters whose start-up loops is then got through once, not again as each time out ends.
+   */
+  const outOfServiceFor = (slot: WorkerSlot, now: number): Quarantine[] => quarantines.keptOut(now, START_LATER_MS).map((q) => staggered(q, slot));
 
   const replace = (slot: WorkerSlot, silentMs: number): void => {
     const filter = filterRunIn(slot);
@@ -299,7 +299,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             // fails, naming the cause. A restart's filter also sits out (say, an on_configure
             // looping on shared data), or every later attempt would meet it again.
             const outOfService = slot.everServed && filter !== undefined;
-            if (outOfService) slot.restartStrikes.set(filter.index, takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service'));
+            if (outOfService) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
             const stuck = slot.worker;
             slot.worker = null;
             void stuck.terminate();

@@ -44,4 +44,16 @@ describe('FilterQuarantines', () => {
     expect(q.active(FIRST_QUARANTINE_MS)).toEqual([{ filter: 3, until: 5_000 + FIRST_QUARANTINE_MS, reason: 'second' }]);
     expect(q.active(5_000 + FIRST_QUARANTINE_MS)).toEqual([]);
   });
+
+  it('keeps out of a starting worker the time outs running and, for a while after it starts, the filters stuck lately', () => {
+    const q = new FilterQuarantines();
+    q.strike(0, 0, 'first');
+    q.strike(1, 100_000, 'second');
+    const now = 105_000; // filter 0's time out is over, filter 1's runs
+    expect(q.keptOut(now, 1000)).toEqual([
+      { filter: 1, until: 100_000 + FIRST_QUARANTINE_MS, reason: 'second' },
+      { filter: 0, until: now + 1000, reason: 'got a worker stuck lately' },
+    ]);
+    expect(q.keptOut(STRIKES_FORGOTTEN_MS + 1, 1000).map((k) => k.filter)).toEqual([1]);
+  });
 });
