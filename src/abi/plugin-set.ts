@@ -44,7 +44,7 @@ const MAX_BACKOFF_MS = 30_000;
 
 class VmGroup {
   readonly module: CompiledModule;
-  /** Its first filter's index in the configuration: what its VMs report while they run (guest-watch.ts). */
+  /** Its first filter's index in the configuration: what its VMs report (negated) while they start (guest-watch.ts). */
   readonly index: number;
   readonly specs: PluginSpec[] = [];
   vm: Vm | null = null;
