@@ -160,7 +160,8 @@ function nodeArgs(ctx: StartContext): string[] {
   // http-proxy uses util._extend, deprecated since Node 22; the warning is noise here.
   const args = ['--no-deprecation'];
   if (ctx.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`);
-  if (ctx.perfMap === true) args.push('--perf-basic-prof');
+  // V8 also opens its event log for the perf map, as isolate-*-v8.log in the working directory.
+  if (ctx.perfMap === true) args.push('--perf-basic-prof', '--logfile=/dev/null');
   args.push(...(ctx.nodeFlags ?? []));
   return args;
 }
