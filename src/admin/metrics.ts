@@ -18,7 +18,14 @@ class Histogram {
   }
 }
 
+/** A listener's client connections, kept by its server (listener-server.ts). */
+export interface ConnectionStats {
+  open: number;
+  rejected: number;
+}
+
 export class ProxyMetrics {
+  readonly #connections = new Map<string, ConnectionStats>();
   readonly #requests = new Map<string, Map<string, Map<number, number>>>();
   readonly #traps = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
@@ -33,6 +40,13 @@ export class ProxyMetrics {
     let statuses = routes.get(route);
     if (statuses === undefined) routes.set(route, (statuses = new Map()));
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
+
+  /** The counts a listener's server keeps up to date (one object per listener). */
+  listenerConnections(listener: string): ConnectionStats {
+    let stats = this.#connections.get(listener);
+    if (stats === undefined) this.#connections.set(listener, (stats = { open: 0, rejected: 0 }));
+    return stats;
   }
 
   filterTrap(filter: string): void {
@@ -76,6 +90,12 @@ export class ProxyMetrics {
       out.push(`sluice_upstream_latency_ms_sum{${c}} ${h.sum}`);
       out.push(`sluice_upstream_latency_ms_count{${c}} ${h.count}`);
     }
+    out.push('# HELP sluice_downstream_connections Client connections open, by listener.');
+    out.push('# TYPE sluice_downstream_connections gauge');
+    for (const [listener, c] of this.#connections) out.push(`sluice_downstream_connections{listener="${escapeLabel(listener)}"} ${c.open}`);
+    out.push('# HELP sluice_downstream_connections_rejected_total Client connections closed at once because the process held max_connections, by listener.');
+    out.push('# TYPE sluice_downstream_connections_rejected_total counter');
+    for (const [listener, c] of this.#connections) out.push(`sluice_downstream_connections_rejected_total{listener="${escapeLabel(listener)}"} ${c.rejected}`);
     for (const [name, g] of this.#gauges) {
       out.push(`# HELP ${name} ${g.help}`);
       out.push(`# TYPE ${name} gauge`);
@@ -91,6 +111,6 @@ export class ProxyMetrics {
   /** Sample names the proxy's own families use; filter metrics must not reuse them. */
   #ownSampleNames(): Set<string> {
     const latency = 'sluice_upstream_latency_ms';
-    return new Set(['sluice_requests_total', 'sluice_filter_traps_total', latency, `${latency}_bucket`, `${latency}_sum`, `${latency}_count`, ...this.#gauges.keys()]);
+    return new Set(['sluice_requests_total', 'sluice_filter_traps_total', 'sluice_downstream_connections', 'sluice_downstream_connections_rejected_total', latency, `${latency}_bucket`, `${latency}_sum`, `${latency}_count`, ...this.#gauges.keys()]);
   }
 }

@@ -54,6 +54,12 @@ export interface ListenerConfig {
   filters: string[];
   /** A stream with no progress for this long is ended (408, or a reset); 0 means never. */
   streamIdleTimeoutMs: number;
+  /** A client connection with no request in progress for this long is closed; 0 means never. */
+  idleTimeoutMs: number;
+  /** From a request's first byte to the end of its headers; 0 means no limit. */
+  requestHeadersTimeoutMs: number;
+  /** From a request's first byte to the end of its body; 0 means no limit. */
+  requestTimeoutMs: number;
   /** In file order: the first route that matches wins. */
   routes: RouteConfig[];
   metadata: Metadata;
@@ -101,6 +107,8 @@ export interface SluiceConfig {
   watchdogTimeoutMs: number;
   /** A worker silent this long inside a filter callback is replaced and the filter quarantined; 0 leaves it to the watchdog. */
   filterCallbackTimeoutMs: number;
+  /** Client connections the process keeps open at once, over every listener and worker; `auto` = from the open-file limit. */
+  maxConnections: number | 'auto';
   admin?: { address: HostPort };
   node: NodeConfig;
   stats: StatsConfig;

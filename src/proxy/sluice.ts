@@ -1,10 +1,7 @@
 // Starting and stopping a whole proxy from a validated configuration: filters (VMs and root
 // contexts), clusters, listeners and the admin port.
 
-import type { IncomingMessage, Server } from 'node:http';
-import { createServer } from '../node-http.ts';
-import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
@@ -16,13 +13,14 @@ import { ProxyMetrics } from '../admin/metrics.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
+import { ConnectionLimit, resolveMaxConnections } from './connection-limit.ts';
 import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
+import { listenerServer } from './listener-server.ts';
 import { nodeProperty } from './metadata-value.ts';
-import { RawHeadersMessage } from './raw-headers-message.ts';
 import { Router } from './router.ts';
 import { exposeSharedState, ownedSharedState, type SharedState } from './shared-state.ts';
-import { HttpStream, type ListenerRuntime } from './stream.ts';
+import type { ListenerRuntime } from './stream.ts';
 
 export interface StartOptions {
   /** Where logs go (tests capture them); default stdout. */
@@ -42,6 +40,8 @@ export interface StartOptions {
   sharedState?: SharedState;
   /** Filters not to start, for a while (a worker replacing one a filter got stuck). */
   outOfService?: readonly FilterQuarantine[];
+  /** The process-wide count of client connections (a worker's view of its supervisor's); default: this proxy's own. */
+  connectionLimit?: ConnectionLimit;
 }
 
 export interface RunningSluice {
@@ -118,26 +118,6 @@ function startPlugins(
   }
 }
 
-/**
- * A request Node could not parse or did not receive in time: answered with Node's own choice of
- * status (431 for headers over the limit, 408 for a request not received within the server's
- * timeouts, else 400), and the connection closed.
- */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const status =
-    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-}
-
-/** sluice is a reverse proxy, not a tunnel: CONNECT gets 405 (without a listener Node would just close). */
-function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
-  socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-}
-
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
@@ -168,6 +148,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     return out;
   });
 
+  const connections = options.connectionLimit ?? new ConnectionLimit(resolveMaxConnections(config.maxConnections));
   const servers: Server[] = [];
   const bound = new Map<string, HostPort>();
   let admin: HostPort | null = null;
@@ -182,17 +163,8 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         logger: logger.child({ listener: listener.name }),
         metrics,
       };
-      const connectionIds = new WeakMap<Socket, number>();
-      let nextConnectionId = 1;
-      const server = createServer({ keepAlive: true, IncomingMessage: RawHeadersMessage }, (req, res) => {
-        const id = connectionIds.get(req.socket) ?? 0;
-        new HttpStream(runtime, req, res, id).start();
-      });
-      server.on('connection', (socket: Socket) => connectionIds.set(socket, nextConnectionId++));
-      server.on('clientError', answerClientError);
-      server.on('connect', refuseConnect);
-      servers.push(server);
-      bound.set(listener.name, await listen(server, listener.address, options.reusePort === true));
+      servers.push(listenerServer(runtime, connections));
+      bound.set(listener.name, await listen(servers.at(-1)!, listener.address, options.reusePort === true));
     }
     if (config.admin !== undefined && options.admin !== false) {
       const server = createAdminServer(config, metrics, adminState);

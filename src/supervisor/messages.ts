@@ -17,6 +17,8 @@ export interface WorkerData {
   stateChannel: SharedArrayBuffer;
   /** Filter metric values, shared by every worker and the supervisor (MetricStorage). */
   metricSlots: SharedArrayBuffer;
+  /** Client connections open in the process, this worker's share of them, and the limit (connection-limit.ts). */
+  connections: { total: SharedArrayBuffer; share: SharedArrayBuffer; max: number };
 }
 
 /** A filter (by its index in the configuration) out of service until `until` (epoch ms). */

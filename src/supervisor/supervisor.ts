@@ -12,6 +12,7 @@ import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
+import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, UNLIMITED } from '../proxy/connection-limit.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type Quarantine, type ToWorker, type WorkerData } from './messages.ts';
 import { FilterQuarantines, FIRST_QUARANTINE_MS } from './quarantine.ts';
@@ -137,6 +138,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   const guestCalls = new SharedArrayBuffer(4 * count);
   const inFilter = new Int32Array(guestCalls);
   const quarantines = new FilterQuarantines();
+  const maxConnections = resolveMaxConnections(config.maxConnections);
+  const connectionsOpen = connectionTotal();
   const callTimeoutMs = config.filterCallbackTimeoutMs;
   const watchdogMs = config.watchdogTimeoutMs;
   const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
@@ -148,6 +151,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     new Promise((resolve, reject) => {
       const stateChannel = createRpcChannel();
       Atomics.store(inFilter, slot.index, 0);
+      const connectionsHere = connectionShare();
       const data: WorkerData = {
         config: workerConfig,
         index: slot.index,
@@ -156,6 +160,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         quarantines: outOfServiceFor(slot, Date.now()),
         stateChannel,
         metricSlots: state.filterMetrics.storage.buffer,
+        connections: { total: connectionsOpen, share: connectionsHere, max: maxConnections },
       };
       // The first slot takes the worker `sluice run` started before loading the configuration.
       const worker = takeEarlyWorker() ?? newWorker();
@@ -166,6 +171,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       worker.once('exit', () => {
         rpc.stop();
         handler.releaseAll();
+        // Its sockets closed with it, without their close handlers running.
+        reclaimShare(connectionsOpen, connectionsHere);
       });
       slot.startedAt = Date.now();
       slot.lastBeat = Atomics.load(pulse, slot.index);
@@ -370,7 +377,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   }
   const listenerMap = new Map(bound);
   const from = workerCode();
-  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, from }, 'listening');
+  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, max_connections: maxConnections >= UNLIMITED ? 'unlimited' : maxConnections, from }, 'listening');
   if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
 
   return {

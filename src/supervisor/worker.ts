@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { reportGuestCalls } from '../abi/guest-watch.ts';
 import { createLogger } from '../log.ts';
 import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
+import { ConnectionLimit } from '../proxy/connection-limit.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
 import { privateGc } from '../proxy/private-gc.ts';
 import { startSluice, type RunningSluice } from '../proxy/sluice.ts';
@@ -46,7 +47,9 @@ async function start(data: WorkerData): Promise<void> {
     const sharedState = remoteSharedState(new SyncRpcClient(data.stateChannel), data.metricSlots, logger);
     // Before any VM exists: each reports here while its code runs, for the supervisor to see.
     reportGuestCalls(data.guestCalls, data.index);
-    const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState, outOfService: data.quarantines });
+    const { total, share, max } = data.connections;
+    const connectionLimit = new ConnectionLimit(max, total, share);
+    const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState, outOfService: data.quarantines, connectionLimit });
     running = { sluice, sharedState, beat };
     post({ type: 'ready', listeners: [...sluice.listeners] });
   } catch (err) {

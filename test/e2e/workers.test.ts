@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -97,6 +98,21 @@ function spin(r: Running): Promise<string> {
   });
 }
 
+/** A raw client connection: when it connected, its first bytes back ('' if none came), and when it closed. */
+function connectTo(port: number): { socket: Socket; connected: Promise<void>; firstData: Promise<string>; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  return {
+    socket,
+    connected: new Promise((resolve) => socket.once('connect', () => resolve())),
+    firstData: new Promise((resolve) => {
+      socket.once('data', (c: Buffer) => resolve(c.toString('latin1')));
+      socket.once('close', () => resolve('')); // refused: closed without a byte
+    }),
+    closed: new Promise((resolve) => socket.once('close', () => resolve())),
+  };
+}
+
 describe('workers', () => {
   it('spreads connections over the workers and reports every worker on /metrics', async () => {
     const r = await start(CONFIG(2, '10s'));
@@ -160,6 +176,26 @@ filters:
     const res = await send(`${r.url}/`, { headers: [['x-spin', '1']] });
     expect(res.status).toBe(200);
     expect(res.body).toBe('ok\n');
+  });
+
+  it("counts a replaced worker's connections out of max_connections: they closed with it", async () => {
+    const r = await start(STUCK_CONFIG(1, 'fail_open').replace('workers: 1', 'workers: 1\nmax_connections: 3'));
+    const port = Number(new URL(r.url).port);
+    // Two idle connections and the request that gets the worker stuck: the process is full.
+    const idle = [connectTo(port), connectTo(port)];
+    await Promise.all(idle.map((c) => c.connected));
+    const stuck = spin(r);
+    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    expect(await stuck).toBe('ECONNRESET');
+    // Terminating the worker closed its connections, though none of their close handlers ran.
+    await Promise.all(idle.map((c) => c.closed));
+    // So the new worker has all three again, at once.
+    const held = [connectTo(port), connectTo(port), connectTo(port)];
+    await Promise.all(held.map((c) => c.connected));
+    for (const c of held) c.socket.write('GET / HTTP/1.1\r\nhost: test\r\n\r\n');
+    const answers = await Promise.all(held.map((c) => c.firstData));
+    for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    for (const c of held) c.socket.destroy();
   });
 
   it('takes a stuck filter out of service in every worker: fail_closed answers 503 at once, logged once per worker', async () => {

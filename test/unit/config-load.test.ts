@@ -40,6 +40,7 @@ describe('valid configs', () => {
       workers: 2,
       watchdogTimeoutMs: 5000,
       filterCallbackTimeoutMs: 500,
+      maxConnections: 5000,
       admin: { address: { host: '127.0.0.1', port: 9901 } },
       node: { id: 'sidecar-1', cluster: 'sluice', metadata: { team: 'edge' } },
       stats: { tags: [{ tagName: 'value', regex: /(_value=([a-zA-Z]+))/ }] },
@@ -49,6 +50,9 @@ describe('valid configs', () => {
           address: { host: '127.0.0.1', port: 0 },
           filters: ['headers', 'auth'],
           streamIdleTimeoutMs: 30_000,
+          idleTimeoutMs: 90_000,
+          requestHeadersTimeoutMs: 10_000,
+          requestTimeoutMs: 600_000,
           routes: [
             {
               name: 'api',
@@ -95,6 +99,9 @@ describe('valid configs', () => {
           address: { host: '::1', port: 0 },
           filters: [],
           streamIdleTimeoutMs: 300_000,
+          idleTimeoutMs: 300_000,
+          requestHeadersTimeoutMs: 60_000,
+          requestTimeoutMs: 0,
           routes: [
             {
               name: 'internal/0',
@@ -139,7 +146,7 @@ describe('valid configs', () => {
           logLevel: 'debug',
           env: [],
           httpCallHosts: [],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 49, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 52, col: 5 },
         },
         {
           name: 'auth',
@@ -152,7 +159,7 @@ describe('valid configs', () => {
           logLevel: 'warn',
           env: [['MODE', 'strict'], ['RETRIES', '3']],
           httpCallHosts: ['127.0.0.1:2046', 'auth.local:80'],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 54, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 57, col: 5 },
         },
       ],
     };
@@ -166,6 +173,7 @@ describe('valid configs', () => {
       workers: 1,
       watchdogTimeoutMs: 10_000,
       filterCallbackTimeoutMs: 1000,
+      maxConnections: 'auto',
       node: { id: 'sluice', cluster: 'sluice', metadata: {} },
       stats: { tags: [] },
       listeners: [
@@ -174,6 +182,9 @@ describe('valid configs', () => {
           address: { host: '127.0.0.1', port: 8080 },
           filters: [],
           streamIdleTimeoutMs: 300_000,
+          idleTimeoutMs: 300_000,
+          requestHeadersTimeoutMs: 60_000,
+          requestTimeoutMs: 0,
           routes: [
             {
               name: 'ingress/0',
@@ -244,7 +255,7 @@ describe('invalid configs', () => {
       ...CLUSTERS,
       '    weight: 1',
     ))).toEqual([
-      '1:1 colour: unknown key "colour" (allowed: admin, log_level, workers, watchdog_timeout, filter_callback_timeout, node, stats, listeners, clusters, filters)',
+      '1:1 colour: unknown key "colour" (allowed: admin, log_level, workers, watchdog_timeout, filter_callback_timeout, max_connections, node, stats, listeners, clusters, filters)',
       '6:29 listeners[0].routes[0].match.regex: unknown key "regex" (allowed: prefix, path, headers, methods, host)',
       '8:9 listeners[0].routes[0].retries: unknown key "retries" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes, metadata)',
       '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout, protocol, metadata)',
@@ -378,6 +389,22 @@ describe('invalid configs', () => {
       '12:14 clusters[0].timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds, not a fraction of a millisecond',
       '16:21 filters[0].failure_policy: expected one of fail_closed, fail_open (got "ignore")',
     ]);
+  });
+
+  it('reports a bad max_connections, and request headers allowed longer than the whole request', () => {
+    expect(issuesOf(yaml(
+      'max_connections: 0',
+      ...LISTENER.slice(0, 3), '    request_timeout: 5s', '    request_headers_timeout: 10s', '    idle_timeout: soon', '    routes: [{ match: {}, cluster: app }]',
+      ...CLUSTERS,
+    ))).toEqual([
+      '1:18 max_connections: expected a whole number from 1 to 1073741824, or "auto"',
+      '6:30 listeners[0].request_headers_timeout: cannot be longer than request_timeout (5000ms): the headers are part of the request',
+      '7:19 listeners[0].idle_timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds (got "soon")',
+    ]);
+    // A request_timeout alone brings the headers' default down to it.
+    const config = parseConfig(yaml('max_connections: auto', ...LISTENER.slice(0, 3), '    request_timeout: 5s', '    routes: [{ match: {}, cluster: app }]', ...CLUSTERS), file);
+    expect(config.maxConnections).toBe('auto');
+    expect(config.listeners[0]).toMatchObject({ requestTimeoutMs: 5000, requestHeadersTimeoutMs: 5000 });
   });
 
   it('reports bad addresses', () => {

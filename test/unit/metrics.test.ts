@@ -9,6 +9,14 @@ const HEADER_LINES = [
   '# HELP sluice_upstream_latency_ms Time from sending a request upstream to its response headers.',
   '# TYPE sluice_upstream_latency_ms histogram',
 ];
+const CONNECTION_LINES = [
+  '# HELP sluice_downstream_connections Client connections open, by listener.',
+  '# TYPE sluice_downstream_connections gauge',
+  '# HELP sluice_downstream_connections_rejected_total Client connections closed at once because the process held max_connections, by listener.',
+  '# TYPE sluice_downstream_connections_rejected_total counter',
+];
+/** Every family's HELP/TYPE lines, in order, when nothing was recorded. */
+const EMPTY = [...HEADER_LINES, ...CONNECTION_LINES];
 
 function lines(m: ProxyMetrics): string[] {
   const text = m.render();
@@ -19,7 +27,7 @@ function lines(m: ProxyMetrics): string[] {
 describe('ProxyMetrics.render', () => {
   it('renders only HELP/TYPE lines when nothing was recorded', () => {
     const m = new ProxyMetrics();
-    expect(m.render()).toBe(HEADER_LINES.join('\n') + '\n');
+    expect(m.render()).toBe(EMPTY.join('\n') + '\n');
   });
 
   it('counts requests per listener/route/status combination', () => {
@@ -49,8 +57,7 @@ describe('ProxyMetrics.render', () => {
       HEADER_LINES[3],
       'sluice_filter_traps_total{filter="auth"} 2',
       'sluice_filter_traps_total{filter="rewrite"} 1',
-      HEADER_LINES[4],
-      HEADER_LINES[5],
+      ...EMPTY.slice(4),
     ]);
   });
 
@@ -78,6 +85,7 @@ describe('ProxyMetrics.render', () => {
       `sluice_upstream_latency_ms_bucket{${c},le="+Inf"} 3`,
       `sluice_upstream_latency_ms_sum{${c}} 20053`,
       `sluice_upstream_latency_ms_count{${c}} 3`,
+      ...CONNECTION_LINES,
     ];
     expect(lines(m)).toEqual(expected);
   });
@@ -110,6 +118,25 @@ describe('ProxyMetrics.render', () => {
     expect(out.every((l) => l.startsWith('#') || /\} [0-9.]+$/.test(l))).toBe(true);
   });
 
+  it("renders each listener's client connections: open ones, and those refused at max_connections", () => {
+    const m = new ProxyMetrics();
+    const main = m.listenerConnections('main');
+    main.open = 3;
+    main.rejected = 7;
+    expect(m.listenerConnections('main')).toBe(main);
+    m.listenerConnections('internal').open = 1;
+    expect(lines(m).slice(HEADER_LINES.length)).toEqual([
+      CONNECTION_LINES[0],
+      CONNECTION_LINES[1],
+      'sluice_downstream_connections{listener="main"} 3',
+      'sluice_downstream_connections{listener="internal"} 1',
+      CONNECTION_LINES[2],
+      CONNECTION_LINES[3],
+      'sluice_downstream_connections_rejected_total{listener="main"} 7',
+      'sluice_downstream_connections_rejected_total{listener="internal"} 0',
+    ]);
+  });
+
   it('renders gauges sampled at render time, after the built-in metrics', () => {
     const m = new ProxyMetrics();
     let memory = 65536;
@@ -117,7 +144,7 @@ describe('ProxyMetrics.render', () => {
       [{ plugin: 'auth', vm: '0' }, memory],
       [{ plugin: 'x"y', vm: '1' }, 131072],
     ]);
-    expect(lines(m).slice(HEADER_LINES.length)).toEqual([
+    expect(lines(m).slice(EMPTY.length)).toEqual([
       '# HELP sluice_vm_memory_bytes Linear memory per VM.',
       '# TYPE sluice_vm_memory_bytes gauge',
       'sluice_vm_memory_bytes{plugin="auth",vm="0"} 65536',
@@ -131,7 +158,7 @@ describe('ProxyMetrics.render', () => {
     const m = new ProxyMetrics();
     m.gauge('g', 'old', () => [[{ k: 'v' }, 1]]);
     m.gauge('g', 'new', () => [[{ k: 'v' }, 2]]);
-    const out = lines(m).slice(HEADER_LINES.length);
+    const out = lines(m).slice(EMPTY.length);
     expect(out).toEqual(['# HELP g new', '# TYPE g gauge', 'g{k="v"} 2']);
   });
 });

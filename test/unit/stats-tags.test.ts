@@ -222,6 +222,8 @@ describe('ProxyMetrics with filter metrics', () => {
       'sluice_requests_total',
       'sluice_filter_traps_total',
       'sluice_upstream_latency_ms',
+      'sluice_downstream_connections',
+      'sluice_downstream_connections_rejected_total',
       'sluice_vm_memory_bytes',
       'custom_header_value_counts',
       'sluice_vm_memory_bytes_counter',

@@ -57,6 +57,7 @@ describe('the early worker thread', () => {
       quarantines: [],
       stateChannel: createRpcChannel(),
       metricSlots: new SharedArrayBuffer(1024),
+      connections: { total: new SharedArrayBuffer(4), share: new SharedArrayBuffer(4), max: 10 },
     };
     const exited = once(worker, 'exit');
     takeEarlyWorker()!.postMessage({ type: 'start', data } satisfies ToWorker);

@@ -19,6 +19,8 @@ export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_FILTER_CALLBACK_TIMEOUT_MS = 1000;
 const MAX_WORKERS = 256;
+/** Far above any fd limit: `max_connections` is a guard, not a tuning knob. */
+const MAX_CONNECTIONS = 2 ** 30;
 
 /** `workers: N` or `auto` (one per CPU the process may use); resolved when the proxy starts. */
 function readWorkers(r: Reader, field: Field): number | 'auto' | undefined {
@@ -32,7 +34,19 @@ function readWorkers(r: Reader, field: Field): number | 'auto' | undefined {
   return n;
 }
 
-const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+/** `max_connections: N` or `auto` (derived from the open-file limit when the proxy starts). */
+function readMaxConnections(r: Reader, field: Field): number | 'auto' | undefined {
+  if (r.toJS(field) === 'auto') return 'auto';
+  const n = r.number(field);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
+    r.report(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, or "auto"`);
+    return undefined;
+  }
+  return n;
+}
+
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'max_connections', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
 
 export interface RootContext {
@@ -60,6 +74,7 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const workers = root.readOr('workers', (f) => readWorkers(r, f), 1);
   const watchdogTimeoutMs = root.readOr('watchdog_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_WATCHDOG_TIMEOUT_MS);
   const filterCallbackTimeoutMs = root.readOr('filter_callback_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_FILTER_CALLBACK_TIMEOUT_MS);
+  const maxConnections = root.readOr('max_connections', (f) => readMaxConnections(r, f), 'auto');
   const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
   const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
   const clusters = readClusters(r, symbols, root.get('clusters'));
@@ -67,5 +82,5 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const listeners = readListeners(r, symbols, root.get('listeners'));
   symbols.checkReferences();
   if (r.issues.length > 0) return undefined;
-  return { file: context.file, logLevel, workers, watchdogTimeoutMs, filterCallbackTimeoutMs, ...(admin && { admin }), node, stats, listeners, clusters, filters };
+  return { file: context.file, logLevel, workers, watchdogTimeoutMs, filterCallbackTimeoutMs, maxConnections, ...(admin && { admin }), node, stats, listeners, clusters, filters };
 }

@@ -1,0 +1,90 @@
+// A listener's HTTP server: which client connections it takes and how long it keeps them, and
+// what it answers when Node cannot make a request of what arrives. Each request it accepts
+// becomes an HttpStream.
+
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ThrottledWarning } from '../abi/throttled-warning.ts';
+import { createServer } from '../node-http.ts';
+import type { ConnectionLimit } from './connection-limit.ts';
+import { RawHeadersMessage } from './raw-headers-message.ts';
+import { HttpStream, type ListenerRuntime } from './stream.ts';
+
+/**
+ * How often Node looks for requests over request_headers_timeout / request_timeout. Its default
+ * (30 s) would let a 60 s timeout run to 90 s; the check walks the open connections only.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+const refusedWarning = new ThrottledWarning('client connection refused: the process holds max_connections client connections');
+
+export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit): Server {
+  const config = runtime.config;
+  const stats = runtime.metrics.listenerConnections(config.name);
+  const idleMs = config.idleTimeoutMs;
+  const connectionIds = new WeakMap<Socket, number>();
+  let nextConnectionId = 1;
+  const server = createServer(
+    {
+      keepAlive: true,
+      IncomingMessage: RawHeadersMessage,
+      // Between requests Node closes the connection after this (and a second more than the
+      // Keep-Alive header says, so that the client gives up first); before the first, see below.
+      keepAliveTimeout: idleMs,
+      headersTimeout: config.requestHeadersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      const socket = req.socket;
+      // The first request ends the wait for one (Node resets the timeout only after its own).
+      if (socket.timeout) socket.setTimeout(0);
+      new HttpStream(runtime, req, res, connectionIds.get(socket) ?? 0).start();
+    },
+  );
+  // One function for every connection's close, not a closure each.
+  const closed = (): void => {
+    stats.open--;
+    limit.release();
+  };
+  server.on('connection', (socket: Socket) => {
+    if (!limit.admit()) {
+      stats.rejected++;
+      refusedWarning.warn(runtime.logger, { max_connections: limit.max });
+      socket.destroy();
+      return;
+    }
+    stats.open++;
+    socket.on('close', closed);
+    connectionIds.set(socket, nextConnectionId++);
+    // A connection that never sends a request is idle too. With no 'timeout' listener on the
+    // server, Node destroys a socket whose timeout fires.
+    if (idleMs > 0) socket.setTimeout(idleMs);
+  });
+  server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
+  return server;
+}
+
+/**
+ * A request Node could not parse or did not receive in time: answered with Node's own choice of
+ * status (431 for headers over the limit, 408 for a request not received within the server's
+ * timeouts, else 400), and the connection closed. Once a response has begun on the connection
+ * (an early answer to an upload), another head would corrupt it: the connection is only closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+}
+
+/** sluice is a reverse proxy, not a tunnel: CONNECT gets 405 (without a listener Node would just close). */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+}

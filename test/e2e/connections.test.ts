@@ -1,0 +1,207 @@
+// Client connections: how many the process holds at once (max_connections: a client hoarding
+// idle connections cannot take every file descriptor, and the admin port keeps answering), how
+// long an idle one stays open (idle_timeout, before the first request too), the request
+// timeouts, and a client's parse error while its response is on the wire.
+
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+
+let proxy: TestProxy | undefined;
+let app: TestUpstream | undefined;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await proxy?.close();
+  await app?.close();
+  proxy = app = undefined;
+});
+
+interface Connection {
+  socket: Socket;
+  /** Everything received so far, as latin1. */
+  received(): string;
+  /** Milliseconds from connecting to the close. */
+  closed: Promise<number>;
+}
+
+/** A raw connection to the proxy, once connected. */
+function open(url: string): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    sockets.push(socket);
+    let text = '';
+    let openedAt = 0;
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('error', () => {}); // a refused or timed-out connection may end in a reset
+    const closed = new Promise<number>((done) => socket.on('close', () => done(performance.now() - openedAt)));
+    socket.once('connect', () => {
+      openedAt = performance.now();
+      resolve({ socket, received: () => text, closed });
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Waits until `received()` has a whole response (the test routes answer with Content-Length). */
+async function response(c: Connection, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = c.received();
+    const head = text.indexOf('\r\n\r\n');
+    const length = /\r\ncontent-length: (\d+)/i.exec(text);
+    if (head !== -1 && length !== null && text.length >= head + 4 + Number(length[1])) return text;
+    if (Date.now() > deadline) throw new Error(`no whole response within ${timeoutMs} ms: ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function get(c: Connection, path = '/'): void {
+  c.socket.write(`GET ${path} HTTP/1.1\r\nhost: test\r\n\r\n`);
+}
+
+/** A /metrics sample of the first listener, summed over its series. */
+async function metric(p: TestProxy, name: string): Promise<number> {
+  const body = (await send(`${p.adminUrl()}/metrics`)).body;
+  const line = body.split('\n').find((l) => l.startsWith(`${name}{listener="main"}`));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One listener; `/slow` goes to the cluster `app` (by default an address nothing listens on). */
+const LISTENER = (extra: string, app = '127.0.0.1:9') => `
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+${extra}
+    routes:
+      - match: { prefix: /slow }
+        cluster: app
+      - match: { prefix: /echo }
+        echo: true
+      - match: { prefix: / }
+        direct_response: { status: 200, body: "ok\\n" }
+clusters:
+  - name: app
+    endpoints: [${app}]
+`;
+
+describe('max_connections', () => {
+  it('closes connections over the limit at once, keeps serving the ones it holds, and counts both', async () => {
+    proxy = await startProxy(`max_connections: 2\n${LISTENER('')}`);
+    const url = proxy.url();
+    const a = await open(url);
+    const b = await open(url);
+    await until(async () => (await metric(proxy!, 'sluice_downstream_connections')) === 2);
+    const refused = await open(url);
+    // Closed without a byte, well before any timeout could have closed it.
+    expect(await refused.closed).toBeLessThan(1000);
+    expect(refused.received()).toBe('');
+    // The two it holds still work, and so does the admin port (it is not counted).
+    get(a);
+    expect(await response(a)).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok\n$/);
+    expect(await metric(proxy, 'sluice_downstream_connections_rejected_total')).toBe(1);
+    expect(proxy.logs.find((r) => r.msg?.startsWith('client connection refused'))).toMatchObject({ max_connections: 2, listener: 'main' });
+    // A closed one makes room.
+    b.socket.destroy();
+    await until(async () => (await metric(proxy!, 'sluice_downstream_connections')) === 1);
+    const c = await open(url);
+    get(c);
+    expect(await response(c)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+describe('idle_timeout', () => {
+  it('closes a connection that sends nothing, and one left idle after its response', async () => {
+    app = await startUpstream((_req, res) => setTimeout(() => res.end('slow\n'), 900));
+    proxy = await startProxy(LISTENER('    idle_timeout: 300ms', app.address));
+    const silent = await open(proxy.url());
+    const silentFor = await silent.closed;
+    expect(silentFor).toBeGreaterThanOrEqual(250);
+    expect(silentFor).toBeLessThan(2000);
+
+    // A request waiting longer than the idle timeout for its upstream is not idle: it is answered.
+    const busy = await open(proxy.url());
+    get(busy, '/slow');
+    const answered = await response(busy);
+    expect(answered).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nslow\n$/);
+    const answeredAt = performance.now();
+    await busy.closed;
+    // Node waits a second past the idle timeout between requests (see listener-server.ts).
+    const idleAfter = performance.now() - answeredAt;
+    expect(idleAfter).toBeGreaterThanOrEqual(250);
+    expect(idleAfter).toBeLessThan(3000);
+  });
+});
+
+describe('request timeouts', () => {
+  it('answers 408 to headers that do not finish within request_headers_timeout', async () => {
+    proxy = await startProxy(LISTENER('    request_headers_timeout: 400ms'));
+    const c = await open(proxy.url());
+    c.socket.write('GET / HTTP/1.1\r\nhost: test\r\n');
+    const closedAfter = await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    // Node looks once a second (listener-server.ts).
+    expect(closedAfter).toBeGreaterThanOrEqual(350);
+    expect(closedAfter).toBeLessThan(3000);
+  });
+
+  it('answers 408 to a body that does not finish within request_timeout', async () => {
+    proxy = await startProxy(LISTENER('    request_timeout: 800ms'));
+    const c = await open(proxy.url());
+    c.socket.write('POST /echo HTTP/1.1\r\nhost: test\r\ncontent-length: 10\r\n\r\nhalf ');
+    const closedAfter = await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(closedAfter).toBeGreaterThanOrEqual(750);
+    expect(closedAfter).toBeLessThan(3500);
+  });
+});
+
+describe('a client error during a response', () => {
+  it('closes the connection without writing a second response into the first', async () => {
+    // Answers at once and keeps its response open, whatever the request body does.
+    app = await startUpstream();
+    const { createServer } = await import('node:http');
+    const early = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first\n');
+    });
+    await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (early.address() as { port: number }).port;
+      proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: early }]
+clusters:
+  - name: early
+    endpoints: [127.0.0.1:${port}]
+`);
+      const c = await open(proxy.url());
+      c.socket.write('POST /upload HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      const deadline = Date.now() + 3000;
+      while (!c.received().includes('first\n')) {
+        if (Date.now() > deadline) throw new Error(`no response start: ${JSON.stringify(c.received())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Not a chunk size: Node's parser fails the request while its response is streaming.
+      c.socket.write('zz\r\n');
+      await c.closed;
+      expect(c.received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(c.received()).not.toContain('400 Bad Request');
+    } finally {
+      early.closeAllConnections();
+      await new Promise((resolve) => early.close(resolve));
+    }
+  });
+});
