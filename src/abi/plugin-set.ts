@@ -197,7 +197,7 @@ export class PluginSet {
     );
     // Back by itself when the time is up, not at the next request: a filter working from ticks
     // or queues may get none.
-    setTimeout(() => this.#revive(group), group.retryAt - Date.now()).unref();
+    setTimeout(() => this.#revive(group, true), group.retryAt - Date.now()).unref();
     const vm = group.vm;
     if (vm === null) return;
     vm.fail(reason, true);
@@ -208,22 +208,35 @@ export class PluginSet {
     group.plugins = new Map();
   }
 
-  /** A fresh VM for a quarantined group whose time is up (a later quarantine may have extended it). */
-  #revive(group: VmGroup): void {
-    if (this.#stopped || group.vm !== null) return;
+  /**
+   * A VM failed (not quarantined): a fresh one replaces it as soon as its backoff allows, without
+   * waiting for a request, as after a quarantine. A filter working from ticks or queues may get
+   * none, and its VM would stay dead.
+   */
+  #failed(group: VmGroup, vm: Vm): void {
+    if (this.#stopped || group.vm !== vm) return;
+    setTimeout(() => this.#revive(group, false), Math.max(0, group.retryAt - Date.now())).unref();
+  }
+
+  /**
+   * A fresh VM for a group whose VM failed or was quarantined, once its time is up (a later
+   * quarantine or backoff may have extended it). Nothing to do if a request replaced it first.
+   */
+  #revive(group: VmGroup, afterQuarantine: boolean): void {
+    if (this.#stopped || (group.vm !== null && group.vm.failure === null)) return;
     const early = group.retryAt - Date.now();
     if (early > 0) {
       // Timers may fire a millisecond before Date.now() reaches their time; a later quarantine
       // may also have extended this one.
-      setTimeout(() => this.#revive(group), early + 1).unref();
+      setTimeout(() => this.#revive(group, afterQuarantine), early + 1).unref();
       return;
     }
     this.get(group.specs[0]!.name);
-    if (group.vm !== null) {
-      this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
+    if (group.vm !== null && group.vm.failure === null) {
+      if (afterQuarantine) this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter back in service');
     } else {
       // Its start failed (logged by get): try again once its backoff allows, at most once a second.
-      setTimeout(() => this.#revive(group), Math.max(1000, group.retryAt - Date.now())).unref();
+      setTimeout(() => this.#revive(group, afterQuarantine), Math.max(1000, group.retryAt - Date.now())).unref();
     }
   }
 
@@ -238,11 +251,13 @@ export class PluginSet {
   }
 
   #replace(group: VmGroup): void {
-    if (group.vm !== null) {
+    const failed = group.vm;
+    if (failed !== null) {
       this.#noteFailure(group);
       for (const plugin of group.plugins.values()) plugin.stop();
     }
     this.#startGroup(group);
+    if (failed !== null) this.#logger.info({ vm_filters: group.specs.map((s) => s.name) }, 'filter VM replaced');
   }
 
   #noteFailure(group: VmGroup): void {
@@ -262,7 +277,8 @@ export class PluginSet {
     let vm: Vm;
     try {
       // Start-up reports negative ids (guest-watch.ts): it may take the watchdog's time, not a callback's.
-      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ, watchId: -(group.index + 1) }, buildImports);
+      const onFailure = (failed: Vm): void => this.#failed(group, failed);
+      vm = new Vm(group.module, { vmId: first.vmId, vmConfiguration: first.vmConfiguration, logger, environ: first.environ, watchId: -(group.index + 1), onFailure }, buildImports);
       vm.start();
     } catch (err) {
       throw new PluginStartError(first.name, `VM start failed: ${(err as Error).message}`);

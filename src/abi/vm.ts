@@ -23,6 +23,11 @@ export interface VmOptions {
   readonly environ: readonly string[];
   /** What the thread reports while this VM's code runs outside any plugin's context (guest-watch.ts); 0 reports nothing. */
   readonly watchId?: number;
+  /**
+   * Told, once the failing step is over, that the VM failed (a trap, or a failure the host
+   * decided), unless the host failed it quietly (a quarantine, which brings it back itself).
+   */
+  readonly onFailure?: (vm: Vm) => void;
 }
 
 /** Builds the import object for a VM; injected so this file does not depend on every ABI area. */
@@ -83,6 +88,7 @@ export class Vm {
   #nextContextId = 1;
   #inCall = false;
   readonly #watchId: number;
+  readonly #onFailure: ((vm: Vm) => void) | undefined;
   /** The thread's guest-watch array and this thread's slot in it, read once at construction. */
   readonly #watch: Int32Array;
   readonly #watchSlot: number;
@@ -98,6 +104,7 @@ export class Vm {
     this.#watch = watch.running;
     this.#watchSlot = watch.slot;
     this.#watchId = options.watchId ?? 0;
+    this.#onFailure = options.onFailure;
     const instance = new WebAssembly.Instance(module.module, imports(this));
     const exports = readExports(instance);
     if (typeof exports === 'string') throw new GuestTrap('instantiate', exports);
@@ -261,6 +268,8 @@ export class Vm {
         const host = ctx.stream;
         if (host?.vmFailed !== undefined) defer(() => host.vmFailed!());
       }
+      const onFailure = this.#onFailure;
+      if (onFailure !== undefined && !quiet) defer(() => onFailure(this));
     }
     return this.failure;
   }

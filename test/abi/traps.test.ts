@@ -235,6 +235,27 @@ describe('PluginSet after a trap', () => {
     expect(set.handle('nope').failOpen).toBe(false);
   });
 
+  it('replaces a failed VM by itself, without a request: a filter that works from ticks ticks again', async () => {
+    const modulePath = await fixtureFile('abi-tick-trap');
+    const { logger, lines } = memoryLogger();
+    const set = new PluginSet(
+      [{ modulePath, name: 'ticker', rootId: 'r', vmId: 'v', environ: [], configuration: Buffer.alloc(0), vmConfiguration: Buffer.alloc(0), logLevel: LogLevel.INFO, failOpen: false }],
+      new CallServices(),
+      logger,
+    );
+    sets.push(set);
+    set.start();
+    const first = set.plugins()[0]!;
+    // Its second tick (~40 ms) traps; nothing calls get() or runs a request from here on.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(first.vm.failure?.callback).toBe('proxy_on_tick');
+    const now = set.plugins()[0]!;
+    expect(now.vm).not.toBe(first.vm);
+    // The replacement ran its start-up, so it ticks: its own first tick has been counted.
+    expect(new GuestView(now.vm).u32(0x100)).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((l) => l.msg === 'filter VM replaced').length).toBeGreaterThanOrEqual(1);
+  });
+
   it('quarantine() fails the VM of a filter and every filter sharing it, and keeps them out until the time given', async () => {
     const modulePath = await fixtureFile('abi-trap');
     const { logger } = memoryLogger();
