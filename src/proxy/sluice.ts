@@ -163,8 +163,9 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         logger: logger.child({ listener: listener.name }),
         metrics,
       };
-      servers.push(listenerServer(runtime, connections));
-      bound.set(listener.name, await listen(servers.at(-1)!, listener.address, options.reusePort === true));
+      const server = listenerServer(runtime, connections);
+      servers.push(server);
+      bound.set(listener.name, await listen(server, listener.address, options.reusePort === true));
     }
     if (config.admin !== undefined && options.admin !== false) {
       const server = createAdminServer(config, metrics, adminState);

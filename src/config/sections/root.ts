@@ -22,25 +22,16 @@ const MAX_WORKERS = 256;
 /** Far above any fd limit: `max_connections` is a guard, not a tuning knob. */
 const MAX_CONNECTIONS = 2 ** 30;
 
-/** `workers: N` or `auto` (one per CPU the process may use); resolved when the proxy starts. */
-function readWorkers(r: Reader, field: Field): number | 'auto' | undefined {
+/**
+ * A whole number from 1 to `max`, or `auto`, resolved when the proxy starts: `workers` (one per
+ * CPU the process may use) and `max_connections` (from the open-file limit).
+ */
+function readCountOrAuto(r: Reader, field: Field, max: number): number | 'auto' | undefined {
   if (r.toJS(field) === 'auto') return 'auto';
   const n = r.number(field);
   if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
-    r.report(field, `expected a whole number from 1 to ${MAX_WORKERS}, or "auto"`);
-    return undefined;
-  }
-  return n;
-}
-
-/** `max_connections: N` or `auto` (derived from the open-file limit when the proxy starts). */
-function readMaxConnections(r: Reader, field: Field): number | 'auto' | undefined {
-  if (r.toJS(field) === 'auto') return 'auto';
-  const n = r.number(field);
-  if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
-    r.report(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, or "auto"`);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    r.report(field, `expected a whole number from 1 to ${max}, or "auto"`);
     return undefined;
   }
   return n;
@@ -71,10 +62,10 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
     const address = r.map(f, ADMIN_SHAPE)?.read('address', (a) => readListenAddress(r, symbols, a));
     return address && { address };
   });
-  const workers = root.readOr('workers', (f) => readWorkers(r, f), 1);
+  const workers = root.readOr('workers', (f) => readCountOrAuto(r, f, MAX_WORKERS), 1);
   const watchdogTimeoutMs = root.readOr('watchdog_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_WATCHDOG_TIMEOUT_MS);
   const filterCallbackTimeoutMs = root.readOr('filter_callback_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_FILTER_CALLBACK_TIMEOUT_MS);
-  const maxConnections = root.readOr('max_connections', (f) => readMaxConnections(r, f), 'auto');
+  const maxConnections = root.readOr('max_connections', (f) => readCountOrAuto(r, f, MAX_CONNECTIONS), 'auto');
   const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
   const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
   const clusters = readClusters(r, symbols, root.get('clusters'));
