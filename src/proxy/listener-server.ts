@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
 import type { ConnectionLimit } from './connection-limit.ts';
+import { mustWaitTurn, startInTurn } from './pipelining.ts';
 import { RawHeadersMessage } from './raw-headers-message.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
 
@@ -40,7 +41,11 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
       const socket = req.socket;
       // The first request ends the wait for one (Node resets the timeout only after its own).
       if (socket.timeout) socket.setTimeout(0);
-      new HttpStream(runtime, req, res, connectionIds.get(socket) ?? 0).start();
+      const connectionId = connectionIds.get(socket) ?? 0;
+      // A request waiting behind another on its connection becomes a stream when its turn comes:
+      // its clock starts then (as in Envoy, which reads it only then), and it holds less meanwhile.
+      if (mustWaitTurn(res)) startInTurn(socket, res, () => new HttpStream(runtime, req, res, connectionId).start());
+      else new HttpStream(runtime, req, res, connectionId).start();
     },
   );
   // One function for every connection's close, not a closure each.

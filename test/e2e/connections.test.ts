@@ -205,3 +205,84 @@ clusters:
     }
   });
 });
+
+describe('pipelining', () => {
+  /** An upstream that answers each request after `delayMs`, recording how many it held at once. */
+  async function countingUpstream(delayMs: number): Promise<{ upstream: TestUpstream; peak: () => number }> {
+    let open = 0;
+    let peak = 0;
+    const upstream = await startUpstream((req, res) => {
+      peak = Math.max(peak, ++open);
+      setTimeout(() => {
+        open--;
+        res.end(`${req.method} ${req.url} ${req.body}\n`);
+      }, delayMs);
+    });
+    return { upstream, peak: () => peak };
+  }
+
+  /** Splits what a connection received into response bodies (each response has Content-Length). */
+  function bodies(text: string): string[] {
+    const out: string[] = [];
+    let at = 0;
+    while (at < text.length) {
+      const head = text.indexOf('\r\n\r\n', at);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(text.slice(at, head))?.[1]);
+      out.push(text.slice(head + 4, head + 4 + length));
+      at = head + 4 + length;
+    }
+    return out;
+  }
+
+  it('serves one connection\'s pipelined requests one at a time, in order', async () => {
+    const counting = await countingUpstream(3);
+    app = counting.upstream;
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    const n = 40;
+    let batch = '';
+    for (let i = 0; i < n; i++) batch += `GET /slow/${i} HTTP/1.1\r\nhost: test\r\n\r\n`;
+    c.socket.write(batch);
+    const deadline = Date.now() + 5000;
+    while (bodies(c.received()).length < n || !bodies(c.received())[n - 1]!.endsWith('\n')) {
+      if (Date.now() > deadline) throw new Error(`only ${bodies(c.received()).length} of ${n} answered`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(bodies(c.received())).toEqual(Array.from({ length: n }, (_, i) => `GET /slow/${i} \n`));
+    expect(counting.peak()).toBe(1);
+    // The connection is read again once nothing waits.
+    get(c, '/slow/after');
+    await until(async () => bodies(c.received()).length === n + 1 && bodies(c.received())[n]!.endsWith('\n'));
+    expect(bodies(c.received())[n]).toBe('GET /slow/after \n');
+  });
+
+  it('reads the body of a request that waited its turn, sent before and after the turn came', async () => {
+    app = await startUpstream((req, res) => setTimeout(() => res.end(`${req.method} ${req.url} ${req.body}\n`), req.method === 'GET' ? 200 : 0));
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('GET /slow/first HTTP/1.1\r\nhost: test\r\n\r\nPOST /slow/second HTTP/1.1\r\nhost: test\r\ncontent-length: 11\r\n\r\nhello');
+    // The rest of the body arrives while the first request is still upstream.
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.write(' world');
+    await until(async () => bodies(c.received()).length === 2 && bodies(c.received())[1]!.endsWith('\n'));
+    expect(bodies(c.received())).toEqual(['GET /slow/first \n', 'POST /slow/second hello world\n']);
+  });
+
+  it('does not fan a flood of pipelined requests out upstream, and drops the waiting ones when the client leaves', async () => {
+    const counting = await countingUpstream(20);
+    app = counting.upstream;
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    const request = 'GET /slow HTTP/1.1\r\nhost: test\r\n\r\n';
+    c.socket.write(request.repeat(20_000));
+    await new Promise((r) => setTimeout(r, 300));
+    c.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const served = app.requests.length;
+    expect(counting.peak()).toBe(1);
+    // About 300 ms at 20 ms each, not the thousands Node had already parsed.
+    expect(served).toBeLessThan(40);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(app.requests.length).toBeLessThanOrEqual(served + 1);
+  });
+});
