@@ -191,7 +191,7 @@ function notForwardedUpstream(name: string): boolean {
 /**
  * The request headers for undici: no pseudo-headers, nothing `notForwardedUpstream`, and Host
  * last: a `host` entry's value when a filter set one (Envoy's map has none, so a filter that
- * sets `host` means the upstream Host), else :authority.
+ * sets `host` means the upstream Host), else :authority; none when both are empty.
  */
 export function upstreamRequestHeaders(map: HeaderMap): string[] {
   const out: string[] = [];
@@ -206,7 +206,9 @@ export function upstreamRequestHeaders(map: HeaderMap): string[] {
     }
     out.push(name, values[i]!);
   }
-  out.push('host', host ?? map.get(':authority') ?? '');
+  // No authority (HTTP/1.0 without Host): undici then sends the endpoint's host:port.
+  const authority = host ?? map.get(':authority');
+  if (authority) out.push('host', authority);
   return out;
 }
 

@@ -266,10 +266,14 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
    */
   const outOfServiceFor = (slot: WorkerSlot, now: number): Quarantine[] => quarantines.keptOut(now, START_LATER_MS).map((q) => staggered(q, slot));
 
+  // What a silent worker outside any filter's callback is blamed on: with no filter configured,
+  // not a filter (a synchronous flood of work, the host machine stalling the process).
+  const suspect = config.filters.length > 0 ? 'a filter may be stuck in a loop' : 'its event loop is blocked';
+
   const replace = (slot: WorkerSlot, silentMs: number): void => {
     const filter = filterRunIn(slot);
     if (filter === undefined) {
-      logger.error({ worker: slot.index, silent_ms: silentMs }, 'worker unresponsive (a filter may be stuck in a loop); replacing it');
+      logger.error({ worker: slot.index, silent_ms: silentMs }, `worker unresponsive (${suspect}); replacing it`);
     } else {
       const where = filter.starting ? 'while starting again' : 'in a callback';
       takeOutOfService(slot, filter, silentMs, `filter stuck ${where} (a loop?); replacing its worker and taking the filter out of service`);
@@ -310,7 +314,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             const stuck = slot.worker;
             slot.worker = null;
             void stuck.terminate();
-            const cause = filter === undefined ? 'a filter may be stuck in a loop while starting' : `filter '${filter.name}' is stuck in a loop while starting`;
+            const cause = filter === undefined ? `${suspect} while starting` : `filter '${filter.name}' is stuck in a loop while starting`;
             slot.failStart(
               Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START', filterOutOfService: outOfService }),
             );

@@ -82,6 +82,8 @@ describe('request targets', () => {
     expect(statusOf(await get('/', 'host: a.test\r\nhost: b.test\r\n'))).toBe(400);
     expect(statusOf(await get('/', ''))).toBe(400);
     expect(statusOf(await exchange('GET / HTTP/1.0\r\n\r\n'))).toBe(200);
+    // With no authority at all the upstream is sent its own address, not an empty Host.
+    expect(app.requests.at(-1)!.headers.host).toBe(app.address);
     // the access log tells these apart from a missing route
     const invalid = proxy.logs.filter((r) => r.access?.details === 'invalid_request');
     expect(invalid.length).toBeGreaterThanOrEqual(2);
