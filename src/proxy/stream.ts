@@ -176,6 +176,9 @@ export class HttpStream {
       const invalid = this.#invalidRequest;
       this.codeDetails = invalid === null ? 'route_not_found' : 'invalid_request';
       const reply = invalid === null ? localReply(404, 'route_not_found', 'no route\n') : localReply(400, 'invalid_request', `${invalid}\n`);
+      // After a request it will not serve, a client is not trusted with the connection either
+      // (Envoy closes on protocol errors too); it would otherwise stay open until idle_timeout.
+      if (invalid !== null) res.shouldKeepAlive = false;
       this.#run(this.#startResponse, localReplyHeaders(reply));
       req.resume();
       return;

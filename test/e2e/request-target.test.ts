@@ -80,6 +80,11 @@ describe('request targets', () => {
 
   it('answers 400 to two Host headers, and to HTTP/1.1 without one; HTTP/1.0 needs none', async () => {
     expect(statusOf(await get('/', 'host: a.test\r\nhost: b.test\r\n'))).toBe(400);
+    // closed after the answer, also when the client asked to keep the connection
+    const started = performance.now();
+    const kept = await exchange('GET / HTTP/1.1\r\nhost: a.test\r\nhost: b.test\r\n\r\n');
+    expect(kept).toMatch(/^HTTP\/1\.1 400 [^]*\r\nConnection: close\r\n/);
+    expect(performance.now() - started).toBeLessThan(2000);
     expect(statusOf(await get('/', ''))).toBe(400);
     expect(statusOf(await exchange('GET / HTTP/1.0\r\n\r\n'))).toBe(200);
     // With no authority at all the upstream is sent its own address, not an empty Host.
