@@ -1,12 +1,12 @@
-// A listener's HTTP server: which client connections it takes and how long it keeps them, and
-// what it answers when Node cannot make a request of what arrives. Each request it accepts
-// becomes an HttpStream.
+// A listener's HTTP server: which client connections it takes and how long it keeps them. Each
+// request it accepts becomes an HttpStream, in turn on its connection (pipelining.ts).
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
+import { answerClientError } from './client-error.ts';
 import type { ConnectionLimit } from './connection-limit.ts';
 import { mustWaitTurn, startInTurn } from './pipelining.ts';
 import { RawHeadersMessage } from './raw-headers-message.ts';
@@ -70,23 +70,6 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   server.on('clientError', answerClientError);
   server.on('connect', refuseConnect);
   return server;
-}
-
-/**
- * A request Node could not parse or did not receive in time: answered with Node's own choice of
- * status (431 for headers over the limit, 408 for a request not received within the server's
- * timeouts, else 400), and the connection closed. Once a response has begun on the connection
- * (an early answer to an upload), another head would corrupt it: the connection is only closed.
- */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
-    socket.destroy();
-    return;
-  }
-  const status =
-    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
 }
 
 /** sluice is a reverse proxy, not a tunnel: CONNECT gets 405 (without a listener Node would just close). */

@@ -14,6 +14,7 @@ import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
+import { clientErrorAnswer } from './client-error.ts';
 import { classifyUpstreamError, type Clusters } from './cluster.ts';
 import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
@@ -493,9 +494,20 @@ export class HttpStream {
     this.requestPipeline?.stop();
     this.responsePipeline?.stop();
     this.upstream?.abort();
-    if (aborted && this.codeDetails === '') this.codeDetails = 'downstream_remote_disconnect';
     for (const slot of this.slots) slot.finish(); // inside #run's step: deferred actions wait
-    const status = aborted ? 0 : this.res.statusCode;
+    // What the client got: the status sent (also when it left during the body), Node's answer
+    // to a malformed body, or none.
+    let status = this.res.statusCode;
+    if (aborted) {
+      const answered = clientErrorAnswer(this.res);
+      if (answered !== undefined) {
+        status = answered.status;
+        this.codeDetails = answered.details;
+      } else if (!this.res.headersSent) {
+        status = 0;
+      }
+      if (this.codeDetails === '') this.codeDetails = 'downstream_remote_disconnect';
+    }
     const route = this.route?.config;
     this.listener.metrics.request(this.listener.config.name, route?.name ?? '', status);
     if (!this.logger.isLevelEnabled('info')) return;
@@ -513,6 +525,7 @@ export class HttpStream {
           details: this.codeDetails,
           bytes_in: this.bytesReceived,
           bytes_out: this.bytesSent,
+          ...(aborted ? { incomplete: true } : {}),
           ...(this.#traps !== null ? { traps: this.#traps } : {}),
         },
       },

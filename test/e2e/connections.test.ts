@@ -286,3 +286,40 @@ describe('pipelining', () => {
     expect(app.requests.length).toBeLessThanOrEqual(served + 1);
   });
 });
+
+describe('the access log of a request the client did not see through', () => {
+  it('logs the status sent when the client leaves during the body, marked incomplete', async () => {
+    app = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part\n'); // and never ends
+    });
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    get(c, '/slow/partial');
+    await until(async () => c.received().includes('part\n'));
+    c.socket.destroy();
+    const record = await proxy.waitFor((r) => r.access?.path === '/slow/partial');
+    expect(record.access).toMatchObject({ status: 200, details: 'via_upstream', incomplete: true });
+  });
+
+  it("logs Node's answer to a body it could not parse, not a disconnect", async () => {
+    app = await startUpstream();
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('POST /slow/upload HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n');
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const record = await proxy.waitFor((r) => r.access?.path === '/slow/upload');
+    expect(record.access).toMatchObject({ status: 400, details: 'http1.codec_error{HPE_INVALID_CHUNK_SIZE}', incomplete: true });
+  });
+
+  it('logs a whole exchange without the mark', async () => {
+    proxy = await startProxy(LISTENER(''));
+    const c = await open(proxy.url());
+    get(c, '/whole');
+    await response(c);
+    const record = await proxy.waitFor((r) => r.access?.path === '/whole');
+    expect(record.access.status).toBe(200);
+    expect(record.access).not.toHaveProperty('incomplete');
+  });
+});

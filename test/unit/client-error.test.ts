@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { answerClientError } from '../../src/proxy/listener-server.ts';
+import { answerClientError } from '../../src/proxy/client-error.ts';
 
 /** What answerClientError writes to a connection for a parse error with `code`, and whether it destroyed it. */
 function answer(code: string, writable = true): { written: string; destroyed: boolean } {

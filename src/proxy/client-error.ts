@@ -1,0 +1,32 @@
+// What a client gets when Node cannot make a request of what it sent, and what the access log
+// then says of the request whose body turned out malformed.
+
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** The status written for a request in flight, for its stream's access log (it never sees it). */
+const answered = new WeakMap<object, { status: number; details: string }>();
+
+/**
+ * A request Node could not parse or did not receive in time: answered with Node's own choice of
+ * status (431 for headers over the limit, 408 for a request not received within the server's
+ * timeouts, else 400), and the connection closed. Once a response has begun on the connection
+ * (an early answer to an upload), another head would corrupt it: the connection is only closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  // A request whose body Node failed on (a bad chunk) is a stream already: this is its answer.
+  if (inFlight) answered.set(inFlight, { status, details: `http1.codec_error{${err.code ?? 'unknown'}}` });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+}
+
+/** The answer answerClientError wrote in place of `res`, if it did. */
+export function clientErrorAnswer(res: ServerResponse): { status: number; details: string } | undefined {
+  return answered.get(res);
+}
