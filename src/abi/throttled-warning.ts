@@ -1,5 +1,6 @@
 // A warning that may fire on every request (a full shared store, a full queue) is logged at
-// most once per interval, carrying how many times it happened since the last line.
+// most once per interval, carrying how many times it happened since the last line; what the
+// last interval suppressed is reported at its end.
 
 import type { Logger } from 'pino';
 
@@ -11,6 +12,10 @@ export class ThrottledWarning {
   readonly #level: 'warn' | 'error';
   #lastAt = -Infinity;
   #suppressed = 0;
+  /** Reports what an interval suppressed when nothing comes after it to carry the count. */
+  #flush: NodeJS.Timeout | null = null;
+  #lastLogger: Logger | undefined;
+  #lastDetails: Record<string, unknown> = {};
 
   constructor(message: string, intervalMs = WARNING_INTERVAL_MS, level: 'warn' | 'error' = 'warn') {
     this.#message = message;
@@ -23,8 +28,20 @@ export class ThrottledWarning {
     const now = Date.now();
     if (now - this.#lastAt < this.#intervalMs) {
       this.#suppressed++;
+      this.#lastLogger = logger;
+      this.#lastDetails = details;
+      this.#flush ??= setTimeout(() => this.#flushSuppressed(), this.#lastAt + this.#intervalMs - now).unref();
       return;
     }
+    this.#log(logger, details, now);
+  }
+
+  #flushSuppressed(): void {
+    this.#flush = null;
+    if (this.#suppressed > 0) this.#log(this.#lastLogger, this.#lastDetails, Date.now());
+  }
+
+  #log(logger: Logger | undefined, details: Record<string, unknown>, now: number): void {
     logger?.[this.#level]({ ...details, suppressed: this.#suppressed }, this.#message);
     this.#lastAt = now;
     this.#suppressed = 0;

@@ -48,6 +48,16 @@ export function resolveMaxConnections(setting: number | 'auto', fileLimit = open
   return Math.max(MIN_AUTO_CONNECTIONS, Math.floor((fileLimit - RESERVED_DESCRIPTORS) / 2));
 }
 
+/**
+ * For a `max_connections` set by hand above what `auto` would allow: the open-file limit and
+ * what it supports, for a warning at start (a limit the descriptors cannot back is no guard).
+ */
+export function unbackedLimit(setting: number | 'auto', fileLimit = openFileLimit()): { openFileLimit: number; supported: number } | null {
+  if (setting === 'auto' || fileLimit === null) return null;
+  const supported = resolveMaxConnections('auto', fileLimit);
+  return setting > supported ? { openFileLimit: fileLimit, supported } : null;
+}
+
 /** The process-wide count, shared by every worker. */
 export function connectionTotal(): SharedArrayBuffer {
   return new SharedArrayBuffer(4);

@@ -19,6 +19,7 @@ import { HttpStream, type ListenerRuntime } from './stream.ts';
 const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 const refusedWarning = new ThrottledWarning('client connection refused: the process holds max_connections client connections');
+const acceptFailedWarning = new ThrottledWarning('accepting a client connection failed', undefined, 'error');
 
 export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit): Server {
   const config = runtime.config;
@@ -66,6 +67,12 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
     // A connection that never sends a request is idle too. With no 'timeout' listener on the
     // server, Node destroys a socket whose timeout fires.
     if (idleMs > 0) socket.setTimeout(idleMs);
+  });
+  // Accepting fails when the process is out of descriptors (libuv mostly drops such a
+  // connection without telling). Unheard, the error would throw; before listening, listen's own
+  // handler reports it.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (server.listening) acceptFailedWarning.warn(runtime.logger, { code: err.code, err: err.message });
   });
   server.on('clientError', answerClientError);
   server.on('connect', refuseConnect);

@@ -12,7 +12,7 @@ import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
-import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, UNLIMITED } from '../proxy/connection-limit.ts';
+import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, unbackedLimit, UNLIMITED } from '../proxy/connection-limit.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type Quarantine, type ToWorker, type WorkerData } from './messages.ts';
 import { FilterQuarantines, FIRST_QUARANTINE_MS } from './quarantine.ts';
@@ -381,6 +381,13 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   }
   const listenerMap = new Map(bound);
   const from = workerCode();
+  const unbacked = unbackedLimit(config.maxConnections);
+  if (unbacked !== null) {
+    logger.warn(
+      { max_connections: maxConnections, open_file_limit: unbacked.openFileLimit, supported: unbacked.supported },
+      'max_connections is more than the open-file limit supports: past about that many client connections, accepting and upstream requests fail (raise the limit, e.g. ulimit -n)',
+    );
+  }
   for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, max_connections: maxConnections >= UNLIMITED ? 'unlimited' : maxConnections, from }, 'listening');
   if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
 

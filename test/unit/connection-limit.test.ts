@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionLimit, connectionShare, connectionTotal, openFileLimit, reclaimShare, resolveMaxConnections, UNLIMITED } from '../../src/proxy/connection-limit.ts';
+import { ConnectionLimit, connectionShare, connectionTotal, openFileLimit, reclaimShare, resolveMaxConnections, unbackedLimit, UNLIMITED } from '../../src/proxy/connection-limit.ts';
 
 const LIMITS = (files: string) => `Limit                     Soft Limit           Hard Limit           Units
 Max processes             63704                63704                processes
@@ -21,6 +21,13 @@ describe('max_connections: auto', () => {
     expect(resolveMaxConnections('auto', 100)).toBe(16);
     expect(resolveMaxConnections('auto', null)).toBe(UNLIMITED);
     expect(resolveMaxConnections(7, 20000)).toBe(7);
+  });
+
+  it('tells a limit set by hand that the descriptors cannot back', () => {
+    expect(unbackedLimit(5000, 1024)).toEqual({ openFileLimit: 1024, supported: 384 });
+    expect(unbackedLimit(384, 1024)).toBeNull();
+    expect(unbackedLimit('auto', 1024)).toBeNull();
+    expect(unbackedLimit(5000, null)).toBeNull();
   });
 });
 
