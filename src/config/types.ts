@@ -73,6 +73,8 @@ export interface ClusterConfig {
   timeoutMs: number;
   /** http2 is cleartext HTTP/2 (h2c), needed by gRPC callouts. */
   protocol: 'http1' | 'http2';
+  /** Upstream connections the cluster opens at most, over its endpoints; requests past them wait. */
+  maxConnections: number;
   metadata: Metadata;
 }
 

@@ -1,5 +1,5 @@
-// Upstream clusters: one undici Pool per endpoint (keep-alive, connect timeout), picked round
-// robin. Errors are classified into the status a client should see: refused or unreachable
+// Upstream clusters: one undici Pool per endpoint (keep-alive, connect timeout, a share of the
+// cluster's max_connections), picked round robin. Errors are classified into the status a client should see: refused or unreachable
 // upstreams answer 503, timeouts 504 (Envoy's UF / UT).
 
 import { Pool } from './undici-pool.ts';
@@ -12,10 +12,14 @@ export class Cluster {
 
   constructor(config: ClusterConfig) {
     this.config = config;
+    // max_connections shared evenly: round robin gives each endpoint an equal share of requests.
+    const perEndpoint = Math.max(1, Math.floor(config.maxConnections / config.endpoints.length));
     this.#pools = config.endpoints.map(
       (ep) =>
         new Pool(`http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`, {
           connect: { timeout: config.connectTimeoutMs },
+          // Past this, requests wait in the pool's queue (the cluster's timeout runs meanwhile).
+          connections: perEndpoint,
           // Timeouts are set per request (the cluster's `timeout`), not per pool.
           headersTimeout: 0,
           bodyTimeout: 0,

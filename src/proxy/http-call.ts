@@ -2,6 +2,7 @@
 // body and timeout, collected in full and handed back as pairs.
 
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_CONNECTIONS } from '../config/sections/clusters.ts';
 import { Pool } from './undici-pool.ts';
 import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
@@ -50,7 +51,7 @@ export class HttpCallService {
       return `'${upstream}' is not a cluster and ${target.hostPort} is not in this filter's http_call_hosts`;
     }
     let pool = this.#literalPools.get(target.origin);
-    if (pool === undefined) this.#literalPools.set(target.origin, (pool = new Pool(target.origin)));
+    if (pool === undefined) this.#literalPools.set(target.origin, (pool = new Pool(target.origin, { connections: DEFAULT_MAX_CONNECTIONS })));
     return pool;
   }
 

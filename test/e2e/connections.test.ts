@@ -206,21 +206,21 @@ clusters:
   });
 });
 
-describe('pipelining', () => {
-  /** An upstream that answers each request after `delayMs`, recording how many it held at once. */
-  async function countingUpstream(delayMs: number): Promise<{ upstream: TestUpstream; peak: () => number }> {
-    let open = 0;
-    let peak = 0;
-    const upstream = await startUpstream((req, res) => {
-      peak = Math.max(peak, ++open);
-      setTimeout(() => {
-        open--;
-        res.end(`${req.method} ${req.url} ${req.body}\n`);
-      }, delayMs);
-    });
-    return { upstream, peak: () => peak };
-  }
+/** An upstream that answers each request after `delayMs`, recording how many it held at once. */
+async function countingUpstream(delayMs: number): Promise<{ upstream: TestUpstream; peak: () => number }> {
+  let open = 0;
+  let peak = 0;
+  const upstream = await startUpstream((req, res) => {
+    peak = Math.max(peak, ++open);
+    setTimeout(() => {
+      open--;
+      res.end(`${req.method} ${req.url} ${req.body}\n`);
+    }, delayMs);
+  });
+  return { upstream, peak: () => peak };
+}
 
+describe('pipelining', () => {
   /** Splits what a connection received into response bodies (each response has Content-Length). */
   function bodies(text: string): string[] {
     const out: string[] = [];
@@ -321,5 +321,25 @@ describe('the access log of a request the client did not see through', () => {
     const record = await proxy.waitFor((r) => r.access?.path === '/whole');
     expect(record.access.status).toBe(200);
     expect(record.access).not.toHaveProperty('incomplete');
+  });
+});
+
+describe("a cluster's max_connections", () => {
+  it('bounds the upstream connections: requests past them wait their turn and are answered', async () => {
+    const counting = await countingUpstream(100);
+    app = counting.upstream;
+    proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app }]
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+    max_connections: 2
+`);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => send(`${proxy!.url()}/r${i}`)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(counting.peak()).toBe(2);
   });
 });

@@ -5,13 +5,17 @@ import { readAll, type Field, type Reader } from '../reader.ts';
 import type { Symbols } from '../symbols.ts';
 import type { ClusterConfig, HostPort } from '../types.ts';
 import { parseDuration } from '../units.ts';
+import { readCount } from './counts.ts';
 import { readMetadata } from './metadata.ts';
 
 const PROTOCOLS = ['http1', 'http2'] as const;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Envoy's default circuit breaker: enough for any one upstream, and a bound on descriptors. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+const MAX_CONNECTIONS = 2 ** 20;
 
-const CLUSTER_SHAPE = { keys: ['name', 'endpoints', 'connect_timeout', 'timeout', 'protocol', 'metadata'], required: ['name', 'endpoints'] };
+const CLUSTER_SHAPE = { keys: ['name', 'endpoints', 'connect_timeout', 'timeout', 'protocol', 'max_connections', 'metadata'], required: ['name', 'endpoints'] };
 
 export function readClusters(r: Reader, symbols: Symbols, field: Field | undefined): ClusterConfig[] {
   const items = field ? r.list(field) : [];
@@ -26,9 +30,10 @@ function readCluster(r: Reader, symbols: Symbols, field: Field): ClusterConfig |
   const connectTimeoutMs = entry.readOr('connect_timeout', (f) => positive(r, f, r.parseQuantity(f, parseDuration)), DEFAULT_CONNECT_TIMEOUT_MS);
   const timeoutMs = entry.readOr('timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_TIMEOUT_MS);
   const protocol = entry.readOr('protocol', (f) => r.oneOf(f, PROTOCOLS), 'http1');
+  const maxConnections = entry.readOr('max_connections', (f) => readCount(r, f, MAX_CONNECTIONS), DEFAULT_MAX_CONNECTIONS);
   const metadata = entry.readOr('metadata', (f) => readMetadata(r, f), {});
   if (name === undefined || !endpoints) return undefined;
-  return { name, endpoints, connectTimeoutMs, timeoutMs, protocol, metadata };
+  return { name, endpoints, connectTimeoutMs, timeoutMs, protocol, maxConnections, metadata };
 }
 
 function readEndpoints(r: Reader, field: Field): HostPort[] | undefined {

@@ -9,7 +9,7 @@ import { readListenAddress, readListeners } from './listeners.ts';
 import { DEFAULT_NODE, readNode } from './metadata.ts';
 import { readStats } from './stats.ts';
 import { parseDuration } from '../units.ts';
-import type { Field } from '../reader.ts';
+import { readCountOrAuto } from './counts.ts';
 
 /** A worker that shows no sign of life for this long is replaced (a filter stuck in a loop). */
 export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10_000;
@@ -21,21 +21,6 @@ export const DEFAULT_FILTER_CALLBACK_TIMEOUT_MS = 1000;
 const MAX_WORKERS = 256;
 /** Far above any fd limit: `max_connections` is a guard, not a tuning knob. */
 const MAX_CONNECTIONS = 2 ** 30;
-
-/**
- * A whole number from 1 to `max`, or `auto`, resolved when the proxy starts: `workers` (one per
- * CPU the process may use) and `max_connections` (from the open-file limit).
- */
-function readCountOrAuto(r: Reader, field: Field, max: number): number | 'auto' | undefined {
-  if (r.toJS(field) === 'auto') return 'auto';
-  const n = r.number(field);
-  if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    r.report(field, `expected a whole number from 1 to ${max}, or "auto"`);
-    return undefined;
-  }
-  return n;
-}
 
 const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'max_connections', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
