@@ -2,16 +2,29 @@
 // then says of the request whose body turned out malformed.
 
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+
+/** Node's statuses for what it could not parse or did not receive in time; anything else is 400. */
+const STATUS_BY_CODE: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/** How long an answered connection may stay open for the client to read the answer and close. */
+const CLOSE_AFTER_ANSWER_MS = 2000;
 
 /** The status written for a request in flight, for its stream's access log (it never sees it). */
 const answered = new WeakMap<object, { status: number; details: string }>();
 
 /**
  * A request Node could not parse or did not receive in time: answered with Node's own choice of
- * status (431 for headers over the limit, 408 for a request not received within the server's
- * timeouts, else 400), and the connection closed. Once a response has begun on the connection
- * (an early answer to an upload), another head would corrupt it: the connection is only closed.
+ * status (431 for headers over the limit, 413 for chunk extensions over it, 408 for a request
+ * not received within the server's timeouts, else 400), and the connection closed. Once a
+ * response has begun on the connection (an early answer to an upload), another head would
+ * corrupt it: the connection is only closed.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
@@ -19,11 +32,15 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const status = STATUS_BY_CODE[err.code ?? ''] ?? 400;
+  const reason = REASONS[status]!;
   // A request whose body Node failed on (a bad chunk) is a stream already: this is its answer.
   if (inFlight) answered.set(inFlight, { status, details: `http1.codec_error{${err.code ?? 'unknown'}}` });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  // Half-closed, the connection would hold its max_connections slot until idle_timeout if the
+  // client never closes its side; closed at once, a client still sending could see a reset
+  // before it reads the answer. Node destroys the socket when this much idle time has passed.
+  (socket as Partial<Socket>).setTimeout?.(CLOSE_AFTER_ANSWER_MS);
 }
 
 /** The answer answerClientError wrote in place of `res`, if it did. */

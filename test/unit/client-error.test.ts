@@ -20,6 +20,7 @@ describe('answerClientError', () => {
     expect(overflow.written).toContain('connection: close\r\n');
     expect(answer('ERR_HTTP_REQUEST_TIMEOUT').written).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(answer('HPE_INVALID_METHOD').written).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer('HPE_CHUNK_EXTENSIONS_OVERFLOW').written).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
   });
 
   it('writes nothing to a connection the client reset or already closed', () => {
