@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { lastWaitingResponse } from './pipelining.ts';
 
 /** Node's statuses for what it could not parse or did not receive in time; anything else is 400. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -22,20 +23,42 @@ const answered = new WeakMap<object, { status: number; details: string }>();
 /**
  * A request Node could not parse or did not receive in time: answered with Node's own choice of
  * status (431 for headers over the limit, 413 for chunk extensions over it, 408 for a request
- * not received within the server's timeouts, else 400), and the connection closed. Once a
- * response has begun on the connection (an early answer to an upload), another head would
- * corrupt it: the connection is only closed.
+ * not received within the server's timeouts, else 400), and the connection closed. A request
+ * pipelined behind others is answered after their responses, in its place. Once a response has
+ * begun for the request that failed (an early answer to an upload whose body is malformed),
+ * another head would corrupt it: the connection is only closed.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+  // A client that ended its side in the middle of a request has left (Node's server does not
+  // keep half-open connections): nothing to answer.
+  if (!socket.writable || err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE') {
+    socket.destroy();
+    return;
+  }
+  if (inFlight !== null && inFlight.req?.complete === true) {
+    // The request in flight arrived whole: the failure is a later request's.
+    const last = lastWaitingResponse(socket as Socket) ?? inFlight;
+    last.once('close', () => answer(err, socket, null));
+    return;
+  }
+  if (inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  answer(err, socket, inFlight);
+}
+
+/** Writes Node's status for `err` and closes the connection; `inFlight` is the request it replaces. */
+function answer(err: NodeJS.ErrnoException, socket: Duplex, inFlight: ServerResponse | null): void {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
   const status = STATUS_BY_CODE[err.code ?? ''] ?? 400;
   const reason = REASONS[status]!;
   // A request whose body Node failed on (a bad chunk) is a stream already: this is its answer.
-  if (inFlight) answered.set(inFlight, { status, details: `http1.codec_error{${err.code ?? 'unknown'}}` });
+  if (inFlight !== null) answered.set(inFlight, { status, details: `http1.codec_error{${err.code ?? 'unknown'}}` });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   // Half-closed, the connection would hold its max_connections slot until idle_timeout if the
   // client never closes its side; closed at once, a client still sending could see a reset

@@ -96,7 +96,7 @@ export class ResponseWriter implements Sink {
     // An answer before the client finished sending its body (a 413, a 401): the connection
     // closes after it, as in Envoy. Kept open, Node would read and drop the rest of the upload
     // for as long as the client sends it.
-    if (this.#stream.requestHasBody && !this.#stream.req.complete) this.#res.shouldKeepAlive = false;
+    if (this.#stream.requestHasBody && !this.#stream.requestBodyReceived) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(status, toRawList(headers, omittedFromResponse));
   }
 

@@ -225,6 +225,15 @@ export class HttpStream {
     }
   }
 
+  /**
+   * Whether the client has sent its whole body: counted against its Content-Length (Node marks
+   * the request complete only after the last chunk's handlers ran, and a reply may start in
+   * them), or ended.
+   */
+  get requestBodyReceived(): boolean {
+    return this.#requestEosSent || this.req.complete;
+  }
+
   // ---- what filters reach through their slots --------------------------------------------
 
   property(path: readonly string[]): PropertyValue | undefined {

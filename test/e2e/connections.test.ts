@@ -287,6 +287,46 @@ describe('pipelining', () => {
     expect(bodies(c.received())).toEqual(['GET /slow/first \n', 'POST /slow/second hello world\n']);
   });
 
+  it('sees a client leave while its requests wait, and lets go of the request in flight', async () => {
+    app = await startUpstream((req, res) => {
+      if (!req.url.includes('hang')) res.end('ok\n'); // /slow/hang is never answered
+    });
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('GET /slow/hang HTTP/1.1\r\nhost: test\r\n\r\nGET /slow/next HTTP/1.1\r\nhost: test\r\n\r\n');
+    await until(async () => app!.requests.length === 1);
+    c.socket.resetAndDestroy();
+    const record = await proxy.waitFor((r) => r.access?.path === '/slow/hang', 2000);
+    expect(record.access).toMatchObject({ status: 0, details: 'downstream_remote_disconnect', incomplete: true });
+    await until(async () => (await metric(proxy!, 'sluice_downstream_connections')) === 0, 2000);
+    expect(app.requests.map((r) => r.url)).toEqual(['/slow/hang']);
+  });
+
+  it('answers a malformed request behind others after their responses, and logs it against none of them', async () => {
+    app = await startUpstream((req, res) => setTimeout(() => res.end(`${req.url}\n`), 200));
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('GET /slow/first HTTP/1.1\r\nhost: test\r\n\r\nGET /slow/second HTTP/1.1\r\nhost: test\r\n\r\nGET /bad HTTP/1.1\r\nhost: test\r\ncontent-length: abc\r\n\r\n');
+    await c.closed;
+    const text = c.received();
+    expect(text.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 400']);
+    expect(text).toContain('/slow/first\n');
+    expect(text.indexOf('/slow/second\n')).toBeLessThan(text.indexOf('HTTP/1.1 400'));
+    for (const path of ['/slow/first', '/slow/second']) {
+      const record = await proxy.waitFor((r) => r.access?.path === path);
+      expect(record.access.status).toBe(200);
+      expect(record.access).not.toHaveProperty('incomplete');
+    }
+  });
+
+  it('keeps the connection after a reply that comes with the last byte of a body (echo)', async () => {
+    proxy = await startProxy(LISTENER(''));
+    const c = await open(proxy.url());
+    c.socket.write('POST /echo/a HTTP/1.1\r\nhost: test\r\ncontent-length: 5\r\n\r\nhelloGET /echo/b HTTP/1.1\r\nhost: test\r\n\r\n');
+    await until(async () => (c.received().match(/^HTTP\/1\.1 200/gm) ?? []).length === 2);
+    expect(c.received()).not.toMatch(/connection: close/i);
+  });
+
   it('does not fan a flood of pipelined requests out upstream, and drops the waiting ones when the client leaves', async () => {
     const counting = await countingUpstream(20);
     app = counting.upstream;
@@ -330,6 +370,19 @@ describe('the access log of a request the client did not see through', () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     const record = await proxy.waitFor((r) => r.access?.path === '/slow/upload');
     expect(record.access).toMatchObject({ status: 400, details: 'http1.codec_error{HPE_INVALID_CHUNK_SIZE}', incomplete: true });
+  });
+
+  it('logs a client that ends its side in the middle of its body as gone, not as a 400', async () => {
+    app = await startUpstream();
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('POST /slow/cut HTTP/1.1\r\nhost: test\r\ncontent-length: 10\r\n\r\nhalf ');
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.end();
+    const record = await proxy.waitFor((r) => r.access?.path === '/slow/cut');
+    expect(record.access).toMatchObject({ status: 0, details: 'downstream_remote_disconnect' });
+    await c.closed;
+    expect(c.received()).toBe('');
   });
 
   it('logs a whole exchange without the mark', async () => {
