@@ -4,7 +4,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { lastWaitingResponse } from './pipelining.ts';
 
 /** Node's statuses for what it could not parse or did not receive in time; anything else is 400. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -28,7 +27,7 @@ const answered = new WeakMap<object, { status: number; details: string }>();
  * begun for the request that failed (an early answer to an upload whose body is malformed),
  * another head would corrupt it: the connection is only closed.
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lastWaiting?: ServerResponse): void {
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
   // A client that ended its side in the middle of a request has left (Node's server does not
   // keep half-open connections): nothing to answer.
@@ -38,7 +37,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   }
   if (inFlight !== null && inFlight.req?.complete === true) {
     // The request in flight arrived whole: the failure is a later request's.
-    const last = lastWaitingResponse(socket as Socket) ?? inFlight;
+    const last = lastWaiting ?? inFlight;
     last.once('close', () => answer(err, socket, null));
     return;
   }

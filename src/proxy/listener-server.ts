@@ -8,7 +8,7 @@ import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
 import { answerClientError } from './client-error.ts';
 import type { ConnectionLimit } from './connection-limit.ts';
-import { mustWaitTurn, startInTurn } from './pipelining.ts';
+import { lastWaitingResponse, mustWaitTurn, startInTurn } from './pipelining.ts';
 import { RawHeadersMessage } from './raw-headers-message.ts';
 import { HttpStream, type ListenerRuntime } from './stream.ts';
 
@@ -74,7 +74,7 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   server.on('error', (err: NodeJS.ErrnoException) => {
     if (server.listening) acceptFailedWarning.warn(runtime.logger, { code: err.code, err: err.message });
   });
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, lastWaitingResponse(socket)));
   server.on('connect', refuseConnect);
   return server;
 }
