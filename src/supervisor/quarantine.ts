@@ -51,6 +51,12 @@ export class FilterQuarantines {
     return [...out.values()];
   }
 
+  /** Whether the filter got a worker stuck within STRIKES_FORGOTTEN_MS of `now`. */
+  struckLately(filter: number, now: number): boolean {
+    const strikes = this.#strikes.get(filter);
+    return strikes !== undefined && now - strikes.lastAt < STRIKES_FORGOTTEN_MS;
+  }
+
   /** The time outs still running at `now`, for a worker that starts now. */
   active(now: number): Quarantine[] {
     for (const [filter, q] of this.#active) if (q.until <= now) this.#active.delete(filter);

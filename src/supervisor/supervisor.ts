@@ -75,7 +75,9 @@ function ensurePortFree(name: string, address: HostPort): Promise<void> {
  * What the watchdog does about a worker silent for `silentMs` while running `filter`'s code (if
  * any; guest-watch.ts). A worker starting, or a filter starting (a VM started again), may do
  * real work: only the watchdog's own timeout applies to them; a filter's callback gets
- * `callTimeoutMs`. Either timeout is off at 0.
+ * `callTimeoutMs`, and so does the start-up of a filter back from a time out for getting a
+ * worker stuck (with one worker, each return of a filter whose start loops would otherwise stop
+ * all traffic for the watchdog's time). Either timeout is off at 0.
  */
 export function watchdogVerdict(
   silentMs: number,
@@ -85,7 +87,7 @@ export function watchdogVerdict(
   callTimeoutMs: number,
 ): 'wait' | 'replace' | 'fail start' {
   if (watchdogMs > 0 && silentMs > watchdogMs) return workerStarting ? 'fail start' : 'replace';
-  if (workerStarting || filter === undefined || filter.starting) return 'wait';
+  if (workerStarting || filter === undefined || (filter.starting && !filter.startLoopedBefore)) return 'wait';
   return callTimeoutMs > 0 && silentMs > callTimeoutMs ? 'replace' : 'wait';
 }
 
@@ -94,6 +96,8 @@ export interface RunningFilter {
   index: number;
   name: string;
   starting: boolean;
+  /** Starting again after a time out for getting a worker stuck (lately: quarantine.ts). */
+  startLoopedBefore?: boolean;
 }
 
 class WorkerSlot {
@@ -239,7 +243,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     const id = Atomics.load(inFilter, slot.index);
     const index = Math.abs(id) - 1;
     const filter = config.filters[index];
-    return filter === undefined ? undefined : { index, name: filter.name, starting: id < 0 };
+    if (filter === undefined) return undefined;
+    const starting = id < 0;
+    return { index, name: filter.name, starting, startLoopedBefore: starting && quarantines.struckLately(index, Date.now()) };
   };
 
   /**

@@ -24,6 +24,15 @@ describe('FilterQuarantines', () => {
     expect(q.strike(0, later, 'stuck').until).toBe(later + FIRST_QUARANTINE_MS);
   });
 
+  it('tells whether a filter got a worker stuck lately', () => {
+    const q = new FilterQuarantines();
+    expect(q.struckLately(0, 0)).toBe(false);
+    q.strike(0, 1000, 'stuck');
+    expect(q.struckLately(0, 1000 + FIRST_QUARANTINE_MS + 1)).toBe(true);
+    expect(q.struckLately(1, 2000)).toBe(false);
+    expect(q.struckLately(0, 1000 + STRIKES_FORGOTTEN_MS)).toBe(false);
+  });
+
   it('counts a filter stuck in several workers at once as one strike', () => {
     const q = new FilterQuarantines();
     const first = q.strike(4, 0, 'stuck');

@@ -20,6 +20,14 @@ describe('watchdogVerdict (watchdog 10 s, callbacks 1 s)', () => {
     expect(verdict(10_001, undefined)).toBe('replace');
   });
 
+  it("gives a filter's start-up the callback timeout once it got a worker stuck lately", () => {
+    const startUpAgain: RunningFilter = { ...startUp, startLoopedBefore: true };
+    expect(verdict(900, startUpAgain)).toBe('wait');
+    expect(verdict(1100, startUpAgain)).toBe('replace');
+    // A worker's own start keeps the watchdog's time: it keeps such filters out (quarantine.ts).
+    expect(verdict(1100, startUpAgain, true)).toBe('wait');
+  });
+
   it("fails a worker's start only past the watchdog's time, whatever runs", () => {
     expect(verdict(5000, callback, true)).toBe('wait');
     expect(verdict(10_001, startUp, true)).toBe('fail start');
