@@ -25,7 +25,8 @@ const answered = new WeakMap<object, { status: number; details: string }>();
  * not received within the server's timeouts, else 400), and the connection closed. A request
  * pipelined behind others is answered after their responses, in its place. Once a response has
  * begun for the request that failed (an early answer to an upload whose body is malformed),
- * another head would corrupt it: the connection is only closed.
+ * another head would corrupt it: the connection is only closed. `lastWaiting` is the response
+ * of the last request waiting its turn on the connection, if any (pipelining.ts).
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lastWaiting?: ServerResponse): void {
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;

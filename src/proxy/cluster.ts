@@ -1,6 +1,6 @@
 // Upstream clusters: one undici Pool per endpoint (keep-alive, connect timeout, a share of the
-// cluster's max_connections), picked round robin. Errors are classified into the status a client should see: refused or unreachable
-// upstreams answer 503, timeouts 504 (Envoy's UF / UT).
+// cluster's max_connections), picked round robin. Errors are classified into the status a
+// client should see: refused or unreachable upstreams answer 503, timeouts 504 (Envoy's UF / UT).
 
 import { Pool } from './undici-pool.ts';
 import type { ClusterConfig } from '../config/types.ts';
