@@ -38,8 +38,13 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, la
   }
   if (inFlight !== null && inFlight.req?.complete === true) {
     // The request in flight arrived whole: the failure is a later request's.
-    const last = lastWaiting ?? inFlight;
-    last.once('close', () => answer(err, socket, null));
+    if (lastWaiting !== undefined && lastWaiting.req?.complete === false) {
+      // The body of the last request waiting its turn: answered in its place when the turn comes.
+      lastWaiting.prependOnceListener('socket', () => answer(err, socket, lastWaiting));
+    } else {
+      // A request Node could not make at all, behind every one it made.
+      (lastWaiting ?? inFlight).once('close', () => answer(err, socket, null));
+    }
     return;
   }
   if (inFlight?.headersSent === true) {

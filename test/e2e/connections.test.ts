@@ -319,6 +319,17 @@ describe('pipelining', () => {
     }
   });
 
+  it('answers a malformed body of a request that waits its turn, in its place', async () => {
+    app = await startUpstream((req, res) => setTimeout(() => res.end(`${req.url}\n`), 100));
+    proxy = await startProxy(LISTENER('', app.address));
+    const c = await open(proxy.url());
+    c.socket.write('GET /slow/first HTTP/1.1\r\nhost: test\r\n\r\nPOST /slow/upload HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n');
+    await c.closed;
+    expect(c.received().match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+    const record = await proxy.waitFor((r) => r.access?.path === '/slow/upload');
+    expect(record.access).toMatchObject({ status: 400, details: 'http1.codec_error{HPE_INVALID_CHUNK_SIZE}' });
+  });
+
   it('keeps the connection after a reply that comes with the last byte of a body (echo)', async () => {
     proxy = await startProxy(LISTENER(''));
     const c = await open(proxy.url());
