@@ -1,7 +1,7 @@
 // What a client gets when Node cannot make a request of what it sent, and what the access log
 // then says of the request whose body turned out malformed.
 
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -11,7 +11,6 @@ const STATUS_BY_CODE: Record<string, number> = {
   HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
   ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 /** How long an answered connection may stay open for the client to read the answer and close. */
 const CLOSE_AFTER_ANSWER_MS = 2000;
@@ -61,7 +60,7 @@ function answer(err: NodeJS.ErrnoException, socket: Duplex, inFlight: ServerResp
     return;
   }
   const status = STATUS_BY_CODE[err.code ?? ''] ?? 400;
-  const reason = REASONS[status]!;
+  const reason = STATUS_CODES[status]!;
   // A request whose body Node failed on (a bad chunk) is a stream already: this is its answer.
   if (inFlight !== null) answered.set(inFlight, { status, details: `http1.codec_error{${err.code ?? 'unknown'}}` });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
