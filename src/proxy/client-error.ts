@@ -1,9 +1,10 @@
 // What a client gets when Node cannot make a request of what it sent, and what the access log
 // then says of the request whose body turned out malformed.
 
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from '../node-http.ts';
 
 /** Node's statuses for what it could not parse or did not receive in time; anything else is 400. */
 const STATUS_BY_CODE: Record<string, number> = {
