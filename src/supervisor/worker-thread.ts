@@ -10,6 +10,8 @@ import { freshBundle } from '../bundles.mjs';
 import { setStartupV8Flags } from './v8-flags.ts';
 
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
+/** What a worker runs first; it then loads the proxy from workerData.entry. */
+const WORKER_BOOT = new URL('./worker-boot.mjs', import.meta.url);
 /**
  * Each worker's young generation: 24 MiB gives 8 MiB semi-spaces. A worker's default grows
  * them to 32 MiB under load, new space that then stays committed (docs/RATIONALE.md, "Heap
@@ -30,7 +32,7 @@ export function workerCode(): 'bundle' | 'sources' {
 /** A new worker thread: it loads the proxy, then waits for its `start` message. */
 export function newWorker(): Worker {
   setStartupV8Flags();
-  return new Worker(workerEntry(), { resourceLimits: WORKER_RESOURCE_LIMITS });
+  return new Worker(WORKER_BOOT, { workerData: { entry: workerEntry().href }, resourceLimits: WORKER_RESOURCE_LIMITS });
 }
 
 interface EarlyWorker {
