@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
-import { answerClientError } from './client-error.ts';
+import { answerClientError, type ClientErrorAnswer } from './client-error.ts';
 import type { ConnectionLimit } from './connection-limit.ts';
 import { lastWaitingResponse, mustWaitTurn, startInTurn } from './pipelining.ts';
 import { RawHeadersMessage } from './raw-headers-message.ts';
@@ -74,7 +74,15 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   server.on('error', (err: NodeJS.ErrnoException) => {
     if (server.listening) acceptFailedWarning.warn(runtime.logger, { code: err.code, err: err.message });
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, lastWaitingResponse(socket)));
+  // A request Node could not make has no stream to count and log it: this does, with what is
+  // known (no method, path or route).
+  const unmade = (answer: ClientErrorAnswer): void => {
+    runtime.metrics.request(config.name, '', answer.status);
+    if (!runtime.logger.isLevelEnabled('info')) return;
+    const access = { method: null, path: null, status: answer.status, duration_ms: null, route: null, cluster: null, filters: [], details: answer.details, bytes_in: 0, bytes_out: 0 };
+    runtime.logger.info({ access }, 'request');
+  };
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, lastWaitingResponse(socket), unmade));
   server.on('connect', refuseConnect);
   return server;
 }

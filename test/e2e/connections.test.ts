@@ -153,6 +153,8 @@ describe('request timeouts', () => {
     // Node looks once a second (listener-server.ts).
     expect(closedAfter).toBeGreaterThanOrEqual(350);
     expect(closedAfter).toBeLessThan(3000);
+    const record = await proxy.waitFor((r) => r.access !== undefined);
+    expect(record.access).toMatchObject({ path: null, status: 408, details: 'request_header_timeout' });
   });
 
   it('answers 408 to a body that does not finish within request_timeout', async () => {
@@ -163,6 +165,8 @@ describe('request timeouts', () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(closedAfter).toBeGreaterThanOrEqual(750);
     expect(closedAfter).toBeLessThan(3500);
+    const record = await proxy.waitFor((r) => r.access?.path === '/echo');
+    expect(record.access).toMatchObject({ status: 408, details: 'request_overall_timeout', incomplete: true });
   });
 });
 
@@ -182,6 +186,29 @@ describe('a client error', () => {
     // Half-closed by the proxy at once, then let go of: not held for idle_timeout's 5 minutes.
     expect(await metric(proxy, 'sluice_downstream_connections')).toBe(1);
     await until(async () => (await metric(proxy!, 'sluice_downstream_connections')) === 0, 4000);
+  });
+
+  it('logs and counts a request Node could not make, with what is known of it', async () => {
+    proxy = await startProxy(LISTENER(''));
+    const c = await open(proxy.url());
+    c.socket.write('GET / HTTP/1.1\r\nhost: test\r\nbad header: x\r\n\r\n');
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const record = await proxy.waitFor((r) => r.access !== undefined && r.access.path === null);
+    expect(record.access).toEqual({
+      method: null,
+      path: null,
+      status: 400,
+      duration_ms: null,
+      route: null,
+      cluster: null,
+      filters: [],
+      details: 'http1.codec_error{HPE_INVALID_HEADER_TOKEN}',
+      bytes_in: 0,
+      bytes_out: 0,
+    });
+    const body = (await send(`${proxy.adminUrl()}/metrics`)).body;
+    expect(body).toContain('sluice_requests_total{listener="main",route="",status="400"} 1');
   });
 });
 
@@ -317,6 +344,8 @@ describe('pipelining', () => {
       expect(record.access.status).toBe(200);
       expect(record.access).not.toHaveProperty('incomplete');
     }
+    const own = await proxy.waitFor((r) => r.access !== undefined && r.access.path === null);
+    expect(own.access).toMatchObject({ status: 400, details: expect.stringMatching(/^http1\.codec_error\{HPE_/) });
   });
 
   it('answers a malformed body of a request that waits its turn, in its place', async () => {
