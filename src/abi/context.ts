@@ -41,6 +41,8 @@ export interface StreamHost {
   continueStream(type: StreamType): void;
   closeStream(type: StreamType): void;
   sendLocalResponse(reply: LocalReply): void;
+  /** The filter asked for a local reply the host refused (BAD_ARGUMENT): a bad status or header. */
+  localResponseRefused?(): void;
   /**
    * The VM of this stream's context failed (called after the failing step). A stream the filter
    * was holding, e.g. until an http_call answer the trapping callback should have handled,

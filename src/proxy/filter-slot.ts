@@ -12,6 +12,7 @@ import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle } from '../abi/plugin-set.ts';
 import type { Plugin } from '../abi/plugin.ts';
 import { Action, MapType, StreamType } from '../abi/types.ts';
+import { localReply } from './local-reply.ts';
 import type { Pipeline, StageFilter } from './pipeline.ts';
 import type { HttpStream } from './stream.ts';
 
@@ -215,5 +216,19 @@ export class FilterSlot implements StreamHost, StageFilter {
 
   sendLocalResponse(reply: LocalReply): void {
     this.stream.requestLocalReply(reply, this);
+  }
+
+  /**
+   * The host refused a local reply this filter asked for (its status or a header cannot go on
+   * the wire). SDKs stop the stream after asking, whatever the answer: if the filter leaves it
+   * waiting on itself once this step is over, with no other reply coming, the client gets a 500
+   * now rather than when stream_idle_timeout runs out. A filter that lets the stream go on, or
+   * asks again validly, is left to it.
+   */
+  localResponseRefused(): void {
+    // requestLocalReply ignores it when a reply is already on its way or the stream is over.
+    defer(() => {
+      if (!this.out && this.waitingForFilter) this.stream.requestLocalReply(localReply(500, 'wasm_local_reply_refused', 'invalid local reply\n'), this);
+    });
   }
 }

@@ -309,6 +309,7 @@ export type HostEvent =
   | { kind: 'continue'; type: StreamType }
   | { kind: 'close'; type: StreamType }
   | { kind: 'local-reply'; reply: LocalReply }
+  | { kind: 'local-reply-refused' }
   | { kind: 'set-property'; path: string[]; value: string }
   | { kind: 'ran'; what: string }
   | { kind: 'log'; msg: string };
@@ -371,6 +372,10 @@ export class MemoryHost implements StreamHost {
   sendLocalResponse(reply: LocalReply): void {
     this.#act({ kind: 'local-reply', reply }, `local reply ${reply.status}`);
   }
+  localResponseRefused(): void {
+    this.events.push({ kind: 'local-reply-refused' });
+  }
+
 
   #act(event: HostEvent, what: string): void {
     this.events.push(event);

@@ -60,6 +60,21 @@ describe('headers HTTP cannot carry', () => {
     expect(warning).toMatchObject({ call: 'proxy_add_header_map_value', name: 'x-injected', plugin: 'editor' });
   });
 
+  it('answers 500 at once when the host refused the local reply a filter asked for and the filter stopped', async () => {
+    const before = app.requests.length;
+    const res = await send(`${proxy.url()}/refused-reply`, { headers: [['x-bad-reply', '1']] });
+    expect(res.status).toBe(500);
+    expect(res.body).toBe('invalid local reply\n');
+    expect(app.requests.length).toBe(before);
+    expect(proxy.logs.some((r) => r.plugin === 'editor' && r.msg === 'send_local_response refused: HTTP cannot carry this header name or value')).toBe(true);
+  });
+
+  it('lets the request go on when the filter continues after its local reply was refused', async () => {
+    const res = await send(`${proxy.url()}/refused-reply-go`, { headers: [['x-bad-reply-go', '1']] });
+    expect(res.status).toBe(200);
+    expect(app.requests.at(-1)!.url).toBe('/refused-reply-go');
+  });
+
   it('refuses a header name that is not a token', async () => {
     const res = await send(`${proxy.url()}/b`, { headers: [['x-bad-name', '1']] });
     expect(res.status).toBe(200);

@@ -70,11 +70,13 @@ export function streamControlImports(vm: Vm) {
       const status = statusCode >>> 0;
       if (headers === null || status < 200 || status > 999) {
         ctx?.logger.warn({ status }, 'send_local_response refused: bad status code or malformed headers');
+        ctx?.stream?.localResponseRefused?.();
         return Status.BAD_ARGUMENT;
       }
       const invalid = firstInvalidPair(headers);
       if (invalid !== undefined) {
         ctx?.logger.warn({ status, name: invalid[0].slice(0, 100) }, 'send_local_response refused: HTTP cannot carry this header name or value');
+        ctx?.stream?.localResponseRefused?.();
         return Status.BAD_ARGUMENT;
       }
       const stream = ctx?.stream;
