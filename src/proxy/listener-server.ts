@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
+import { logAccess } from './access-log.ts';
 import { answerClientError, type ClientErrorAnswer } from './client-error.ts';
 import type { ConnectionLimit } from './connection-limit.ts';
 import { lastWaitingResponse, mustWaitTurn, startInTurn } from './pipelining.ts';
@@ -79,8 +80,18 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   const unmade = (answer: ClientErrorAnswer): void => {
     runtime.metrics.request(config.name, '', answer.status);
     if (!runtime.logger.isLevelEnabled('info')) return;
-    const access = { method: null, path: null, status: answer.status, duration_ms: null, route: null, cluster: null, filters: [], details: answer.details, bytes_in: 0, bytes_out: 0 };
-    runtime.logger.info({ access }, 'request');
+    logAccess(runtime.logger, {
+      method: null,
+      path: null,
+      status: answer.status,
+      duration_ms: null,
+      route: null,
+      cluster: null,
+      filters: [],
+      details: answer.details,
+      bytes_in: 0,
+      bytes_out: 0,
+    });
   };
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, lastWaitingResponse(socket), unmade));
   server.on('connect', refuseConnect);

@@ -28,6 +28,7 @@ import { requestId } from './request-id.ts';
 import { streamProperty } from './stream-properties.ts';
 import { RequestBodyStream, UpstreamExchange } from './upstream.ts';
 import type { ProxyMetrics } from '../admin/metrics.ts';
+import { logAccess } from './access-log.ts';
 
 /** What a listener shares with every stream it serves. */
 export interface ListenerRuntime {
@@ -521,25 +522,20 @@ export class HttpStream {
     this.listener.metrics.request(this.listener.config.name, route?.name ?? '', status);
     if (!this.logger.isLevelEnabled('info')) return;
     const durationMs = Math.round((this.endedAt - this.startedAt) * 1000) / 1000;
-    this.logger.info(
-      {
-        access: {
-          method: this.method,
-          path: this.req.url,
-          status,
-          duration_ms: durationMs,
-          route: route?.name ?? null,
-          cluster: route?.cluster ?? null,
-          filters: this.slots.filter((s) => s.ran).map((s) => s.name),
-          details: this.codeDetails,
-          bytes_in: this.bytesReceived,
-          bytes_out: this.bytesSent,
-          ...(aborted ? { incomplete: true } : {}),
-          ...(this.#traps !== null ? { traps: this.#traps } : {}),
-        },
-      },
-      'request',
-    );
+    logAccess(this.logger, {
+      method: this.method,
+      path: this.req.url ?? null,
+      status,
+      duration_ms: durationMs,
+      route: route?.name ?? null,
+      cluster: route?.cluster ?? null,
+      filters: this.slots.filter((s) => s.ran).map((s) => s.name),
+      details: this.codeDetails,
+      bytes_in: this.bytesReceived,
+      bytes_out: this.bytesSent,
+      ...(aborted ? { incomplete: true as const } : {}),
+      ...(this.#traps !== null ? { traps: this.#traps } : {}),
+    });
   }
 
   /**

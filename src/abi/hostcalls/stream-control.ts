@@ -68,17 +68,15 @@ export function streamControlImports(vm: Vm) {
       if (details === null || body === null || headerBytes === null) return Status.INVALID_MEMORY_ACCESS;
       const headers = decodePairs(headerBytes);
       const status = statusCode >>> 0;
-      if (headers === null || status < 200 || status > 999) {
-        ctx?.logger.warn({ status }, 'send_local_response refused: bad status code or malformed headers');
+      /** Told to the guest (BAD_ARGUMENT), the log and the stream, which may answer for the filter. */
+      const refuse = (fields: object, message: string): number => {
+        ctx?.logger.warn(fields, `send_local_response refused: ${message}`);
         ctx?.stream?.localResponseRefused?.();
         return Status.BAD_ARGUMENT;
-      }
+      };
+      if (headers === null || status < 200 || status > 999) return refuse({ status }, 'bad status code or malformed headers');
       const invalid = firstInvalidPair(headers);
-      if (invalid !== undefined) {
-        ctx?.logger.warn({ status, name: invalid[0].slice(0, 100) }, 'send_local_response refused: HTTP cannot carry this header name or value');
-        ctx?.stream?.localResponseRefused?.();
-        return Status.BAD_ARGUMENT;
-      }
+      if (invalid !== undefined) return refuse({ status, name: invalid[0].slice(0, 100) }, 'HTTP cannot carry this header name or value');
       const stream = ctx?.stream;
       if (stream === undefined) {
         ctx?.logger.debug('send_local_response outside a stream context ignored');
