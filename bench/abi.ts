@@ -28,6 +28,7 @@ import type { Plugin, PluginServices } from '../src/abi/plugin.ts';
 import { SharedDataStore } from '../src/abi/shared-data.ts';
 import { SharedQueues } from '../src/abi/shared-queues.ts';
 import { LogLevel, MapType, Status } from '../src/abi/types.ts';
+import { headersProperty } from '../src/proxy/stream-properties.ts';
 import { setServingV8Flags, setStartupV8Flags } from '../src/supervisor/v8-flags.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
 import { AUTH_FILTER, BODY_FILTER, filterPath, HEADERS_FILTER, type BenchFilter } from './configs.ts';
@@ -380,8 +381,9 @@ class LifecycleHost implements StreamHost {
   body(type: number): BodyBuffer | undefined {
     return type === 1 ? this.responseBody : undefined;
   }
-  property(): PropertyValue | undefined {
-    return undefined;
+  property(path: readonly string[]): PropertyValue | undefined {
+    // The static auth filter reads its header as request.headers.<name>.
+    return path[0] === 'request' && path[1] === 'headers' ? headersProperty(this.request, path[2], path.length - 2) : undefined;
   }
   setProperty(): void {}
   continueStream(): void {}

@@ -10,7 +10,9 @@
 //    "deny_status": 403, "deny_body": "forbidden\n"}  optional
 //
 // Static mode: one request header is compared with a fixed list of allowed
-// values, inside the filter, without pausing and without any call.
+// values, inside the filter, without pausing and without any call. A header
+// sent more than once is compared as all its values joined with ", ", so it
+// is denied (x-auth-denied: repeated) unless that whole list is allowed.
 //   {"allow": {"header": "authorization", "values": ["Bearer s3cret"]},
 //    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
 export * from "../lib/abi-lifecycle"; // the Proxy-Wasm ABI exports, then the callbacks it implements
@@ -26,7 +28,7 @@ import { JsonValue } from "../lib/json";
 import { ConfigReader, loadConfiguration } from "../lib/config";
 import { getHeader, getHeaderBytes, headerPair, pairName, removeHeaderRaw, replaceHeaderBytes } from "../lib/headers";
 import { logDebug, logError, logInfo } from "../lib/log";
-import { byteListRecordSize, encodeByteList, freeValue, readHeaderRaw, rootAddress, valueLength } from "../lib/raw";
+import { byteListRecordSize, encodeByteList, freeValue, readHeaderRaw, readPropertyRaw, rootAddress, valueLength } from "../lib/raw";
 import { registerFilter } from "../lib/register";
 
 const FILTER = "auth";
@@ -45,6 +47,8 @@ class AuthConfig {
   // encoded once, and the allowed values as raw bytes.
   allowHeader: string = "";
   allowHeaderKey: ArrayBuffer = new ArrayBuffer(0);
+  // The property request.headers.<allowHeader>, as proxy_get_property takes its path.
+  allowHeaderPath: ArrayBuffer = new ArrayBuffer(0);
   allowValues: Array<ArrayBuffer> = [];
   // allowValues as one block for the per-request check (lib/raw.ts).
   allowList: ArrayBuffer = new ArrayBuffer(0);
@@ -111,6 +115,7 @@ function parseStaticConfig(reader: ConfigReader, root: JsonValue): AuthConfig | 
   if (!reader.ok) return null;
   config.allowHeader = header;
   config.allowHeaderKey = String.UTF8.encode(header);
+  config.allowHeaderPath = String.UTF8.encode("request\0headers\0" + header);
   config.allowList = encodeByteList(config.allowValues);
   return config;
 }
@@ -135,19 +140,32 @@ function inByteList(value: usize, length: u32, list: usize, end: usize): bool {
 }
 
 // The static check, per request: everything it reads is a plain field of the root
-// (set in onConfigure), so it retains nothing.
+// (set in onConfigure), so it retains nothing. The header is read as the property
+// request.headers.<name>, every occurrence joined with ", ": a header sent twice can then not
+// pass as its first occurrence (all proxy_get_header_map_value returns) while the upstream
+// reads the other one.
 function checkStatic(root: usize): FilterHeadersStatusValues {
-  const value = readHeaderRaw(HeaderMapTypeValues.RequestHeaders,
-    changetype<AuthRoot>(root).allowKey, changetype<AuthRoot>(root).allowKeyLength);
+  const value = readPropertyRaw(changetype<AuthRoot>(root).allowPath, changetype<AuthRoot>(root).allowPathLength);
   if (value == 0) {
     denyStatic(changetype<AuthRoot>(root).config, "missing");
     return FilterHeadersStatusValues.StopIteration;
   }
-  const allowed = inByteList(value, valueLength(), changetype<AuthRoot>(root).allowList, changetype<AuthRoot>(root).allowListEnd);
+  const joinedLength = valueLength();
+  const allowed = inByteList(value, joinedLength, changetype<AuthRoot>(root).allowList, changetype<AuthRoot>(root).allowListEnd);
   freeValue(value);
   if (allowed) return FilterHeadersStatusValues.Continue;
-  denyStatic(changetype<AuthRoot>(root).config, "mismatch");
+  denyStatic(changetype<AuthRoot>(root).config, isRepeated(root, joinedLength) ? "repeated" : "mismatch");
   return FilterHeadersStatusValues.StopIteration;
+}
+
+// Whether the header occurs more than once: its first value is shorter than all of them joined.
+// Only asked on the way to a denial, to say why.
+function isRepeated(root: usize, joinedLength: u32): bool {
+  const first = readHeaderRaw(HeaderMapTypeValues.RequestHeaders,
+    changetype<AuthRoot>(root).allowKey, changetype<AuthRoot>(root).allowKeyLength);
+  const firstLength: u32 = first == 0 ? 0 : valueLength();
+  freeValue(first);
+  return firstLength < joinedLength;
 }
 
 function denyStatic(config: AuthConfig, verdict: string): void {
@@ -269,6 +287,8 @@ class AuthRoot extends RootContext {
   staticMode: bool = false;
   allowKey: usize = 0;
   allowKeyLength: usize = 0;
+  allowPath: usize = 0;
+  allowPathLength: usize = 0;
   allowList: usize = 0;
   allowListEnd: usize = 0;
 
@@ -286,6 +306,8 @@ class AuthRoot extends RootContext {
     this.staticMode = config.isStatic();
     this.allowKey = changetype<usize>(config.allowHeaderKey);
     this.allowKeyLength = <usize>config.allowHeaderKey.byteLength;
+    this.allowPath = changetype<usize>(config.allowHeaderPath);
+    this.allowPathLength = <usize>config.allowHeaderPath.byteLength;
     this.allowList = changetype<usize>(config.allowList);
     this.allowListEnd = this.allowList + <usize>config.allowList.byteLength;
     if (config.isStatic()) {

@@ -28,7 +28,18 @@ export function readHeaderRaw(map: HeaderMapTypeValues, key: usize, keyLength: u
   return 0;
 }
 
-// The length of the value readHeaderRaw returned last.
+// A property's value (proxy_get_property), as readHeaderRaw gives a header's: its address, 0
+// when absent or empty; `path` is the NUL-joined path, encoded once by the caller.
+export function readPropertyRaw(path: usize, pathLength: usize): usize {
+  const result = imports.proxy_get_property(path, pathLength, OUT, OUT + 4) as WasmResultValues;
+  if (result != WasmResultValues.Ok) return 0;
+  const address = load<usize>(OUT);
+  if (load<u32>(OUT, 4) != 0) return address;
+  freeValue(address);
+  return 0;
+}
+
+// The length of the value readHeaderRaw or readPropertyRaw returned last.
 // @ts-ignore: decorator
 @inline export function valueLength(): u32 {
   return load<u32>(OUT, 4);

@@ -18,7 +18,11 @@ function joinedHeaders(map: HeaderMap): Buffer {
   return mapValue(names, values);
 }
 
-function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): PropertyValue | undefined {
+/**
+ * `request.headers`, `response.headers` and the like, `rest` segments after the map's name:
+ * the whole map as pairs (a name's values joined with ", "), or one name's joined values.
+ */
+export function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): PropertyValue | undefined {
   if (map === null || rest > 1) return undefined;
   if (key === undefined) return joinedHeaders(map);
   const value = map.getJoined(key.toLowerCase());

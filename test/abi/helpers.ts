@@ -19,17 +19,18 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { afterAll } from 'vitest';
 import { BodyBuffer } from '../../src/abi/body-buffer.ts';
-import type { LocalReply, StreamContext, StreamHost } from '../../src/abi/context.ts';
+import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../../src/abi/context.ts';
 import { defer } from '../../src/abi/deferred.ts';
 import { HeaderMap } from '../../src/abi/header-map.ts';
 import { MetricsRegistry } from '../../src/abi/metrics.ts';
 import { buildImports } from '../../src/abi/imports.ts';
 import { compileModule, type CompiledModule } from '../../src/abi/module.ts';
 import { Plugin, type HttpCallRequest, type HttpCallResponse, type PluginConfig, type PluginServices } from '../../src/abi/plugin.ts';
-import { LogLevel, type StreamType } from '../../src/abi/types.ts';
+import { LogLevel, MapType, type StreamType } from '../../src/abi/types.ts';
 import { SharedDataStore } from '../../src/abi/shared-data.ts';
 import { SharedQueues } from '../../src/abi/shared-queues.ts';
 import { Vm } from '../../src/abi/vm.ts';
+import { headersProperty } from '../../src/proxy/stream-properties.ts';
 import { fixtureWasm, watToWasm } from '../helpers/wat.ts';
 
 export const OUT_PTR = 0x00;
@@ -351,9 +352,13 @@ export class MemoryHost implements StreamHost {
     return this.bodies.get(type);
   }
 
-  property(path: readonly string[]): Buffer | undefined {
+  property(path: readonly string[]): PropertyValue | undefined {
     this.propertyLookups.push([...path]);
-    return this.properties.get(path.join('\0'));
+    const set = this.properties.get(path.join('\0'));
+    if (set !== undefined || path[1] !== 'headers') return set;
+    // The header maps' properties as the proxy answers them (src/proxy/stream-properties.ts).
+    const type = path[0] === 'request' ? MapType.HTTP_REQUEST_HEADERS : path[0] === 'response' ? MapType.HTTP_RESPONSE_HEADERS : -1;
+    return headersProperty(this.maps.get(type) ?? null, path[2], path.length - 2);
   }
 
   setProperty(path: readonly string[], value: Buffer): void {

@@ -18,6 +18,9 @@ listeners:
       - match: { prefix: /custom }
         cluster: app
         filters: [auth-custom]
+      - match: { prefix: /list }
+        cluster: app
+        filters: [auth-list]
       - match: { prefix: / }
         cluster: app
 clusters:
@@ -30,6 +33,9 @@ filters:
   - name: auth-custom
     module: ${bundledFilter('auth')}
     configuration: { allow: { header: x-api-key, values: [k1] }, deny_status: 403, deny_body: "go away\\n" }
+  - name: auth-list
+    module: ${bundledFilter('auth')}
+    configuration: { allow: { header: x-list, values: ["a, b"] } }
 `);
 });
 
@@ -71,6 +77,29 @@ describe('auth filter, static mode', () => {
       expect(res.header('x-auth-denied')).toBe('mismatch');
     }
     expect(app.requests.length).toBe(before);
+  });
+
+  it('denies a header sent more than once, even when every occurrence is allowed', async () => {
+    const before = app.requests.length;
+    // Upstreams differ on which occurrence they read (Node and Go the first, others the last or
+    // all of them): a second credential must not ride along with an allowed one.
+    for (const values of [['Bearer bench', 'Bearer evil'], ['Bearer evil', 'Bearer bench'], ['Bearer bench', 'Bearer bench'], ['Bearer bench', '']]) {
+      const res = await send(`${proxy.url()}/orders`, { headers: values.map((v) => ['Authorization', v] as [string, string]) });
+      expect(res.status, values.join(' | ')).toBe(401);
+      expect(res.header('x-auth-denied')).toBe('repeated');
+    }
+    expect(app.requests.length).toBe(before);
+    await proxy.waitFor((r) => r.msg === 'auth: denied request with 401 (header authorization repeated)');
+  });
+
+  it('compares a repeated header as its values joined with ", "', async () => {
+    // The list form of one allowed value is that value: the upstream reads the same list.
+    const res = await send(`${proxy.url()}/custom`, { headers: [['x-api-key', 'k1, k2'], ['x-api-key', 'k3']] });
+    expect(res.status).toBe(403);
+    expect(res.header('x-auth-denied')).toBe('repeated');
+    const allowed = await send(`${proxy.url()}/list`, { headers: [['x-list', 'a'], ['x-list', 'b']] });
+    expect(allowed.status).toBe(200);
+    expect(app.requests.at(-1)!.rawHeaders.filter(([name]) => name === 'x-list').map(([, value]) => value)).toEqual(['a', 'b']);
   });
 
   it('uses deny_status and deny_body', async () => {
