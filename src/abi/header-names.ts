@@ -5,6 +5,7 @@
 
 import { sampledSlot, sampledSlotOfString } from './byte-slots.ts';
 import { isHeaderName, isHeaderNameBytes } from './header-validation.ts';
+import { internalize } from './internalize.ts';
 
 /**
  * Whether `name` (lower-case) equals bytes[start, start+len) compared case-insensitively (ASCII
@@ -89,19 +90,12 @@ function fromSlot(bytes: Buffer, start: number, len: number, slot: number): stri
 }
 
 /**
- * Puts a (valid, lower-case) name in `slot`, internalized: V8 keeps one copy of each
- * internalized string, and compares two of them by address. The header maps' names, the
- * guests' keys and the proxy's literals (internalized by the compiler) then meet as the same
- * object: a name compare in a lookup no longer calls V8's StringEqual (~50 instructions each),
- * and `proxy_get_header_map_value` costs ~130 instructions less (callgrind). Only a miss pays
- * for it: a property key is internalized, and Object.keys hands it back. A prototype-less
- * holder keeps that at ~120 ns; an object literal with the computed key took ~450 ns (it makes
- * a hidden-class transition per new name), too much for names a client chooses.
+ * Puts a (valid, lower-case) name in `slot`, internalized (internalize.ts): the header maps'
+ * names, the guests' keys and the proxy's literals then meet as the same object, and
+ * `proxy_get_header_map_value` costs ~130 instructions less (callgrind). Only a miss pays for it.
  */
 function store(slot: number, name: string): string {
-  const holder: Record<string, number> = Object.create(null);
-  holder[name] = 0;
-  const interned = Object.keys(holder)[0]!;
+  const interned = internalize(name);
   cache[slot] = interned;
   cacheWords[slot] = wordsOf(interned);
   return interned;

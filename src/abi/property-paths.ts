@@ -5,6 +5,7 @@
 // call) cost about twice the instructions of the whole lookup (callgrind, Node 24).
 
 import { sameBytes, sampledSlot } from './byte-slots.ts';
+import { internalize } from './internalize.ts';
 import { decodePropertyPath } from './pairs.ts';
 
 const SLOTS = 256; // a power of two
@@ -24,7 +25,9 @@ export function propertyPathFromBytes(bytes: Uint8Array, start: number, len: num
   if (sameBytes(keys[slot]!, bytes, start, len)) return paths[slot]!;
   // A copy (Buffer's slice would be a view): guest memory changes under a view.
   const key = new Uint8Array(bytes.subarray(start, start + len));
-  const path = decodePropertyPath(key);
+  // Internalized, so that the attribute switches and the header-map lookups they lead to
+  // compare segments with their literals and names by address (internalize.ts).
+  const path = decodePropertyPath(key).map(internalize);
   keys[slot] = key;
   paths[slot] = path;
   return path;

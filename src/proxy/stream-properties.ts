@@ -25,8 +25,12 @@ function joinedHeaders(map: HeaderMap): Buffer {
 export function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): PropertyValue | undefined {
   if (map === null || rest > 1) return undefined;
   if (key === undefined) return joinedHeaders(map);
-  const value = map.getJoined(key.toLowerCase());
-  return value === undefined ? undefined : value;
+  // Path segments come internalized from the path cache (property-paths.ts), as the map's names
+  // mostly are: a lower-case key finds its name by address. Only a miss lower-cases the key.
+  const value = map.getJoined(key);
+  if (value !== undefined) return value;
+  const lower = key.toLowerCase();
+  return lower === key ? undefined : map.getJoined(lower);
 }
 
 function requestProperty(s: HttpStream, field: string | undefined, path: readonly string[]): PropertyValue | undefined {

@@ -104,6 +104,8 @@ describe('request attributes', () => {
     expect(map).toContainEqual(['x-multi', 'a, b']);
     expect(map).toContainEqual([':method', 'GET']);
     expect(await text('request|headers|x-multi', [['x-multi', 'a'], ['x-multi', 'b']])).toBe('a, b');
+    // The name in the path is matched ignoring case, as the header map's keys are.
+    expect(await text('request|headers|X-Multi', [['X-MULTI', 'a'], ['x-multi', 'b']])).toBe('a, b');
   });
 
   it('missing values are NOT_FOUND', async () => {
