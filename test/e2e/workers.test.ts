@@ -113,6 +113,51 @@ function connectTo(port: number): { socket: Socket; connected: Promise<void>; fi
   };
 }
 
+// `arm` sets the shared key "armed" and spins on x-spin; `armed` loops in on_configure once
+// the key is set, so the worker replacing the one `arm` got stuck gets stuck starting.
+const ARM = `(module
+      (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 100) "x-spin")
+      (data (i32.const 120) "armed")
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_0"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (if (i32.eqz (call $get_header (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)))
+          (then (drop (call $set (i32.const 120) (i32.const 5) (i32.const 120) (i32.const 1) (i32.const 0))) (loop $forever (br $forever))))
+        (i32.const 0)))`;
+const ARMED = `(module
+      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 120) "armed")
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_0"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (if (i32.eqz (call $get (i32.const 120) (i32.const 5) (i32.const 0) (i32.const 4) (i32.const 8)))
+          (then (loop $forever (br $forever))))
+        (i32.const 1)))`;
+
+const armModules = async () => ({ 'arm.wasm': await watToWasm(ARM, 'arm.wat'), 'armed.wasm': await watToWasm(ARMED, 'armed.wat') });
+
+/** One worker with `arm` then `armed` on a listener answering "ok". */
+const ARM_CONFIG = (watchdog: string) => `
+admin: { address: 127.0.0.1:0 }
+workers: 1
+watchdog_timeout: ${watchdog}
+filter_callback_timeout: 300ms
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [arm, armed]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - { name: arm, module: arm.wasm }
+  - { name: armed, module: armed.wasm }
+`;
+
 describe('workers', () => {
   it('spreads connections over the workers and reports every worker on /metrics', async () => {
     const r = await start(CONFIG(2, '10s'));
@@ -241,49 +286,7 @@ filters:
   });
 
   it('a restart stuck in a filter that was not out of service takes that filter out too, and the next restart serves', async () => {
-    // `arm` sets the shared key "armed" and spins on x-spin; `armed` loops in on_configure once
-    // the key is set, so the worker replacing the one `arm` got stuck gets stuck starting.
-    const arm = `(module
-      (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
-      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 100) "x-spin")
-      (data (i32.const 120) "armed")
-      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-      (func (export "proxy_abi_version_0_2_0"))
-      (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
-        (if (i32.eqz (call $get_header (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)))
-          (then (drop (call $set (i32.const 120) (i32.const 5) (i32.const 120) (i32.const 1) (i32.const 0))) (loop $forever (br $forever))))
-        (i32.const 0)))`;
-    const armed = `(module
-      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 120) "armed")
-      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-      (func (export "proxy_abi_version_0_2_0"))
-      (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_configure") (param i32 i32) (result i32)
-        (if (i32.eqz (call $get (i32.const 120) (i32.const 5) (i32.const 0) (i32.const 4) (i32.const 8)))
-          (then (loop $forever (br $forever))))
-        (i32.const 1)))`;
-    const r = await start(
-      `
-admin: { address: 127.0.0.1:0 }
-workers: 1
-watchdog_timeout: 1s
-filter_callback_timeout: 300ms
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    filters: [arm, armed]
-    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
-filters:
-  - { name: arm, module: arm.wasm }
-  - { name: armed, module: armed.wasm }
-`,
-      { 'arm.wasm': await watToWasm(arm, 'arm.wat'), 'armed.wasm': await watToWasm(armed, 'armed.wat') },
-    );
+    const r = await start(ARM_CONFIG('1s'), await armModules());
     expect(await spin(r)).toBe('ECONNRESET');
     expect((await waitForLine(r, (l) => l.msg === STUCK_LINE)).filter).toBe('arm');
     const second = await waitForLine(r, (l) => l.msg === 'filter stuck while its worker restarted; taking it out of service');
@@ -293,6 +296,24 @@ filters:
     const res = await send(`${r.url}/`);
     expect(`${res.status} ${res.body}`).toBe('503 filter failed\n');
     expect((await send(`${r.admin}/ready`)).status).toBe(200);
+  });
+
+  it('a filter back from its time out whose start-up loops again costs filter_callback_timeout, not the watchdog, and sits out twice as long', { timeout: 40_000 }, async () => {
+    const r = await start(ARM_CONFIG('3s'), await armModules());
+    expect(await spin(r)).toBe('ECONNRESET');
+    await waitForLine(r, (l) => l.msg === 'filter stuck while its worker restarted; taking it out of service' && l.filter === 'armed');
+    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    // ~10 s later `armed` is started again in the serving worker, where its on_configure still
+    // finds the key set and loops: found after filter_callback_timeout (300 ms), well inside
+    // the 3 s watchdog, and taken out for its second time out (20 s).
+    const again = await waitForLine(r, (l) => l.msg === 'filter stuck while starting again (a loop?); replacing its worker and taking the filter out of service', 25_000);
+    expect(again.filter).toBe('armed');
+    expect(again.silent_ms).toBeLessThan(3000);
+    expect(again.quarantined_ms).toBeGreaterThan(15_000);
+    await waitForLine(r, (l) => l.msg === 'worker restarted' && r.lines.indexOf(l) > r.lines.indexOf(again));
+    expect((await send(`${r.admin}/ready`)).status).toBe(200);
+    const res = await send(`${r.url}/`);
+    expect(`${res.status} ${res.body}`).toBe('503 filter failed\n'); // armed sits out (fail_closed)
   });
 
   it('fails the start, naming the cause, when a worker is stuck while starting (a filter looping in on_configure)', async () => {
