@@ -30,6 +30,11 @@ const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
 const START_LATER_MS = FIRST_QUARANTINE_MS;
 /** A worker that dies sooner than this after starting counts towards restart backoff. */
 const EARLY_DEATH_MS = 5000;
+/**
+ * A serving worker silent this long (five missed beats) no longer counts for /ready. Longer than
+ * a full GC of a large heap; shorter than any default timeout that would replace it.
+ */
+const READY_SILENCE_MS = 1000;
 
 export interface RunningSupervisor {
   readonly logger: Logger;
@@ -291,6 +296,21 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     restart(slot, filter === undefined);
   };
 
+  /**
+   * Whether the slot's worker beat within READY_SILENCE_MS of `now`: one silent longer (a loop
+   * the watchdog has yet to act on) answers nobody, so /ready stops counting it at once rather
+   * than after watchdog_timeout. Reads the pulse itself: the watchdog may be off, or sample late.
+   */
+  const responsive = (slot: WorkerSlot, now: number): boolean => {
+    const beat = Atomics.load(pulse, slot.index);
+    if (beat !== slot.lastBeat) {
+      slot.lastBeat = beat;
+      slot.lastBeatAt = now;
+      return true;
+    }
+    return now - slot.lastBeatAt < READY_SILENCE_MS;
+  };
+
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
   // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
   // inside a filter's callback, which is then taken out of service (quarantine.ts).
@@ -366,10 +386,12 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       return mergeFamilies([...texts, ownMetrics.render()]);
     },
   };
-  // Ready while some worker serves (not while every one is being replaced) and until closing.
+  // Ready while some worker serves and is responsive (not while every one is being replaced or
+  // silent) and until closing.
   const adminState = {
     get ready(): boolean {
-      return !closing && slots.some((slot) => slot.serving);
+      const now = Date.now();
+      return !closing && slots.some((slot) => slot.serving && responsive(slot, now));
     },
   };
   let adminServer: Server | null = null;

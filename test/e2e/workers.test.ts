@@ -223,6 +223,27 @@ filters:
     expect(res.body).toBe('ok\n');
   });
 
+  it('stops answering /ready 200 within about a second of its only worker going silent, long before the watchdog replaces it', async () => {
+    const r = await start(CONFIG(1, '30s', '0'));
+    expect((await send(`${r.admin}/ready`)).status).toBe(200);
+    const stuck = spin(r); // loops for good: no callback timeout, and a 30 s watchdog
+    const since = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - since < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await send(`${r.admin}/ready`)).status;
+    }
+    expect(status).toBe(503);
+    expect(Date.now() - since).toBeLessThan(3000);
+    expect(r.lines.some((l) => l.msg === 'worker restarted')).toBe(false); // not replaced yet
+    // A stuck worker makes a graceful stop wait its grace period out: killed here instead.
+    const exited = new Promise((resolve) => r.child.once('exit', resolve));
+    r.child.kill('SIGKILL');
+    await exited;
+    running = undefined;
+    expect(await stuck).toBe('ECONNRESET');
+  });
+
   it("counts a replaced worker's connections out of max_connections: they closed with it", async () => {
     const r = await start(STUCK_CONFIG(1, 'fail_open').replace('workers: 1', 'workers: 1\nmax_connections: 3'));
     const port = Number(new URL(r.url).port);
