@@ -32,7 +32,8 @@ const START_LATER_MS = FIRST_QUARANTINE_MS;
 const EARLY_DEATH_MS = 5000;
 /**
  * A serving worker silent this long (five missed beats) no longer counts for /ready. Longer than
- * a full GC of a large heap; shorter than any default timeout that would replace it.
+ * a full GC of a large heap; as long as the default filter_callback_timeout, a tenth of the
+ * default watchdog_timeout (a worker stuck outside a callback waits for that one).
  */
 const READY_SILENCE_MS = 1000;
 
