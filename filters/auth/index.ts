@@ -11,7 +11,7 @@
 //
 // Static mode: one request header is compared with a fixed list of allowed
 // values, inside the filter, without pausing and without any call. A header
-// sent more than once is compared as all its values joined with ", ", so it
+// sent more than once is compared as all its values joined with ",", so it
 // is denied (x-auth-denied: repeated) unless that whole list is allowed.
 //   {"allow": {"header": "authorization", "values": ["Bearer s3cret"]},
 //    "deny_status": 401, "deny_body": "unauthorized\n"}  optional
@@ -141,7 +141,7 @@ function inByteList(value: usize, length: u32, list: usize, end: usize): bool {
 
 // The static check, per request: everything it reads is a plain field of the root
 // (set in onConfigure), so it retains nothing. The header is read as the property
-// request.headers.<name>, every occurrence joined with ", ": a header sent twice can then not
+// request.headers.<name>, every occurrence joined with ",": a header sent twice can then not
 // pass as its first occurrence (all proxy_get_header_map_value returns) while the upstream
 // reads the other one.
 function checkStatic(root: usize): FilterHeadersStatusValues {

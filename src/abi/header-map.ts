@@ -59,11 +59,14 @@ export class HeaderMap {
     return -1;
   }
 
-  /** All values of `name` joined with ", " (the `request.headers.<name>` property). */
+  /**
+   * All values of `name` joined with "," (the `request.headers.<name>` property): Envoy builds
+   * the attribute with HeaderUtility::getAllOfHeaderAsString, whose separator is a bare comma.
+   */
   getJoined(name: string): string | undefined {
     let out: string | undefined;
     for (let i = 0; i < this.names.length; i++) {
-      if (this.names[i] === name) out = out === undefined ? this.values[i]! : `${out}, ${this.values[i]!}`;
+      if (this.names[i] === name) out = out === undefined ? this.values[i]! : `${out},${this.values[i]!}`;
     }
     return out;
   }

@@ -101,11 +101,11 @@ describe('request attributes', () => {
     const time = Number((await int64('request|time')) / 1_000_000n);
     expect(Math.abs(time - Date.now())).toBeLessThan(5000);
     const map = decodePairs((await property('request|headers', [['x-multi', 'a'], ['x-multi', 'b']])).bytes)!;
-    expect(map).toContainEqual(['x-multi', 'a, b']);
+    expect(map).toContainEqual(['x-multi', 'a,b']);
     expect(map).toContainEqual([':method', 'GET']);
-    expect(await text('request|headers|x-multi', [['x-multi', 'a'], ['x-multi', 'b']])).toBe('a, b');
+    expect(await text('request|headers|x-multi', [['x-multi', 'a'], ['x-multi', 'b']])).toBe('a,b');
     // The name in the path is matched ignoring case, as the header map's keys are.
-    expect(await text('request|headers|X-Multi', [['X-MULTI', 'a'], ['x-multi', 'b']])).toBe('a, b');
+    expect(await text('request|headers|X-Multi', [['X-MULTI', 'a'], ['x-multi', 'b']])).toBe('a,b');
   });
 
   it('missing values are NOT_FOUND', async () => {

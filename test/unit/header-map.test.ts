@@ -34,7 +34,7 @@ describe('HeaderMap', () => {
       ['accept', 'c'],
     ]);
     expect(map.get('accept')).toBe('a');
-    expect(map.getJoined('accept')).toBe('a, b, c');
+    expect(map.getJoined('accept')).toBe('a,b,c');
     expect(map.getJoined('other')).toBe('x');
     expect(map.get('missing')).toBeUndefined();
     expect(map.getJoined('missing')).toBeUndefined();
@@ -47,7 +47,7 @@ describe('HeaderMap', () => {
       ['x', ''],
       ['x', 'b'],
     ]);
-    expect(map.getJoined('x')).toBe(', b');
+    expect(map.getJoined('x')).toBe(',b');
   });
 
   it('set overwrites the first entry in place and removes later duplicates', () => {
