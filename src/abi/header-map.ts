@@ -60,8 +60,8 @@ export class HeaderMap {
   }
 
   /**
-   * All values of `name` joined with "," (the `request.headers.<name>` property): Envoy builds
-   * the attribute with HeaderUtility::getAllOfHeaderAsString, whose separator is a bare comma.
+   * All values of `name` joined with "," (the header attributes, a route's header match): Envoy
+   * builds both with HeaderUtility::getAllOfHeaderAsString, whose separator is a bare comma.
    */
   getJoined(name: string): string | undefined {
     let out: string | undefined;
