@@ -93,7 +93,7 @@ describe('auth filter, static mode', () => {
   });
 
   it('compares a repeated header as its values joined with ","', async () => {
-    // The list form of one allowed value is that value: the upstream reads the same list.
+    // An allowed value written as a list lets that list through, in one header or split over two.
     const res = await send(`${proxy.url()}/custom`, { headers: [['x-api-key', 'k1, k2'], ['x-api-key', 'k3']] });
     expect(res.status).toBe(403);
     expect(res.header('x-auth-denied')).toBe('repeated');
