@@ -116,29 +116,29 @@ function connectTo(port: number): { socket: Socket; connected: Promise<void>; fi
 // `arm` sets the shared key "armed" and spins on x-spin; `armed` loops in on_configure once
 // the key is set, so the worker replacing the one `arm` got stuck gets stuck starting.
 const ARM = `(module
-      (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
-      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 100) "x-spin")
-      (data (i32.const 120) "armed")
-      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-      (func (export "proxy_abi_version_0_2_0"))
-      (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
-        (if (i32.eqz (call $get_header (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)))
-          (then (drop (call $set (i32.const 120) (i32.const 5) (i32.const 120) (i32.const 1) (i32.const 0))) (loop $forever (br $forever))))
-        (i32.const 0)))`;
+  (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "x-spin")
+  (data (i32.const 120) "armed")
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_0"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.eqz (call $get_header (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 4)))
+      (then (drop (call $set (i32.const 120) (i32.const 5) (i32.const 120) (i32.const 1) (i32.const 0))) (loop $forever (br $forever))))
+    (i32.const 0)))`;
 const ARMED = `(module
-      (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 120) "armed")
-      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-      (func (export "proxy_abi_version_0_2_0"))
-      (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_configure") (param i32 i32) (result i32)
-        (if (i32.eqz (call $get (i32.const 120) (i32.const 5) (i32.const 0) (i32.const 4) (i32.const 8)))
-          (then (loop $forever (br $forever))))
-        (i32.const 1)))`;
+  (import "env" "proxy_get_shared_data" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 120) "armed")
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_0"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (if (i32.eqz (call $get (i32.const 120) (i32.const 5) (i32.const 0) (i32.const 4) (i32.const 8)))
+      (then (loop $forever (br $forever))))
+    (i32.const 1)))`;
 
 const armModules = async () => ({ 'arm.wasm': await watToWasm(ARM, 'arm.wat'), 'armed.wasm': await watToWasm(ARMED, 'armed.wat') });
 
