@@ -22,6 +22,17 @@ describe('bench targets', () => {
     expect(target([row('undici', 35), row('sluice-0', 36), row('sluice-3', 40.4)], '3 filters add ≤ 1.5 µs CPU/req each').met).toBe(true);
   });
 
+  it('test start-up against 300 ms, with the undici peer\'s start beside it when it ran', () => {
+    const ready = (results: ConfigResult[]) => target(results, 'sluice-3 ready ≤ 300 ms after start');
+    const slow = { ...row('sluice-3', 80), readyMs: 340 };
+    expect(ready([{ ...row('undici', 70), readyMs: 420 }, slow])).toEqual({
+      name: 'sluice-3 ready ≤ 300 ms after start',
+      met: false,
+      detail: '340 ms from spawn to the first proxied 200 (the undici peer: 420 ms)',
+    });
+    expect(ready([row('sluice-3', 80)])).toMatchObject({ met: true, detail: '250 ms from spawn to the first proxied 200' });
+  });
+
   it('leave a target unmeasured when its rows did not run', () => {
     expect(target([row('sluice-0', 75)], '1 filter adds ≤ 1.5 µs CPU/req')).toEqual({
       name: '1 filter adds ≤ 1.5 µs CPU/req',
