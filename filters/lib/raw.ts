@@ -20,22 +20,22 @@ const OUT: usize = memory.data(8);
 // address (0 when the header is absent or empty), its length is valueLength(). The caller
 // frees it with freeValue once done.
 export function readHeaderRaw(map: HeaderMapTypeValues, key: usize, keyLength: usize): usize {
-  const result = imports.proxy_get_header_map_value(map, key, keyLength, OUT, OUT + 4) as WasmResultValues;
-  if (result != WasmResultValues.Ok) return 0;
-  const address = load<usize>(OUT);
-  if (load<u32>(OUT, 4) != 0) return address;
-  freeValue(address); // a host may allocate even for an empty value
-  return 0;
+  return takeOut(imports.proxy_get_header_map_value(map, key, keyLength, OUT, OUT + 4) as WasmResultValues);
 }
 
 // A property's value (proxy_get_property), as readHeaderRaw gives a header's: its address, 0
 // when absent or empty; `path` is the NUL-joined path, encoded once by the caller.
 export function readPropertyRaw(path: usize, pathLength: usize): usize {
-  const result = imports.proxy_get_property(path, pathLength, OUT, OUT + 4) as WasmResultValues;
+  return takeOut(imports.proxy_get_property(path, pathLength, OUT, OUT + 4) as WasmResultValues);
+}
+
+// The value a host call left at OUT: its address, or 0 when the call failed or the value is empty.
+// @ts-ignore: decorator
+@inline function takeOut(result: WasmResultValues): usize {
   if (result != WasmResultValues.Ok) return 0;
   const address = load<usize>(OUT);
   if (load<u32>(OUT, 4) != 0) return address;
-  freeValue(address);
+  freeValue(address); // a host may allocate even for an empty value
   return 0;
 }
 

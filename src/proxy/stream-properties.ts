@@ -20,7 +20,7 @@ function joinedHeaders(map: HeaderMap): Buffer {
 
 /**
  * `request.headers`, `response.headers` and the like, `rest` segments after the map's name:
- * the whole map as pairs (a name's values joined with ", "), or one name's joined values.
+ * the whole map as pairs (a name's values joined with ","), or one name's joined values.
  */
 export function headersProperty(map: HeaderMap | null, key: string | undefined, rest: number): PropertyValue | undefined {
   if (map === null || rest > 1) return undefined;

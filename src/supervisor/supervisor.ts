@@ -298,19 +298,23 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   };
 
   /**
+   * How long the slot's worker has been silent at `now`: 0 when its pulse moved since last read
+   * (by the watchdog or /ready, whichever looks first), else the time since it was seen to move.
+   */
+  const silenceOf = (slot: WorkerSlot, now: number): number => {
+    const beat = Atomics.load(pulse, slot.index);
+    if (beat === slot.lastBeat) return now - slot.lastBeatAt;
+    slot.lastBeat = beat;
+    slot.lastBeatAt = now;
+    return 0;
+  };
+
+  /**
    * Whether the slot's worker beat within READY_SILENCE_MS of `now`: one silent longer (a loop
    * the watchdog has yet to act on) answers nobody, so /ready stops counting it at once rather
    * than after watchdog_timeout. Reads the pulse itself: the watchdog may be off, or sample late.
    */
-  const responsive = (slot: WorkerSlot, now: number): boolean => {
-    const beat = Atomics.load(pulse, slot.index);
-    if (beat !== slot.lastBeat) {
-      slot.lastBeat = beat;
-      slot.lastBeatAt = now;
-      return true;
-    }
-    return now - slot.lastBeatAt < READY_SILENCE_MS;
-  };
+  const responsive = (slot: WorkerSlot, now: number): boolean => silenceOf(slot, now) < READY_SILENCE_MS;
 
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
   // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
@@ -321,13 +325,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         const now = Date.now();
         for (const slot of slots) {
           if (slot.worker === null || slot.stopping) continue;
-          const beat = Atomics.load(pulse, slot.index);
-          if (beat !== slot.lastBeat) {
-            slot.lastBeat = beat;
-            slot.lastBeatAt = now;
-            continue;
-          }
-          const silentMs = now - slot.lastBeatAt;
+          const silentMs = silenceOf(slot, now);
+          if (silentMs === 0) continue;
           const filter = filterRunIn(slot);
           const verdict = watchdogVerdict(silentMs, filter, slot.failStart !== null, watchdogMs, callTimeoutMs);
           if (verdict === 'replace') {
