@@ -39,3 +39,31 @@ export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, len
   for (let i = 0; i < len; i++) if (key[i] !== bytes[start + i]) return false;
   return true;
 }
+
+/**
+ * A cached key's bytes (latin1 char codes of `key`, or the bytes themselves) as little-endian
+ * 32-bit words, the last one zero-padded: sameAsWords then compares a key in guest memory four
+ * bytes per DataView load, ~3x fewer instructions than byte by byte.
+ */
+export function wordsOf(key: string | Uint8Array): Int32Array {
+  const words = new Int32Array((key.length + 3) >> 2);
+  if (typeof key === 'string') for (let i = 0; i < key.length; i++) words[i >> 2]! |= key.charCodeAt(i) << ((i & 3) << 3);
+  else for (let i = 0; i < key.length; i++) words[i >> 2]! |= key[i]! << ((i & 3) << 3);
+  return words;
+}
+
+/**
+ * Whether view[start, start+len) holds exactly the bytes of `words` (no case folding); the
+ * caller has checked that the cached key is `len` bytes long.
+ */
+export function sameAsWords(words: Int32Array, view: DataView, start: number, len: number): boolean {
+  const full = len >> 2;
+  for (let i = 0; i < full; i++) if (view.getInt32(start + (i << 2), true) !== words[i]) return false;
+  const rest = len & 3;
+  if (rest === 0) return true;
+  const p = start + (full << 2);
+  let tail = view.getUint8(p);
+  if (rest > 1) tail |= view.getUint8(p + 1) << 8;
+  if (rest > 2) tail |= view.getUint8(p + 2) << 16;
+  return tail === words[full];
+}

@@ -3,7 +3,7 @@
 // that name. Decoding (Buffer's latin1Slice, then toLowerCase) costs several times the
 // instructions of the compares below, measured with callgrind on Node 24.
 
-import { sampledSlot, sampledSlotOfString } from './byte-slots.ts';
+import { sameAsWords, sampledSlot, sampledSlotOfString, wordsOf } from './byte-slots.ts';
 import { isHeaderName, isHeaderNameBytes } from './header-validation.ts';
 import { internalize } from './internalize.ts';
 
@@ -38,25 +38,6 @@ const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
 // guest memory is compared four bytes per DataView load: ~3x fewer instructions than byte by byte.
 const NO_WORDS = new Int32Array(0);
 const cacheWords: Int32Array[] = new Array<Int32Array>(CACHE_SLOTS).fill(NO_WORDS);
-
-function wordsOf(name: string): Int32Array {
-  const words = new Int32Array((name.length + 3) >> 2);
-  for (let i = 0; i < name.length; i++) words[i >> 2]! |= name.charCodeAt(i) << ((i & 3) << 3);
-  return words;
-}
-
-/** Whether view[start, start+len) holds exactly the bytes of `words` (no case folding). */
-function sameAsWords(words: Int32Array, view: DataView, start: number, len: number): boolean {
-  const full = len >> 2;
-  for (let i = 0; i < full; i++) if (view.getInt32(start + (i << 2), true) !== words[i]) return false;
-  const rest = len & 3;
-  if (rest === 0) return true;
-  const p = start + (full << 2);
-  let tail = view.getUint8(p);
-  if (rest > 1) tail |= view.getUint8(p + 1) << 8;
-  if (rest > 2) tail |= view.getUint8(p + 2) << 16;
-  return tail === words[full];
-}
 
 // Only valid header names (header-validation.ts) are ever cached, so a cache hit is a valid
 // name: the guest's keys, checked on every add and replace, cost the check only on a miss.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameBytes, sampledSlot, sampledSlotOfString } from '../../src/abi/byte-slots.ts';
+import { sameAsWords, sameBytes, sampledSlot, sampledSlotOfString, wordsOf } from '../../src/abi/byte-slots.ts';
 
 describe('cache slots sampled from a key', () => {
   it('a key has the same slot as bytes (at any offset) and as a string, in any ASCII case', () => {
@@ -23,5 +23,19 @@ describe('cache slots sampled from a key', () => {
     expect(sameBytes(Buffer.from('ABC'), bytes, 2, 3)).toBe(false);
     expect(sameBytes(Buffer.from('ab'), bytes, 2, 3)).toBe(false);
     expect(sameBytes(Buffer.from('bc.'), bytes, 2, 3)).toBe(false);
+  });
+
+  it('sameAsWords compares a key four bytes at a time, its partial last word included', () => {
+    const bytes = Buffer.from('..content-type..x-a.');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (const key of ['content-type', 'content-typ', 'content-ty', 'content-t']) {
+      expect(sameAsWords(wordsOf(key), view, 2, key.length), key).toBe(true);
+      expect(sameAsWords(wordsOf(Buffer.from(key)), view, 2, key.length), `${key} as bytes`).toBe(true);
+    }
+    expect(sameAsWords(wordsOf('x-a'), view, 16, 3)).toBe(true);
+    expect(sameAsWords(wordsOf('x-b'), view, 16, 3)).toBe(false);
+    expect(sameAsWords(wordsOf('Content-type'), view, 2, 12)).toBe(false);
+    expect(sameAsWords(wordsOf('content-typf'), view, 2, 12)).toBe(false);
+    expect(sameAsWords(wordsOf('content-tyqe'), view, 2, 11)).toBe(false);
   });
 });

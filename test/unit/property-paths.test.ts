@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { propertyPathFromBytes } from '../../src/abi/property-paths.ts';
+import { propertyPathFromBytes as fromBytesAndView } from '../../src/abi/property-paths.ts';
+
+/** Reads through a DataView over the same bytes, as the host call does over guest memory. */
+const propertyPathFromBytes = (bytes: Buffer, start: number, len: number) =>
+  fromBytesAndView(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.length), start, len);
 
 const memoryWith = (path: string, at = 5): Buffer => {
   const buf = Buffer.alloc(at + path.length + 3, 0x78);
@@ -24,6 +28,11 @@ describe('property paths read from guest memory', () => {
     expect(propertyPathFromBytes(memory, 5, 12)).toEqual(['request', 'host']);
     memory.write('request\0path', 5, 'latin1');
     expect(propertyPathFromBytes(memory, 5, 12)).toEqual(['request', 'path']);
+    // Paths whose length is not a multiple of four differ in their last, partial word.
+    const odd = memoryWith('request\0hosts');
+    expect(propertyPathFromBytes(odd, 5, 13)).toEqual(['request', 'hosts']);
+    odd.write('X', 17, 'latin1');
+    expect(propertyPathFromBytes(odd, 5, 13)).toEqual(['request', 'hostX']);
     // Case matters in paths.
     expect(propertyPathFromBytes(memoryWith('Request\0path'), 5, 12)).toEqual(['Request', 'path']);
   });

@@ -31,7 +31,7 @@ export function propertyImports(vm: Vm) {
       const ctx = enter(vm);
       if (!mem.inBounds(pathPtr, pathSize)) return Status.INVALID_MEMORY_ACCESS;
       if (ctx === null) return Status.NOT_FOUND;
-      const value = resolveProperty(ctx, propertyPathFromBytes(mem.bytes, pathPtr >>> 0, pathSize >>> 0));
+      const value = resolveProperty(ctx, propertyPathFromBytes(mem.bytes, mem.view, pathPtr >>> 0, pathSize >>> 0));
       if (value === undefined) return Status.NOT_FOUND;
       return typeof value === 'string' ? mem.copyOutLatin1(value, valuePtrPtr, valueSizePtr) : mem.copyOut(value, valuePtrPtr, valueSizePtr);
     },
