@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchFlags, numberFlag } from './flags.ts';
 import { addressCosts, parseCodeListings, profile, reportProfile, type Profile } from './instruction-profile.ts';
 
 const ROWS: ReadonlyArray<[row: string, label: string]> = [
@@ -36,20 +36,23 @@ const ROWS: ReadonlyArray<[row: string, label: string]> = [
   ['filter10', 'on_request_headers, 10-header WAT filter (10 reads, 1 replace)'],
 ];
 
-const { values: flags } = parseArgs({
-  options: {
+const flags = benchFlags(
+  'bench:abi:instructions',
+  {
     only: { type: 'string' },
-    calls: { type: 'string', default: '50000' },
+    calls: { type: 'string' },
     json: { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
-  strict: true,
-});
-const CALLS = Number(flags.calls);
-if (!Number.isInteger(CALLS) || CALLS < 10) {
-  process.stderr.write('bench:abi:instructions: --calls takes an integer ≥ 10\n');
-  process.exit(2);
-}
+  () => `Usage: npm run bench:abi:instructions -- [flags]
+  --only a,b       rows (${ROWS.map(([row]) => row).join(', ')}; default all)
+  --calls K        calls per counted run (default 50000; filter10 a tenth)
+  --json           print the results as JSON
+  --profile NAME   with one row in --only: where the optimised JS function NAME spends its
+                   instructions, instruction by instruction, instead of the counts
+`,
+);
+const CALLS = numberFlag('bench:abi:instructions', 'calls', flags.calls, 50_000, 10, true);
 const only = flags.only?.split(',');
 const unknown = only?.filter((r) => !ROWS.some(([row]) => row === r)) ?? [];
 if (unknown.length > 0) {

@@ -17,7 +17,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { BodyBuffer } from '../src/abi/body-buffer.ts';
 import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../src/abi/context.ts';
@@ -32,29 +31,33 @@ import { headersProperty } from '../src/proxy/stream-properties.ts';
 import { setServingV8Flags, setStartupV8Flags } from '../src/supervisor/v8-flags.ts';
 import { watToWasm } from '../test/helpers/wat.ts';
 import { AUTH_FILTER, BODY_FILTER, filterPath, HEADERS_FILTER, type BenchFilter } from './configs.ts';
+import { benchFlags, numberFlag } from './flags.ts';
 import { REQUEST_HEADERS as BENCH_REQUEST_HEADERS } from './load.ts';
 
 // The host runs here with the V8 flags the proxy's workers get (src/supervisor/v8-flags.ts).
 setStartupV8Flags();
 setServingV8Flags();
 
-const { values: flags } = parseArgs({
-  options: {
-    n: { type: 'string', default: '500000' },
-    rounds: { type: 'string', default: '5' },
+const flags = benchFlags(
+  'bench:abi',
+  {
+    n: { type: 'string' },
+    rounds: { type: 'string' },
     json: { type: 'boolean', default: false },
     // Used by bench/abi-instructions.ts: make `--calls` calls of one row after a warm-up, untimed.
     count: { type: 'string' },
-    calls: { type: 'string', default: '0' },
+    calls: { type: 'string' },
   },
-  strict: true,
-});
-const N = Number(flags.n);
-const ROUNDS = Number(flags.rounds);
-if (!Number.isInteger(N) || N < 1 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  process.stderr.write('bench:abi: --n and --rounds take positive integers\n');
-  process.exit(2);
-}
+  () => `Usage: npm run bench:abi -- [flags]
+  --n N          calls per round of each host-call row (default 500000; callback rows a tenth)
+  --rounds R     rounds per row; the median is reported (default 5)
+  --json         print the results as JSON
+  --count ROW --calls K
+                 make K calls of one row after its warm-up, untimed (for bench:abi:instructions)
+`,
+);
+const N = numberFlag('bench:abi', 'n', flags.n, 500_000, 1, true);
+const ROUNDS = numberFlag('bench:abi', 'rounds', flags.rounds, 5, 1, true);
 
 /** The request headers every measurement starts from (10 entries, like a browser request). */
 const REQUEST_HEADERS: Array<[string, string]> = [
@@ -444,7 +447,7 @@ async function main(): Promise<void> {
     writeFileSync(hostcallsFile, await watToWasm(HOSTCALLS_WAT, 'bench-hostcalls.wat'));
     const filter10File = join(dir, 'filter10.wasm');
     writeFileSync(filter10File, await watToWasm(FILTER10_WAT, 'bench-filter10.wat'));
-    if (flags.count !== undefined) return countRow(flags.count, Number(flags.calls), hostcallsFile, filter10File);
+    if (flags.count !== undefined) return countRow(flags.count, numberFlag('bench:abi', 'calls', flags.calls, 0, 0, true), hostcallsFile, filter10File);
     const results = hostCalls(hostcallsFile);
     results.push(callback('on_request_headers, 10-header WAT filter (10 reads, 1 replace)', filter10File, '', 1000, 10_000, ['x-request-id', 'edited-by-filter']));
     const headersWasm = join(import.meta.dirname, '..', 'filters', 'build', 'headers.wasm');

@@ -21,8 +21,8 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { benchFlags, numberFlag } from './flags.ts';
 import { requestsRound, STALL_SECONDS, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { costChanges, parseAnnotateRow, type FunctionCost } from './callgrind-annotate.ts';
@@ -34,8 +34,9 @@ const DEFAULT_ROWS = ['undici', 'http-proxy', 'sluice-0', 'sluice-1-wat', 'sluic
 /** `direct` is the upstream itself (not run under valgrind); worker rows only add threads. */
 const measurable = (c: BenchConfig) => c.name !== 'direct' && !c.name.endsWith('-w2');
 
-const { values: flags } = parseArgs({
-  options: {
+const flags = benchFlags(
+  'bench:instructions',
+  {
     only: { type: 'string' },
     rounds: { type: 'string' },
     requests: { type: 'string' },
@@ -47,13 +48,8 @@ const { values: flags } = parseArgs({
     compare: { type: 'string' },
     profile: { type: 'string' },
     out: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-  strict: true,
-});
-
-if (flags.help) {
-  process.stdout.write(`Usage: npm run bench:instructions -- [flags]
+  () => `Usage: npm run bench:instructions -- [flags]
   --only a,b      configurations (default ${DEFAULT_ROWS.join(',')};
                   known: ${allConfigs().filter(measurable).map((c) => c.name).join(', ')})
   --rounds N      measured rounds per configuration (default 5)
@@ -84,17 +80,10 @@ if (flags.help) {
                   listing to bench/results/profile-NAME-<timestamp>.txt
   --out DIR       where the JSON goes (default bench/results)
 Needs valgrind (callgrind); without it, prints a line and exits 0.
-`);
-  process.exit(0);
-}
+`,
+);
 
-function count(text: string | undefined, fallback: number, name: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (Number.isInteger(n) && n >= 1) return n;
-  process.stderr.write(`bench:instructions: --${name} expects a whole number ≥ 1, got ${text}\n`);
-  process.exit(2);
-}
+const count = (text: string | undefined, fallback: number, name: string): number => numberFlag('bench:instructions', name, text, fallback, 1, true);
 
 const options = {
   only: flags.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? DEFAULT_ROWS,

@@ -21,8 +21,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { allConfigs, checkBuilt, ROOT, startUpstream, type BenchConfig } from './configs.ts';
+import { benchFlags, numberFlag } from './flags.ts';
 import { autocannonRound, findWrk, paced, requestsRound, STALL_SECONDS, warmUp, wrkRound, type RequestsRound, type ThroughputRound } from './load.ts';
 import { cpuNs, cpuNsByThread, peakRssKiB } from './proc.ts';
 import { checkTargets, median, pairedLines, summarizePairs, svgChart, table, targetLines, type BenchReport, type ConfigResult, type Measured, type PairedResult, type PairedRound } from './report.ts';
@@ -39,8 +39,9 @@ const PAIRED_COMPARISONS: ReadonlyArray<readonly [string, string]> = [
   ['sluice-3-largepages', 'sluice-3'],
 ];
 
-const { values: flags } = parseArgs({
-  options: {
+const flags = benchFlags(
+  'bench',
+  {
     rounds: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -55,13 +56,8 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-  strict: true,
-});
-
-if (flags.help) {
-  process.stdout.write(`Usage: npm run bench -- [flags]
+  () => `Usage: npm run bench -- [flags]
   --rounds N             measured rounds per configuration (default 3; --quick 1)
   --duration S           seconds per autocannon round (default 3; --quick 1; autocannon
                          rounds it up to whole seconds)
@@ -78,17 +74,10 @@ if (flags.help) {
   --only a,b             only these configurations (${allConfigs().map((c) => c.name).join(', ')})
   --out DIR              where the JSON and SVG go (default bench/results)
   --cpu-prof DIR         run the Node.js servers with --cpu-prof, writing profiles under DIR
-`);
-  process.exit(0);
-}
+`,
+);
 
-function num(text: string | undefined, fallback: number, name: string, min = Number.MIN_VALUE): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (Number.isFinite(n) && n >= min) return n;
-  process.stderr.write(`bench: --${name} expects a number ${min === Number.MIN_VALUE ? '> 0' : `≥ ${min}`}, got ${text}\n`);
-  process.exit(2);
-}
+const num = (text: string | undefined, fallback: number, name: string, min?: number): number => numberFlag('bench', name, text, fallback, min);
 
 const quick = flags.quick;
 const options = {

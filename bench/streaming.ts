@@ -12,23 +12,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { benchFlags, numberFlag } from './flags.ts';
 import { cpuNs, processTree } from './proc.ts';
 import { freePort, startServer, type RunningServer } from './servers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const { values: flags } = parseArgs({
-  options: {
+const COMMAND = 'bench:streaming';
+const flags = benchFlags(
+  COMMAND,
+  {
     gib: { type: 'string' },
     requests: { type: 'string' },
     quick: { type: 'boolean', default: false },
     memory: { type: 'boolean', default: false },
   },
-  strict: true,
-});
-const bytes = Math.round(Number(flags.gib ?? (flags.quick ? 1 / 16 : 1)) * 1024 ** 3);
-const requests = Number(flags.requests ?? (flags.quick ? 20_000 : 1_000_000));
+  () => `Usage: npm run bench:streaming -- [flags]
+  --gib N        GiB uploaded and downloaded through sluice, and directly (default 1; --quick 1/16)
+  --requests N   small requests of the RSS soak (default 1000000; --quick 20000)
+  --quick        a smoke run: 64 MiB each way, 20 000 requests
+  --memory       also sample process.memoryUsage() in each sluice thread (where RSS goes)
+`,
+);
+const bytes = Math.round(numberFlag(COMMAND, 'gib', flags.gib, flags.quick ? 1 / 16 : 1) * 1024 ** 3);
+const requests = numberFlag(COMMAND, 'requests', flags.requests, flags.quick ? 20_000 : 1_000_000, 10, true);
 
 /** Current resident set of a process tree, in MiB. */
 function rssMiB(pids: readonly number[]): number {
