@@ -14,6 +14,12 @@ export const StreamCallback = {
 } as const;
 export type StreamCallback = (typeof StreamCallback)[keyof typeof StreamCallback];
 
+/**
+ * The largest value each stream callback may return, in StreamCallback order: headers
+ * FilterHeadersStatus (0–4), body FilterDataStatus (0–3), trailers FilterTrailersStatus (0–1).
+ */
+export const LAST_ACTION_VALUE: readonly number[] = [4, 3, 1, 4, 3, 1];
+
 export const STREAM_CALLBACK_NAMES = [
   'proxy_on_request_headers',
   'proxy_on_request_body',

@@ -82,6 +82,10 @@ export class FilterHandle {
   readonly responseCallbacks: boolean;
   /** Logged (at most once per interval) when a request meets the filter without a VM to run. */
   readonly unavailableWarning: ThrottledWarning;
+  /** Logged (at most once per interval) when a stream callback returns a value that is no action. */
+  readonly unknownActionWarning = new ThrottledWarning(
+    'filter callback returned a value that is no action; the stream pauses (as in Envoy, which takes it for its most stopping action) until the filter continues it',
+  );
   readonly #set: PluginSet;
   readonly #group: VmGroup | undefined;
   #plugin: Plugin | null = null;

@@ -7,7 +7,7 @@ import type { BodyBuffer } from '../abi/body-buffer.ts';
 import type { LocalReply, PropertyValue, StreamContext, StreamHost } from '../abi/context.ts';
 import { defer } from '../abi/deferred.ts';
 import { GuestTrap } from '../abi/errors.ts';
-import { STREAM_CALLBACK_NAMES, StreamCallback } from '../abi/exports.ts';
+import { LAST_ACTION_VALUE, STREAM_CALLBACK_NAMES, StreamCallback } from '../abi/exports.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle } from '../abi/plugin-set.ts';
 import type { Plugin } from '../abi/plugin.ts';
@@ -95,9 +95,15 @@ export class FilterSlot implements StreamHost, StageFilter {
     // A local reply or close asked for during the callback overrides what the callback answered.
     if (this.stream.localReplyPending || this.#closing) return Action.PAUSE;
     // Headers may answer 2 (ContinueAndEndStream): treat as continue; every other non-zero stops.
-    return result === 0 || (result === 2 && (callback === StreamCallback.REQUEST_HEADERS || callback === StreamCallback.RESPONSE_HEADERS))
-      ? Action.CONTINUE
-      : Action.PAUSE;
+    if (result === 0 || (result === 2 && (callback === StreamCallback.REQUEST_HEADERS || callback === StreamCallback.RESPONSE_HEADERS))) {
+      return Action.CONTINUE;
+    }
+    // A value that is no action stops too, as Envoy clamps it to its most stopping action; the
+    // request then waits for a continue that may never come, so the operator is told why.
+    if (result >>> 0 > LAST_ACTION_VALUE[callback]!) {
+      this.handle.unknownActionWarning.warn(this.stream.logger, { filter: this.name, callback: name, returned: result });
+    }
+    return Action.PAUSE;
   }
 
   /** A stream context whose on_context_create has yet to run; null when the filter cannot run. */

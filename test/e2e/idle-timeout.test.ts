@@ -86,6 +86,17 @@ describe('stream_idle_timeout', () => {
     expect(access.access.status).toBe(408);
   });
 
+  it('pauses a request whose filter returns a value that is no action, and says so in the log', async () => {
+    const res = await send(`${proxy.url()}/filtered/no-action`, { headers: [['x-no-action', '1']] });
+    // Envoy takes such a value for its most stopping action: the stream waits for a continue.
+    expect(res.status).toBe(408);
+    expect(app.requests.some((r) => r.url === '/filtered/no-action')).toBe(false);
+    const warning = await proxy.waitFor((r) => typeof r.msg === 'string' && r.msg.startsWith('filter callback returned a value that is no action'));
+    expect(warning).toMatchObject({ filter: 'probe', callback: 'proxy_on_request_headers', returned: 7, level: 40 });
+    // A pause (1) is an action: it is not reported.
+    expect(proxy.logs.filter((r) => r.returned !== undefined).length).toBe(1);
+  });
+
   it('resets the stream when the upstream stops sending mid-body (its own timeout is off)', async () => {
     await expect(send(`${proxy.url()}/stall`)).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
   });
