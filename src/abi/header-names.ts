@@ -34,8 +34,7 @@ export function nameEqualsBytes(name: string, bytes: Uint8Array, start: number, 
 const CACHE_SLOTS = 1024; // a power of two
 const CACHEABLE_LENGTH = 64;
 const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
-// Each cached name's bytes as little-endian 32-bit words (the last one zero-padded), so a key in
-// guest memory is compared four bytes per DataView load: ~3x fewer instructions than byte by byte.
+// Each cached name's bytes as words (byte-slots.ts, wordsOf), for sameAsWords's compare.
 const NO_WORDS = new Int32Array(0);
 const cacheWords: Int32Array[] = new Array<Int32Array>(CACHE_SLOTS).fill(NO_WORDS);
 
