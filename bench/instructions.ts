@@ -42,6 +42,7 @@ const flags = benchFlags(
     requests: { type: 'string' },
     connections: { type: 'string' },
     'cache-sim': { type: 'boolean', default: false },
+    'last-level': { type: 'string' },
     warmup: { type: 'string' },
     annotate: { type: 'boolean', default: false },
     top: { type: 'string' },
@@ -60,6 +61,9 @@ const flags = benchFlags(
                   sized like this CPU's L2) and report the serving thread's misses per
                   request in its cheapest round, and its estimated cycles (instructions
                   + 10 per L1 miss + 100 per L2 miss) against sluice-0's
+  --last-level KIB with --cache-sim, the simulated last level's size in KiB instead of
+                  this CPU's L2 (rounded down to a power of two): what the same requests
+                  would miss on a machine with a larger or smaller L2
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
                   over fresh connections (default 40000)
   --annotate      keep the callgrind dumps (and each server's perf map beside them) and
@@ -91,6 +95,7 @@ const options = {
   requests: count(flags.requests, 3000, 'requests'),
   connections: count(flags.connections, 1, 'connections'),
   cacheSim: flags['cache-sim'],
+  lastLevelKiB: numberFlag('bench:instructions', 'last-level', flags['last-level'], 0, 64, true),
   warmup: count(flags.warmup, 40_000, 'warmup'),
   warmupConnections: 8,
   annotate: flags.annotate,
@@ -169,10 +174,12 @@ function dumpTotals(path: string): Record<string, number> | null {
 
 /**
  * callgrind's --LL for a last level sized like this CPU's L2 (read from sysfs; 1 MiB when it
- * cannot be), 8-way, 64-byte lines: the cache a request's code and data must stay in between
- * requests. callgrind needs a power-of-two number of sets, so the size is rounded down to one.
+ * cannot be) or as --last-level says, 8-way, 64-byte lines: the cache a request's code and data
+ * must stay in between requests. callgrind needs a power-of-two number of sets, so the size is
+ * rounded down to one.
  */
 function l2Option(): string {
+  if (options.lastLevelKiB > 0) return `--LL=${2 ** Math.floor(Math.log2(options.lastLevelKiB * 1024))},8,64`;
   let bytes = 1 << 20;
   try {
     const base = '/sys/devices/system/cpu/cpu0/cache';

@@ -36,6 +36,9 @@ describe('bench scripts: flags', () => {
     const rounds = run(['bench/instructions.ts', '--rounds', '1.5']);
     expect(rounds.status).toBe(2);
     expect(rounds.stderr).toBe('bench:instructions: --rounds expects a whole number ≥ 1, got 1.5\n');
+    const lastLevel = run(['bench/instructions.ts', '--last-level', '32']);
+    expect(lastLevel.status).toBe(2);
+    expect(lastLevel.stderr).toBe('bench:instructions: --last-level expects a whole number ≥ 64, got 32\n');
     const missing = run(['bench/abi.ts', '--n']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^bench:abi: Option '--n <value>' argument missing \(npm run bench:abi -- --help lists the flags\)\n$/);
