@@ -61,7 +61,7 @@ const flags = benchFlags(
                   sized like this CPU's L2) and report the serving thread's misses per
                   request in its cheapest round, and its estimated cycles (instructions
                   + 10 per L1 miss + 100 per L2 miss) against sluice-0's
-  --last-level KIB with --cache-sim, the simulated last level's size in KiB instead of
+  --last-level KIB --cache-sim with the simulated last level's size in KiB instead of
                   this CPU's L2 (rounded down to a power of two): what the same requests
                   would miss on a machine with a larger or smaller L2
   --warmup N      uninstrumented warm-up requests over 8 connections, in rounds of 10 000
@@ -94,7 +94,7 @@ const options = {
   rounds: count(flags.rounds, 5, 'rounds'),
   requests: count(flags.requests, 3000, 'requests'),
   connections: count(flags.connections, 1, 'connections'),
-  cacheSim: flags['cache-sim'],
+  cacheSim: flags['cache-sim'] || flags['last-level'] !== undefined,
   lastLevelKiB: numberFlag('bench:instructions', 'last-level', flags['last-level'], 0, 64, true),
   warmup: count(flags.warmup, 40_000, 'warmup'),
   warmupConnections: 8,
