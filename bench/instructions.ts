@@ -179,7 +179,12 @@ function dumpTotals(path: string): Record<string, number> | null {
  * rounded down to one.
  */
 function l2Option(): string {
-  if (options.lastLevelKiB > 0) return `--LL=${2 ** Math.floor(Math.log2(options.lastLevelKiB * 1024))},8,64`;
+  const bytes = options.lastLevelKiB > 0 ? options.lastLevelKiB * 1024 : l2Bytes();
+  return `--LL=${2 ** Math.floor(Math.log2(bytes))},8,64`;
+}
+
+/** This CPU's L2 in bytes, from sysfs; 1 MiB when it cannot be read. */
+function l2Bytes(): number {
   let bytes = 1 << 20;
   try {
     const base = '/sys/devices/system/cpu/cpu0/cache';
@@ -191,8 +196,7 @@ function l2Option(): string {
   } catch {
     // no sysfs: keep 1 MiB
   }
-  bytes = 2 ** Math.floor(Math.log2(bytes));
-  return `--LL=${bytes},8,64`;
+  return bytes;
 }
 
 /** The cache events of --cache-sim, in callgrind's names, with what they count. */

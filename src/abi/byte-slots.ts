@@ -40,6 +40,9 @@ export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, len
   return true;
 }
 
+/** The words of an empty cache slot (wordsOf's result for nothing cached). */
+export const NO_WORDS: Int32Array = new Int32Array(0);
+
 /**
  * A cached key's bytes (latin1 char codes of `key`, or the bytes themselves) as little-endian
  * 32-bit words, the last one zero-padded: sameAsWords then compares a key in guest memory four

@@ -3,7 +3,7 @@
 // that name. Decoding (Buffer's latin1Slice, then toLowerCase) costs several times the
 // instructions of the compares below, measured with callgrind on Node 24.
 
-import { sameAsWords, sampledSlot, sampledSlotOfString, wordsOf } from './byte-slots.ts';
+import { NO_WORDS, sameAsWords, sampledSlot, sampledSlotOfString, wordsOf } from './byte-slots.ts';
 import { isHeaderName, isHeaderNameBytes } from './header-validation.ts';
 import { internalize } from './internalize.ts';
 
@@ -35,7 +35,6 @@ const CACHE_SLOTS = 1024; // a power of two
 const CACHEABLE_LENGTH = 64;
 const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
 // Each cached name's bytes as words (byte-slots.ts, wordsOf), for sameAsWords's compare.
-const NO_WORDS = new Int32Array(0);
 const cacheWords: Int32Array[] = new Array<Int32Array>(CACHE_SLOTS).fill(NO_WORDS);
 
 // Only valid header names (header-validation.ts) are ever cached, so a cache hit is a valid

@@ -5,14 +5,13 @@
 // call) cost about twice the instructions of the whole lookup (callgrind, Node 24). A hit is
 // confirmed four bytes at a time (byte-slots.ts, sameAsWords).
 
-import { sameAsWords, sampledSlot, wordsOf } from './byte-slots.ts';
+import { NO_WORDS, sameAsWords, sampledSlot, wordsOf } from './byte-slots.ts';
 import { internalize } from './internalize.ts';
 import { decodePropertyPath } from './pairs.ts';
 
 const SLOTS = 256; // a power of two
 /** Longer paths are decoded on every call; the ones filters use are far shorter. */
 const CACHEABLE_LENGTH = 128;
-const NO_WORDS = new Int32Array(0);
 /** Per slot, the cached path's length in bytes (-1: empty) and its bytes as words. */
 const lengths = new Int32Array(SLOTS).fill(-1);
 const words: Int32Array[] = new Array<Int32Array>(SLOTS).fill(NO_WORDS);
