@@ -92,6 +92,16 @@ export class ContextTable {
     }
   }
 
+  /**
+   * No current context (between guest calls, and while a host function runs the guest's
+   * allocator). Two stores, small enough for TurboFan to inline into every caller; the setter
+   * above is not, and the stream driver's `invoke` paid a call into it on every guest call.
+   */
+  clearCurrent(): void {
+    this.#currentSlot = -1;
+    this.#currentOther = null;
+  }
+
   get(id: number): Context | undefined {
     const root = this.#roots.get(id);
     if (root !== undefined) return root;

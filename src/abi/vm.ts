@@ -238,7 +238,7 @@ export class Vm {
   #leave(): void {
     this.#inCall = false;
     this.#watch[this.#watchSlot] = 0;
-    this.contexts.current = null;
+    this.contexts.clearCurrent();
     this.effective = null;
     leaveStep();
   }
@@ -289,7 +289,7 @@ export class Vm {
     const contexts = this.contexts;
     const prevCurrent = contexts.current;
     const prevEffective = this.effective;
-    contexts.current = null;
+    contexts.clearCurrent();
     this.effective = null;
     try {
       return alloc(size);

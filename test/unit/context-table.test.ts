@@ -87,6 +87,24 @@ describe('ContextTable', () => {
     expect(table.current).toBe(outside);
   });
 
+  it('clears a current stream and a current root alike', () => {
+    const table = new ContextTable();
+    const stream = context(2);
+    table.addStream(stream);
+    table.current = stream;
+    table.clearCurrent();
+    expect(table.current).toBeNull();
+    const root = context(1);
+    table.addRoot(root);
+    table.current = root;
+    table.clearCurrent();
+    expect(table.current).toBeNull();
+    // Cleared, the stream's slot no longer makes it current after another stream moves in.
+    table.delete(stream);
+    table.addStream(context(3));
+    expect(table.current).toBeNull();
+  });
+
   it('finds every live stream by id through thousands of adds and deletes, and none it deleted', () => {
     const table = new ContextTable();
     const live = new Map<number, Context>();
