@@ -30,6 +30,7 @@ import { getHeader, getHeaderBytes, headerPair, pairName, removeHeaderRaw, repla
 import { logDebug, logError, logInfo } from "../lib/log";
 import { byteListRecordSize, encodeByteList, freeValue, readHeaderRaw, readPropertyRaw, rootAddress, valueLength } from "../lib/raw";
 import { registerFilter } from "../lib/register";
+import { PendingCalls } from "../lib/http-call";
 
 const FILTER = "auth";
 const USER_HEADER = "x-auth-user";
@@ -227,31 +228,26 @@ class Verdict {
   }
 }
 
-// Reads the http-call response. The host delivers it to the root context,
-// but the SDK has already switched the effective context to the stream
-// before calling us; hosts that keep the call response on the context that
-// received it (Envoy does) would then report no headers. So switch back to
-// the root for the read, and only afterwards onto the stream.
-function readVerdict(root: RootContext, headers: u32): Verdict {
+// Reads the http-call response, in the root context the host delivered it to:
+// hosts that keep the call response on the context that received it (Envoy
+// does) report no headers to any other.
+function readVerdict(headers: u32): Verdict {
   const verdict = new Verdict();
   if (headers == 0) return verdict; // failed, timed out or cancelled
-  imports.proxy_set_effective_context(root.context_id);
   verdict.status = getHeader(HeaderMapTypeValues.HttpCallResponseHeaders, ":status");
   verdict.user = getHeaderBytes(HeaderMapTypeValues.HttpCallResponseHeaders, USER_HEADER);
   return verdict;
 }
 
-// The http_call callback. Runs in the root context, on behalf of `origin`.
-function onCheckResponse(origin: Context, headers: u32, body_size: usize, trailers: u32): void {
-  const stream = changetype<AuthStream>(origin);
-  const root = changetype<AuthRoot>(stream.root_context);
+// The auth service's answer for `stream`. Runs in the root context.
+function onCheckResponse(root: AuthRoot, stream: AuthStream, headers: u32): void {
   if (stream.finished) {
+    // The client left while the check was out: there is no stream to switch to.
     logDebug(FILTER, "stream " + stream.context_id.toString() + " finished before the auth service answered");
     return;
   }
-  const verdict = readVerdict(root, headers);
+  const verdict = readVerdict(headers);
   // Everything below must act on the paused stream, not the root context.
-  // (The SDK does not set it on its cancellation path, so always do it.)
   const switched = imports.proxy_set_effective_context(stream.context_id);
   if (switched != WasmResultValues.Ok) {
     logError(FILTER, "cannot resume stream " + stream.context_id.toString() + " (result " + switched.toString() + ")");
@@ -283,6 +279,9 @@ function allow(stream: AuthStream, verdict: Verdict): void {
 
 class AuthRoot extends RootContext {
   config: AuthConfig = new AuthConfig();
+  // Service mode: the cluster's name, encoded once, and the checks out, by token.
+  clusterKey: ArrayBuffer = new ArrayBuffer(0);
+  calls: PendingCalls<AuthStream> = new PendingCalls<AuthStream>();
   // What the static check reads per request, as addresses into `config` (which keeps them alive).
   staticMode: bool = false;
   allowKey: usize = 0;
@@ -303,6 +302,7 @@ class AuthRoot extends RootContext {
     const config = parseConfig(json);
     if (config === null) return false;
     this.config = config;
+    this.clusterKey = String.UTF8.encode(config.cluster);
     this.staticMode = config.isStatic();
     this.allowKey = changetype<usize>(config.allowHeaderKey);
     this.allowKeyLength = <usize>config.allowHeaderKey.byteLength;
@@ -319,6 +319,15 @@ class AuthRoot extends RootContext {
       config.authority + ", timeout " + config.timeoutMs.toString() + "ms, forwarding [" +
       config.forwardHeaders.join(", ") + "]");
     return true;
+  }
+
+  // Every call this filter makes is a check (lib/http-call.ts says why not the SDK's path).
+  onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
+    if (!this.calls.has(token)) {
+      logError(FILTER, "answer for an unknown http_call token " + token.toString());
+      return;
+    }
+    onCheckResponse(this, this.calls.take(token), headers);
   }
 }
 
@@ -347,7 +356,7 @@ class AuthStream extends RecycledContext {
     const check = checkRequestHeaders(config);
     // Only the auth service may vouch for a user: drop any client-supplied value.
     removeUserHeader();
-    const result = root.httpCall(config.cluster, check, new ArrayBuffer(0), [], config.timeoutMs, this, onCheckResponse);
+    const result = root.calls.dispatch(this, root.clusterKey, check, config.timeoutMs);
     if (result != WasmResultValues.Ok) {
       logError(FILTER, "http call to cluster " + config.cluster + " failed (result " + result.toString() + ")");
       deny(config, "error");
