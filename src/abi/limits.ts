@@ -14,3 +14,9 @@ export const MAX_RANDOM_BYTES = 64 * 1024;
 export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
 /** Largest http_call response body kept for the guest. */
 export const MAX_HTTP_CALL_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Longest delay a Node timer takes: 2^31 - 1 ms, ~24.8 days. A guest's milliseconds (the tick
+ * period, http_call and gRPC timeouts) are u32, up to ~49.7 days; past this limit Node would
+ * fire the timer after 1 ms (and print a warning), so longer delays wait this long instead.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -17,6 +17,7 @@ import { BodyBuffer } from './body-buffer.ts';
 import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
 import { CalloutKind, type Vm } from './vm.ts';
+import { MAX_TIMER_MS } from './limits.ts';
 
 /** Root-level callbacks other ABI areas deliver through Plugin.callRoot. */
 export type RootCallback =
@@ -206,7 +207,7 @@ export class Plugin {
 
   #armTick(): void {
     if (this.#tickPeriodMs === 0 || this.#stopped || this.vm.exports.proxy_on_tick === undefined) return;
-    this.#tickTimer = setTimeout(() => this.#tick(), this.#tickPeriodMs);
+    this.#tickTimer = setTimeout(() => this.#tick(), Math.min(this.#tickPeriodMs, MAX_TIMER_MS));
     this.#tickTimer.unref();
   }
 

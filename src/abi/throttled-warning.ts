@@ -47,3 +47,27 @@ export class ThrottledWarning {
     this.#suppressed = 0;
   }
 }
+
+/**
+ * ThrottledWarnings by message, for a warning whose text varies (a refusal and its reason): each
+ * message is throttled on its own. A guest may vary the text (a name in it), so at most `max`
+ * messages are kept; past that the set starts again.
+ */
+export class ThrottledWarnings {
+  readonly #byMessage = new Map<string, ThrottledWarning>();
+  readonly #max: number;
+
+  constructor(max = 64) {
+    this.#max = max;
+  }
+
+  warn(message: string, logger: Logger | undefined, details: Record<string, unknown>): void {
+    let warning = this.#byMessage.get(message);
+    if (warning === undefined) {
+      if (this.#byMessage.size >= this.#max) this.#byMessage.clear();
+      warning = new ThrottledWarning(message);
+      this.#byMessage.set(message, warning);
+    }
+    warning.warn(logger, details);
+  }
+}

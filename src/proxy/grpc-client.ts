@@ -8,7 +8,9 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { Logger } from 'pino';
 import { GrpcStatus, type GrpcCallHandle, type GrpcCallRequest, type GrpcEvents, type GrpcStreamHandle, type GrpcTarget, type GrpcTransport } from '../abi/grpc.ts';
+import { MAX_TIMER_MS } from '../abi/limits.ts';
 import type { Pair } from '../abi/pairs.ts';
+import { quoted } from '../abi/quoted.ts';
 import type { HostPort } from '../config/types.ts';
 import type { Cluster, Clusters } from './cluster.ts';
 import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcFramingError, grpcStatusFromHttp, MessageDecoder, parseGrpcStatus } from './grpc-framing.ts';
@@ -77,7 +79,7 @@ class GrpcExchange implements GrpcStreamHandle {
     });
     stream.on('close', () => this.#onClose());
     if (timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#fail(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'), timeoutMs);
+      this.#timer = setTimeout(() => this.#fail(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'), Math.min(timeoutMs, MAX_TIMER_MS));
       this.#timer.unref();
     }
   }
@@ -185,7 +187,7 @@ export class GrpcClient implements GrpcTransport {
   refuse(cluster: string): string | null {
     if (this.#closed) return 'the proxy is shutting down';
     const found = this.#clusters.get(cluster);
-    if (found === undefined) return `unknown cluster '${cluster}'`;
+    if (found === undefined) return `unknown cluster '${quoted(cluster)}'`;
     if (found.config.protocol !== 'http2') return `cluster '${cluster}' has protocol ${found.config.protocol}; gRPC callouts need \`protocol: http2\``;
     return null;
   }
@@ -216,7 +218,7 @@ export class GrpcClient implements GrpcTransport {
 
   #open(target: GrpcTarget, events: GrpcEvents, unaryMessage: Buffer | null, timeoutMs: number): GrpcExchange | string {
     const cluster = this.#clusters.get(target.cluster);
-    if (cluster === undefined) return `unknown cluster '${target.cluster}'`;
+    if (cluster === undefined) return `unknown cluster '${quoted(target.cluster)}'`;
     const session = this.#session(cluster, this.#pick(cluster));
     let stream: ClientHttp2Stream;
     try {

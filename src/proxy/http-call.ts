@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONNECTIONS } from '../config/sections/clusters.ts';
 import { Pool } from './undici-pool.ts';
 import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
+import { quoted } from '../abi/quoted.ts';
 import type { Pair } from '../abi/pairs.ts';
 import type { Clusters } from './cluster.ts';
 import { formatHostPort } from '../config/address.ts';
@@ -46,9 +47,9 @@ export class HttpCallService {
     const cluster = this.#clusters.get(upstream);
     if (cluster !== undefined) return cluster.pick();
     const target = literalTarget(upstream);
-    if (target === undefined) return `unknown cluster '${upstream}'`;
+    if (target === undefined) return `unknown cluster '${quoted(upstream)}'`;
     if (!this.#allowed.get(plugin)?.has(target.hostPort)) {
-      return `'${upstream}' is not a cluster and ${target.hostPort} is not in this filter's http_call_hosts`;
+      return `'${quoted(upstream)}' is not a cluster and ${target.hostPort} is not in this filter's http_call_hosts`;
     }
     let pool = this.#literalPools.get(target.origin);
     if (pool === undefined) this.#literalPools.set(target.origin, (pool = new Pool(target.origin, { connections: DEFAULT_MAX_CONNECTIONS })));

@@ -214,6 +214,21 @@ describe('unary proxy_grpc_call', () => {
     expect(grpc.calls.at(-1)!.headers['grpc-timeout']).toBe('150m');
   });
 
+  it('waits for the answer under a deadline longer than a Node timer holds (2^31 - 1 ms)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const res = await callThroughProxy(proxy, { ...UNARY, 'x-grpc-method': 'Slow', 'x-grpc-timeout': '4294967000' });
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('late');
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(grpc.calls.at(-1)!.headers['grpc-timeout']).toBe('4294967S');
+    expect(warnings.map((w) => w.name)).not.toContain('TimeoutOverflowWarning');
+  });
+
   it('reports UNAVAILABLE when the server cannot be reached', async () => {
     const res = await callThroughProxy(proxy, { ...UNARY, 'x-grpc-cluster': 'dead' });
     expect(res.status).toBe(500 + 14);
@@ -228,6 +243,14 @@ describe('unary proxy_grpc_call', () => {
       "grpc_call refused: unknown cluster 'nope'",
       "grpc_call refused: cluster 'backend-http1' has protocol http1; gRPC callouts need `protocol: http2`",
     ]);
+  });
+
+  it('quotes a long cluster name in 100 characters, and logs a refusal repeated on every request once per interval', async () => {
+    const long = `c${'x'.repeat(4999)}`;
+    for (let i = 0; i < 3; i++) expect((await callThroughProxy(proxy, { ...UNARY, 'x-grpc-cluster': long })).status).toBe(600 + 4);
+    const refusals = proxy.logs.filter((r) => typeof r.msg === 'string' && r.msg.startsWith("grpc_call refused: unknown cluster 'cx"));
+    expect(refusals.map((r) => r.msg)).toEqual([`grpc_call refused: unknown cluster '${long.slice(0, 100)}… (5000 characters)'`]);
+    expect(refusals[0]!['cluster']).toBe(`${long.slice(0, 100)}… (5000 characters)`);
   });
 });
 

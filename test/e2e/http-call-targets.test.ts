@@ -8,6 +8,8 @@ import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type Te
 let app: TestUpstream;
 let authz: TestUpstream;
 let proxy: TestProxy;
+/** A cluster name no log line should carry whole. */
+const LONG_NAME = `n${'o'.repeat(4999)}`;
 
 beforeAll(async () => {
   app = await startUpstream();
@@ -24,6 +26,7 @@ listeners:
       - { match: { prefix: /url }, cluster: app, filters: [by-url] }
       - { match: { prefix: /hostport }, cluster: app, filters: [by-hostport] }
       - { match: { prefix: /denied }, cluster: app, filters: [not-allowed] }
+      - { match: { prefix: /long }, cluster: app, filters: [long-name] }
 clusters:
   - name: app
     endpoints: [${app.address}]
@@ -39,6 +42,9 @@ filters:
   - name: not-allowed
     module: ${bundledFilter('auth')}
     configuration: '${auth(authz.address)}'
+  - name: long-name
+    module: ${bundledFilter('auth')}
+    configuration: '${auth(LONG_NAME)}'
 `);
 });
 
@@ -68,6 +74,15 @@ describe('literal http_call targets', () => {
     expect(authz.requests.length).toBe(before);
     const log = await proxy.waitFor((r) => r.plugin === 'not-allowed' && String(r.msg).startsWith('http_call refused'));
     expect(log.msg).toBe(`http_call refused: '${authz.address}' is not a cluster and ${authz.address} is not in this filter's http_call_hosts`);
+  });
+
+  it('quotes a long target in 100 characters, in the reason and in the line\'s upstream', async () => {
+    const res = await send(`${proxy.url()}/long`);
+    expect(res.status).toBe(403);
+    const log = await proxy.waitFor((r) => r.plugin === 'long-name' && String(r.msg).startsWith('http_call refused'));
+    const shown = `${LONG_NAME.slice(0, 100)}… (5000 characters)`;
+    expect(log.msg).toBe(`http_call refused: unknown cluster '${shown}'`);
+    expect(log['upstream']).toBe(shown);
   });
 });
 

@@ -9,12 +9,16 @@ import { GrpcCallouts, type GrpcStart, type GrpcTarget } from '../grpc.ts';
 import { clusterOfService } from '../grpc-service.ts';
 import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
+import { quoted } from '../quoted.ts';
+import { ThrottledWarnings } from '../throttled-warning.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
 
 export function grpcImports(vm: Vm) {
   const mem = vm.memory;
+  // As http_call's: a refused call is usually tried again on every request.
+  const refusals = new ThrottledWarnings();
 
   /** Reads the arguments call and stream share; a Status when they are unusable. */
   function readTarget(
@@ -42,7 +46,8 @@ export function grpcImports(vm: Vm) {
   /** Writes the token (or reports the refusal) the same way for call and stream. */
   function finish(ctx: Context, what: string, target: GrpcTarget, result: GrpcStart, tokenPtr: number): number {
     if (result.status !== Status.OK) {
-      ctx.logger.warn({ cluster: target.cluster, service: target.serviceName, method: target.method }, `${what} refused: ${result.reason ?? 'rejected'}`);
+      const details = { cluster: quoted(target.cluster), service: quoted(target.serviceName), method: quoted(target.method) };
+      refusals.warn(`${what} refused: ${result.reason ?? 'rejected'}`, ctx.logger, details);
       return result.status;
     }
     mem.writeU32(tokenPtr, result.token);

@@ -4,31 +4,20 @@
 
 import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
-import { ThrottledWarning } from '../throttled-warning.ts';
+import { quoted } from '../quoted.ts';
+import { ThrottledWarnings } from '../throttled-warning.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
 
 const REQUIRED = [':method', ':path', ':authority'] as const;
 
-/** Most distinct refusal reasons a VM keeps a throttle for (a guest may vary the names in them). */
-const MAX_REFUSAL_REASONS = 64;
-
 export function httpCallImports(vm: Vm) {
   const mem = vm.memory;
   // A filter whose call is refused usually tries again on every request: each reason is logged
   // at most once per interval, with how many were held back (a chaos run logged 5000 lines for
   // one request's calls).
-  const refusals = new Map<string, ThrottledWarning>();
-  const refusal = (reason: string): ThrottledWarning => {
-    let warning = refusals.get(reason);
-    if (warning === undefined) {
-      if (refusals.size >= MAX_REFUSAL_REASONS) refusals.clear();
-      warning = new ThrottledWarning(`http_call refused: ${reason}`);
-      refusals.set(reason, warning);
-    }
-    return warning;
-  };
+  const refusals = new ThrottledWarnings();
   function proxy_http_call(
     upstreamPtr: number,
     upstreamSize: number,
@@ -54,7 +43,7 @@ export function httpCallImports(vm: Vm) {
     const headers = decodePairs(headerBytes);
     const trailers = decodePairs(trailerBytes);
     const refuse = (reason: string): number => {
-      refusal(reason).warn(ctx.logger, { upstream });
+      refusals.warn(`http_call refused: ${reason}`, ctx.logger, { upstream: quoted(upstream) });
       return Status.BAD_ARGUMENT;
     };
     if (headers === null || trailers === null) return refuse('malformed headers or trailers');
