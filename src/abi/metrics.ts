@@ -17,6 +17,14 @@ export const HISTOGRAM_BUCKETS: readonly number[] = [
 
 /** Distinct (name, type) pairs a proxy accepts; names often carry client input (header values). */
 export const MAX_FILTER_METRICS = 10_000;
+/** Longest metric name (characters) a filter may define; a longer one is not exported. */
+export const MAX_METRIC_NAME_CHARS = 1024;
+/**
+ * Ids one VM hands out freely. Envoy gives a new id for every define, so a filter that defines
+ * its metrics on every request would grow the table for ever; past this many ids, a metric
+ * defined again gets the id it got last.
+ */
+export const MAX_METRIC_IDS = 100_000;
 
 const u64 = (value: bigint): bigint => BigInt.asUintN(64, value);
 const i64 = (value: bigint): bigint => BigInt.asIntN(64, value);
@@ -200,13 +208,27 @@ const ID_STEP = 4;
  */
 export class MetricIds {
   readonly #metrics = new Map<number, Metric>();
+  readonly #lastIdOf = new Map<Metric, number>();
   readonly #next = [ID_STEP + MetricType.COUNTER, ID_STEP + MetricType.GAUGE, ID_STEP + MetricType.HISTOGRAM];
+  readonly #maxIds: number;
 
-  /** Binds a new id to `metric`; `metric` may also be a detached one when the registry is full. */
+  constructor(maxIds = MAX_METRIC_IDS) {
+    this.#maxIds = maxIds;
+  }
+
+  /**
+   * Binds a new id to `metric` (a detached one too, when the registry is full); past maxIds, a
+   * metric bound before gets its last id again.
+   */
   bind(metric: Metric): number {
+    if (this.#metrics.size >= this.#maxIds) {
+      const last = this.#lastIdOf.get(metric);
+      if (last !== undefined) return last;
+    }
     const id = this.#next[metric.type]!;
     this.#next[metric.type] = (id + ID_STEP) >>> 0;
     this.#metrics.set(id, metric);
+    this.#lastIdOf.set(metric, id);
     return id;
   }
 

@@ -5,6 +5,7 @@
 // backs it with SharedArrayBuffer so every worker thread sees the same store.
 
 import type { Logger } from 'pino';
+import { quoted } from './quoted.ts';
 import { ThrottledWarning } from './throttled-warning.ts';
 import { Status } from './types.ts';
 
@@ -86,7 +87,7 @@ export class SharedDataStore {
     if (growth > 0 && this.#bytes + growth > this.#maxBytes) {
       this.#droppedWrites++;
       ns.droppedWrites++;
-      this.#full.warn(logger, { vm_id: vmId, key, bytes: size, used_bytes: this.#bytes, max_bytes: this.#maxBytes, dropped_writes: this.#droppedWrites });
+      this.#full.warn(logger, { vm_id: vmId, key: quoted(key), bytes: size, used_bytes: this.#bytes, max_bytes: this.#maxBytes, dropped_writes: this.#droppedWrites });
       return Status.OK;
     }
     if (old === undefined) this.#keys++;

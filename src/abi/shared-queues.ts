@@ -5,10 +5,19 @@
 // Synchronous interface on purpose, like SharedDataStore.
 
 import type { Logger } from 'pino';
+import { quoted } from './quoted.ts';
 import { ThrottledWarning } from './throttled-warning.ts';
 import { Status } from './types.ts';
 
 export const DEFAULT_QUEUE_MAX_ITEMS = 10_000;
+/**
+ * Bytes all queues together hold (items and queue names), as shared data's cap: without it a
+ * filter enqueuing large items nobody dequeues, or registering queue after queue, would grow
+ * the proxy until it runs out of memory.
+ */
+export const DEFAULT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
+/** What a queue costs the byte budget beyond its name (its objects and map entries). */
+const QUEUE_OVERHEAD_BYTES = 256;
 const MAX_U32 = 0xffffffff;
 
 /** The part of a Plugin a queue needs to notify its consumer (a Plugin satisfies it). */
@@ -20,6 +29,8 @@ export interface QueueConsumer {
 export interface SharedQueuesOptions {
   /** Items one queue holds; an enqueue beyond it is dropped (and answered OK). */
   maxItems?: number;
+  /** Bytes all queues hold together; an enqueue beyond it is dropped, a new queue not created. */
+  maxBytes?: number;
   logger?: Logger;
 }
 
@@ -81,24 +92,36 @@ export class SharedQueues {
   /** Queues each consumer owns, so its onStop hook is registered once, not per register call. */
   readonly #owned = new Map<QueueConsumer, Set<Queue>>();
   readonly #maxItems: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   readonly #logger: Logger | undefined;
   readonly #full = new ThrottledWarning('shared queue is full: item dropped (the filter was told OK)');
+  readonly #tooMany = new ThrottledWarning('shared queues hold their byte budget: queue not created (the filter was told OK, token 0)');
   #nextToken = 1;
 
   constructor(options: SharedQueuesOptions = {}) {
     this.#maxItems = options.maxItems ?? DEFAULT_QUEUE_MAX_ITEMS;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
     this.#logger = options.logger;
   }
 
   /**
    * Creates the queue (vm_id, name) or re-opens it with its contents, and makes `consumer` the
-   * one notified on enqueue (the last registrant wins; null = nobody). The token is stable.
+   * one notified on enqueue (the last registrant wins; null = nobody). The token is stable. 0
+   * when the queue is new and the byte budget cannot take it: no queue has that token, so
+   * enqueue and dequeue answer NOT_FOUND, statuses every SDK takes from them.
    */
-  register(vmId: string, name: string, consumer: QueueConsumer | null): number {
-    let names = this.#byName.get(vmId);
-    if (names === undefined) this.#byName.set(vmId, (names = new Map()));
-    let queue = names.get(name);
+  register(vmId: string, name: string, consumer: QueueConsumer | null, logger: Logger | undefined = this.#logger): number {
+    let queue = this.#byName.get(vmId)?.get(name);
     if (queue === undefined) {
+      const cost = name.length + QUEUE_OVERHEAD_BYTES;
+      if (this.#bytes + cost > this.#maxBytes) {
+        this.#tooMany.warn(logger, { vm_id: vmId, queue: quoted(name), used_bytes: this.#bytes, max_bytes: this.#maxBytes });
+        return 0;
+      }
+      this.#bytes += cost;
+      let names = this.#byName.get(vmId);
+      if (names === undefined) this.#byName.set(vmId, (names = new Map()));
       queue = new Queue(this.#takeToken(), vmId, name);
       names.set(name, queue);
       this.#byToken.set(queue.token, queue);
@@ -120,11 +143,13 @@ export class SharedQueues {
   enqueue(token: number, value: Buffer, logger: Logger | undefined = this.#logger): Status {
     const queue = this.#byToken.get(token >>> 0);
     if (queue === undefined) return Status.NOT_FOUND;
-    if (queue.length >= this.#maxItems) {
+    if (queue.length >= this.#maxItems || this.#bytes + value.length > this.#maxBytes) {
       queue.droppedItems++;
-      this.#full.warn(logger, { vm_id: queue.vmId, queue: queue.name, max_items: this.#maxItems, dropped_items: queue.droppedItems });
+      const limits = { max_items: this.#maxItems, used_bytes: this.#bytes, max_bytes: this.#maxBytes };
+      this.#full.warn(logger, { vm_id: queue.vmId, queue: quoted(queue.name), bytes: value.length, ...limits, dropped_items: queue.droppedItems });
       return Status.OK;
     }
+    this.#bytes += value.length;
     queue.push(value);
     const consumer = queue.consumer;
     if (consumer !== null) setImmediate(() => this.#notify(consumer, queue.token));
@@ -135,7 +160,10 @@ export class SharedQueues {
   dequeue(token: number): Buffer | typeof Status.EMPTY | typeof Status.NOT_FOUND {
     const queue = this.#byToken.get(token >>> 0);
     if (queue === undefined) return Status.NOT_FOUND;
-    return queue.shift() ?? Status.EMPTY;
+    const value = queue.shift();
+    if (value === undefined) return Status.EMPTY;
+    this.#bytes -= value.length;
+    return value;
   }
 
   stats(): SharedQueueStats[] {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PluginSet } from '../../src/abi/plugin-set.ts';
 import { LogLevel, Status } from '../../src/abi/types.ts';
-import { CallServices, fixtureFile, harness, memoryLogger, PINO, SCRATCH, type Harness } from './helpers.ts';
+import { CallServices, compileFixture, fixtureFile, harness, harnessFor, memoryLogger, PINO, SCRATCH, type Harness } from './helpers.ts';
 
 function log(h: Harness, ctx: { id: number } | null, level: number, message: string): number {
   const [ptr] = h.mem.write(SCRATCH, Buffer.from(message, 'utf8'));
@@ -49,6 +49,14 @@ describe('proxy_log', () => {
     const h = await harness('abi-logging');
     expect(log(h, h.plugin.root, LogLevel.INFO, 'héllo → wörld')).toBe(Status.OK);
     expect(h.guestLogs().at(-1)).toBe('héllo → wörld');
+  });
+
+  it('logs 1 MiB of a longer message and says how much was left out, as a WASI write', async () => {
+    // The fixture with 32 pages of memory instead of 1, to hold the message.
+    const h = harnessFor(await compileFixture('abi-logging', (source) => source.replace('(memory (export "memory") 1)', '(memory (export "memory") 32)')));
+    const message = 'm'.repeat(1024 * 1024 + 10);
+    expect(log(h, h.plugin.root, LogLevel.INFO, message)).toBe(Status.OK);
+    expect(h.guestLogs().at(-1)).toBe(`${'m'.repeat(1024 * 1024)} …[10 more bytes not logged]`);
   });
 
   it('logs from _initialize (no context yet) with context id 0 on the VM logger', async () => {

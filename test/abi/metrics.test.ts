@@ -159,6 +159,25 @@ describe('proxy_define_metric', () => {
   });
 });
 
+describe('names', () => {
+  it('a name over 1024 characters answers OK with a working id, is not exported, and is quoted in the warning', async () => {
+    const m = await setup();
+    const long = `n${'a'.repeat(1024)}`;
+    const first = m.id(COUNTER, long);
+    const second = m.id(COUNTER, `${long}b`);
+    expect(m.increment(first, 2n)).toBe(Status.OK);
+    expect(m.increment(second, 3n)).toBe(Status.OK);
+    // Such defines share one metric per type: a filter making up names cannot grow the VM.
+    expect(m.get(first)).toEqual({ status: Status.OK, value: 5n });
+    expect([...m.h.services.metrics.metrics()]).toEqual([]);
+    const warnings = m.h.lines.filter((l) => l.level === PINO.warn && l.msg.includes('filter metric name over 1024 characters'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!['metric']).toBe(`${long.slice(0, 100)}… (1025 characters)`);
+    expect(m.id(COUNTER, 'a'.repeat(1024))).toBeGreaterThan(0);
+    expect([...m.h.services.metrics.metrics()].map((x) => x.name.length)).toEqual([1024]);
+  });
+});
+
 describe('counters', () => {
   it('increment with a positive delta; 0 and negative deltas are BAD_ARGUMENT', async () => {
     const m = await setup();

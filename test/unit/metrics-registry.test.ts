@@ -62,6 +62,16 @@ describe('MetricIds', () => {
     expect(ids.get(id)).toEqual({ status: Status.OK, value: 3n });
   });
 
+  it('past its id limit, gives a metric defined again the id it got last, and a new metric a new id', () => {
+    const r = new MetricsRegistry();
+    const ids = new MetricIds(3);
+    expect([1, 2, 3, 4, 5].map(() => define(ids, r, COUNTER, 'per-request'))).toEqual([4, 8, 12, 12, 12]);
+    expect(define(ids, r, COUNTER, 'new')).toBe(16);
+    expect(define(ids, r, COUNTER, 'new')).toBe(16);
+    expect(ids.increment(12, 2n)).toBe(Status.OK);
+    expect(ids.get(4)).toEqual({ status: Status.OK, value: 2n }); // every id of a name is the same stat
+  });
+
   describe('counter', () => {
     it('increment needs delta > 0', () => {
       const r = new MetricsRegistry();

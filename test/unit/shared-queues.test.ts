@@ -297,3 +297,37 @@ describe('stats', () => {
     ]);
   });
 });
+
+describe('the byte budget', () => {
+  it('drops an item that would take all queues past it, and takes items again once dequeued', () => {
+    const { logger, lines } = memoryLogger();
+    // Two queue names of one character: 2 × (1 + 256) bytes, leaving 10 for items.
+    const queues = new SharedQueues({ maxBytes: 2 * 257 + 10, logger });
+    const a = queues.register('vm', 'a', null);
+    const c = queues.register('vm', 'c', null);
+    expect(queues.enqueue(a, b('123456'))).toBe(Status.OK);
+    expect(queues.enqueue(c, b('7890'))).toBe(Status.OK);
+    expect(queues.enqueue(c, b('x'))).toBe(Status.OK); // over: dropped
+    expect(lines.map((l) => l.msg)).toEqual(['shared queue is full: item dropped (the filter was told OK)']);
+    expect(lines[0]).toMatchObject({ queue: 'c', bytes: 1, used_bytes: 524, max_bytes: 524 });
+    expect(drain(queues, c)).toEqual(['7890', Status.EMPTY]);
+    expect(queues.enqueue(c, b('x'))).toBe(Status.OK);
+    expect(drain(queues, c)).toEqual(['x', Status.EMPTY]);
+    expect(drain(queues, a)).toEqual(['123456', Status.EMPTY]);
+  });
+
+  it('does not create a queue it cannot take: token 0, which no queue has, and a warning quoting the name', () => {
+    const { logger, lines } = memoryLogger();
+    const queues = new SharedQueues({ maxBytes: 300, logger });
+    expect(queues.register('vm', 'first', null)).toBe(1);
+    const long = `q${'x'.repeat(199)}`;
+    expect(queues.register('vm', long, null)).toBe(0);
+    expect(queues.enqueue(0, b('x'))).toBe(Status.NOT_FOUND);
+    expect(queues.dequeue(0)).toBe(Status.NOT_FOUND);
+    expect(queues.resolve('vm', long)).toBeUndefined();
+    expect(lines.map((l) => l.msg)).toEqual(['shared queues hold their byte budget: queue not created (the filter was told OK, token 0)']);
+    expect(lines[0]!['queue']).toBe(`${long.slice(0, 100)}… (200 characters)`);
+    // A queue that exists is re-opened whatever the budget.
+    expect(queues.register('vm', 'first', null)).toBe(1);
+  });
+});

@@ -2,6 +2,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { LogLevel, Status } from '../types.ts';
+import { MAX_LOGGED_WRITE_BYTES } from '../wasi.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
 
@@ -35,8 +36,14 @@ export function loggingImports(vm: Vm) {
       // Below the filter's level: skip decoding entirely (the common case for debug logs).
       const threshold = ctx === null ? LogLevel.TRACE : ctx.plugin.config.logLevel;
       if (level < threshold) return mem.inBounds(msgPtr, msgSize) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
-      const message = mem.utf8(msgPtr, msgSize);
-      if (message === null) return Status.INVALID_MEMORY_ACCESS;
+      if (!mem.inBounds(msgPtr, msgSize)) return Status.INVALID_MEMORY_ACCESS;
+      // As a WASI write: one message is logged up to 1 MiB and the rest summarised, so a guest
+      // cannot make the host build (and escape) a line of any size it likes.
+      const size = msgSize >>> 0;
+      const message =
+        size <= MAX_LOGGED_WRITE_BYTES
+          ? mem.utf8(msgPtr, size)!
+          : `${mem.utf8(msgPtr, MAX_LOGGED_WRITE_BYTES)!} …[${size - MAX_LOGGED_WRITE_BYTES} more bytes not logged]`;
       writeGuestLog(vm, ctx?.id ?? 0, level, message, ctx === null ? undefined : ctx.logger);
       return Status.OK;
     },

@@ -2,7 +2,9 @@
 // (reached through PluginServices); ids are per VM, so the id table lives with this VM's imports.
 // The two i64 parameters arrive as BigInt: increment's delta is signed, record's value unsigned.
 
-import { detachedMetric, MetricIds, type MetricKind } from '../metrics.ts';
+import { detachedMetric, MAX_METRIC_NAME_CHARS, MetricIds, type Metric, type MetricKind } from '../metrics.ts';
+import { quoted } from '../quoted.ts';
+import { ThrottledWarnings } from '../throttled-warning.ts';
 import { MetricType, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
@@ -15,7 +17,12 @@ function toBigInt(value: bigint | number): bigint {
 export function metricsImports(vm: Vm) {
   const mem = vm.memory;
   const ids = new MetricIds();
-  let warnedFull = false;
+  const warnings = new ThrottledWarnings();
+  /**
+   * What defines the registry does not take share, one metric per type: they are not exported,
+   * and a metric each would let a filter that keeps defining new names grow this VM without end.
+   */
+  const unexported = new Map<MetricKind, Metric>();
 
   function proxy_define_metric(metricType: number, namePtr: number, nameSize: number, idPtr: number): number {
     const ctx = enter(vm);
@@ -25,12 +32,15 @@ export function metricsImports(vm: Vm) {
     if (name === null || !mem.inBounds(idPtr, 4)) return Status.INVALID_MEMORY_ACCESS;
     // No plugin is known while the VM starts (Envoy traps on this call there).
     if (ctx === null) return Status.BAD_ARGUMENT;
-    let metric = ctx.plugin.services.metrics.define(type as MetricKind, name);
+    const kind = type as MetricKind;
+    const tooLong = name.length > MAX_METRIC_NAME_CHARS;
+    let metric = tooLong ? null : ctx.plugin.services.metrics.define(kind, name);
     if (metric === null) {
-      // Full: the filter keeps working (Rust SDKs panic on any non-OK define), the metric is not exported.
-      if (!warnedFull) ctx.logger.warn({ metric: name }, 'too many filter metrics; new ones are not exported');
-      warnedFull = true;
-      metric = detachedMetric(type as MetricKind, name);
+      // The filter keeps working (Rust SDKs panic on any non-OK define); the metric is not exported.
+      const why = tooLong ? `filter metric name over ${MAX_METRIC_NAME_CHARS} characters; not exported` : 'too many filter metrics; new ones are not exported';
+      warnings.warn(why, ctx.logger, { metric: quoted(name) });
+      metric = unexported.get(kind) ?? null;
+      if (metric === null) unexported.set(kind, (metric = detachedMetric(kind, '(not exported)')));
     }
     mem.writeU32(idPtr, ids.bind(metric));
     return Status.OK;

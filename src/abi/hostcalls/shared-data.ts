@@ -3,6 +3,7 @@
 
 import type { Context } from '../context.ts';
 import type { PluginServices } from '../plugin.ts';
+import { quoted } from '../quoted.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter, loggerOf } from './util.ts';
@@ -44,7 +45,7 @@ export function sharedDataImports(vm: Vm) {
       if (key === null || value === null) return Status.INVALID_MEMORY_ACCESS;
       const services = servicesFor(vm, ctx);
       if (services === undefined) {
-        vm.logger.warn({ key }, 'proxy_set_shared_data during VM start-up: no store yet');
+        vm.logger.warn({ key: quoted(key) }, 'proxy_set_shared_data during VM start-up: no store yet');
         return Status.BAD_ARGUMENT;
       }
       return services.sharedData.set(vmId, key, value, cas >>> 0, loggerOf(vm, ctx));

@@ -2,6 +2,7 @@
 // proxy_dequeue_shared_queue over the proxy-wide registry (PluginServices.queues). The consumer
 // of a queue is the caller's root context (a stream context registers its root).
 
+import { quoted } from '../quoted.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { servicesFor } from './shared-data.ts';
@@ -17,7 +18,7 @@ export function sharedQueueImports(vm: Vm) {
       if (name === null || !mem.inBounds(tokenPtr, 4)) return Status.INVALID_MEMORY_ACCESS;
       const queues = servicesFor(vm, ctx)?.queues;
       if (queues === undefined) {
-        vm.logger.warn({ queue: name }, 'proxy_register_shared_queue during VM start-up: no queues yet');
+        vm.logger.warn({ queue: quoted(name) }, 'proxy_register_shared_queue during VM start-up: no queues yet');
         return Status.BAD_ARGUMENT;
       }
       // Without a current context (inside the allocator) the queue exists but nobody consumes it.
