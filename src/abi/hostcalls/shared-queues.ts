@@ -22,7 +22,7 @@ export function sharedQueueImports(vm: Vm) {
         return Status.BAD_ARGUMENT;
       }
       // Without a current context (inside the allocator) the queue exists but nobody consumes it.
-      mem.writeU32(tokenPtr, queues.register(ownVmId, name, ctx === null ? null : ctx.plugin));
+      mem.writeU32(tokenPtr, queues.register(ownVmId, name, ctx === null ? null : ctx.plugin, loggerOf(vm, ctx)));
       return Status.OK;
     },
 
