@@ -23,7 +23,7 @@ export {
   type WasiSignature,
   type WasiValueType,
 } from './wasi/signatures.ts';
-export { MAX_LOGGED_WRITE_BYTES } from './wasi/fd.ts';
+export { MAX_LOGGED_WRITE_BYTES, notLogged } from './wasi/fd.ts';
 
 /** The module names the same table is registered under (the second is the pre-snapshot alias). */
 export const WASI_MODULE_NAMES = ['wasi_snapshot_preview1', 'wasi_unstable'] as const;

@@ -2,7 +2,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { LogLevel, Status } from '../types.ts';
-import { MAX_LOGGED_WRITE_BYTES } from '../wasi.ts';
+import { MAX_LOGGED_WRITE_BYTES, notLogged } from '../wasi.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
 
@@ -43,7 +43,7 @@ export function loggingImports(vm: Vm) {
       const message =
         size <= MAX_LOGGED_WRITE_BYTES
           ? mem.utf8(msgPtr, size)!
-          : `${mem.utf8(msgPtr, MAX_LOGGED_WRITE_BYTES)!} …[${size - MAX_LOGGED_WRITE_BYTES} more bytes not logged]`;
+          : mem.utf8(msgPtr, MAX_LOGGED_WRITE_BYTES)! + notLogged(size - MAX_LOGGED_WRITE_BYTES);
       writeGuestLog(vm, ctx?.id ?? 0, level, message, ctx === null ? undefined : ctx.logger);
       return Status.OK;
     },

@@ -9,6 +9,11 @@ import { isStdio, STDERR, STDOUT, WasiErrno, type WasiHost, type WasiTable } fro
 /** Longest single write passed to the log; the rest is summarised rather than copied. */
 export const MAX_LOGGED_WRITE_BYTES = 1024 * 1024;
 
+/** What ends a logged message that was cut at MAX_LOGGED_WRITE_BYTES (proxy_log's too). */
+export function notLogged(bytes: number): string {
+  return ` …[${bytes} more bytes not logged]`;
+}
+
 const IOVEC_SIZE = 8;
 const FDSTAT_SIZE = 24;
 const RIGHT_FD_WRITE = 64n;
@@ -75,7 +80,7 @@ export function fdImports(host: WasiHost): WasiTable {
           filled += bytes.copy(scratch, filled, ptr, ptr + Math.min(len, keep - filled));
         }
         if (keep < total) {
-          message = `${scratch.utf8Slice(0, keep)} …[${total - keep} more bytes not logged]`;
+          message = scratch.utf8Slice(0, keep) + notLogged(total - keep);
         } else {
           message = scratch.utf8Slice(0, scratch[keep - 1] === NEWLINE ? keep - 1 : keep);
         }
