@@ -1,6 +1,6 @@
 // The admin port: liveness, readiness, Prometheus metrics and the effective configuration.
 
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createServer } from '../node-http.ts';
 import type { SluiceConfig } from '../config/types.ts';
 
@@ -13,27 +13,43 @@ export interface MetricsSource {
   render(): string | Promise<string>;
 }
 
+const PATHS = '/healthz /ready /metrics /config_dump';
+
 export function createAdminServer(config: SluiceConfig, metrics: MetricsSource, state: AdminState): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const known = path === '/healthz' || path === '/ready' || path === '/metrics' || path === '/config_dump';
+    if (!known) {
+      answer(res, 404, 'text/plain', `not found; try ${PATHS}\n`);
+      return;
+    }
+    // Every path only reads: a POST or DELETE that answered 200 would look as if it had done
+    // something (Envoy's admin refuses the wrong method too).
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      answer(res, 405, 'text/plain', `${path} takes GET or HEAD\n`);
+      return;
+    }
     switch (path) {
       case '/healthz':
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        answer(res, 200, 'text/plain', 'ok\n');
         return;
       case '/ready':
-        res.writeHead(state.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(state.ready ? 'ready\n' : 'starting\n');
+        answer(res, state.ready ? 200 : 503, 'text/plain', state.ready ? 'ready\n' : 'starting\n');
         return;
       case '/metrics':
         Promise.resolve(metrics.render()).then(
-          (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
-          (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${String(err)}\n`),
+          (text) => answer(res, 200, 'text/plain; version=0.0.4', text),
+          (err: unknown) => answer(res, 500, 'text/plain', `metrics unavailable: ${String(err)}\n`),
         );
         return;
-      case '/config_dump':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config, null, 2) + '\n');
-        return;
       default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz /ready /metrics /config_dump\n');
+        answer(res, 200, 'application/json', JSON.stringify(config, null, 2) + '\n');
     }
   });
+}
+
+/** Node leaves the body out of an answer to HEAD itself; the length is the GET's. */
+function answer(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }).end(body);
 }
