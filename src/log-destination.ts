@@ -1,15 +1,15 @@
 // Where log lines go by default: stdout, in batches. Under load every request writes an access log
 // line; handing each to its own write(2) through the thread pool cost more per request than three
 // filters (docs/benchmarks.md). Lines are joined for up to FLUSH_DELAY_MS, or until a batch is full,
-// and written together.
+// and written together. With worker threads, one thread writes stdout: the others hand it their
+// batches (forwardingDestination), so a line longer than a pipe keeps whole stays whole.
 
 import { writeSync } from 'node:fs';
 import pino from 'pino';
 
 /**
- * The largest write that stays whole on a pipe (Linux's PIPE_BUF): the supervisor and every worker
- * write to the same stdout, and a longer write may interleave with theirs. A single longer line is
- * still written whole, as one write.
+ * Linux's PIPE_BUF, the largest write that stays whole on a pipe when another process writes to
+ * it too; a batch is at most this (a single longer line is a batch of its own).
  */
 export const BATCH_BYTES = 4096;
 
@@ -76,12 +76,39 @@ export interface BatchedDestination {
   flushSync(): void;
 }
 
+/** The thread's stdout writer, once made: every logger of a thread shares it. */
+let stdout: StdoutDestination | null = null;
+
+export interface StdoutDestination extends BatchedDestination {
+  /** Whole lines batched by another thread (forwardingDestination), written after this thread's own. */
+  writeLines(chunk: string): void;
+}
+
+/** This thread's batched destination on stdout, made on first use. */
+export function stdoutDestination(): StdoutDestination {
+  return (stdout ??= batchedDestination());
+}
+
+/**
+ * A worker thread's destination: its batches go to `send` (to the thread that writes stdout)
+ * instead of to stdout itself. Two threads writing one pipe interleave any write longer than
+ * PIPE_BUF (a guest's long message, an access line with a 16 KiB path) with the other's
+ * lines, which breaks both lines for whatever reads the log as JSON.
+ */
+export function forwardingDestination(send: (chunk: string) => void): BatchedDestination {
+  const batcher = new LineBatcher(send);
+  const flushSync = (): void => batcher.flush();
+  // A worker's last lines: a message posted while the thread exits still arrives.
+  process.on('exit', flushSync);
+  return { write: (line) => batcher.push(line), flushSync };
+}
+
 /**
  * A batched destination on `fd` (stdout by default). Writes are asynchronous: a stalled reader
  * never blocks the proxy; past `backlogBytes` waiting, lines are dropped and a count goes to stderr
  * once a minute. Everything held is written synchronously when the thread exits.
  */
-export function batchedDestination(fd = 1, backlogBytes = DEFAULT_BACKLOG_BYTES): BatchedDestination {
+export function batchedDestination(fd = 1, backlogBytes = DEFAULT_BACKLOG_BYTES): StdoutDestination {
   const sonic = pino.destination({ fd, sync: false, maxWrite: BATCH_BYTES, maxLength: backlogBytes });
   const batcher = new LineBatcher((chunk) => sonic.write(chunk));
   reportDrops(sonic);
@@ -99,7 +126,11 @@ export function batchedDestination(fd = 1, backlogBytes = DEFAULT_BACKLOG_BYTES)
   };
   // pino registers its own exit flush on the main thread only; a worker's lines count too.
   process.on('exit', flushSync);
-  return { write: (line) => batcher.push(line), flushSync };
+  const writeLines = (chunk: string): void => {
+    batcher.flush();
+    sonic.write(chunk);
+  };
+  return { write: (line) => batcher.push(line), flushSync, writeLines };
 }
 
 /** Writes all of `bytes`, waiting out a full non-blocking pipe (EAGAIN) for up to a second. */

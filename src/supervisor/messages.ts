@@ -35,7 +35,9 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; listeners: Array<[string, HostPort]> }
   | { type: 'start-failed'; message: string }
-  | { type: 'metrics'; id: number; text: string };
+  | { type: 'metrics'; id: number; text: string }
+  /** Whole log lines, batched: the supervisor's thread alone writes stdout (log-destination.ts). */
+  | { type: 'log'; chunk: string };
 
 /** How often a worker proves its event loop is alive. */
 export const HEARTBEAT_INTERVAL_MS = 200;

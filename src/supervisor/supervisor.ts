@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
+import { stdoutDestination } from '../log-destination.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
 import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, unbackedLimit, UNLIMITED } from '../proxy/connection-limit.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
@@ -201,6 +202,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           resolve(message.listeners);
         } else if (message.type === 'start-failed') {
           reject(Object.assign(new Error(message.message), { code: 'SLUICE_WORKER_START' }));
+        } else if (message.type === 'log') {
+          stdoutDestination().writeLines(message.chunk);
         } else if (message.type === 'metrics') {
           metricsWaiters.get(message.id)?.(message.text);
           metricsWaiters.delete(message.id);

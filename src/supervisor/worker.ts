@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { reportGuestCalls } from '../abi/guest-watch.ts';
 import { createLogger } from '../log.ts';
+import { forwardingDestination } from '../log-destination.ts';
 import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
 import { ConnectionLimit } from '../proxy/connection-limit.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
@@ -34,7 +35,7 @@ async function start(data: WorkerData): Promise<void> {
   const pulse = new Int32Array(data.heartbeat);
   const beat = setInterval(() => Atomics.add(pulse, data.index, 1), HEARTBEAT_INTERVAL_MS);
   try {
-    const logger = createLogger(data.config.logLevel).child({ worker: data.index });
+    const logger = createLogger(data.config.logLevel, forwardingDestination((chunk) => post({ type: 'log', chunk }))).child({ worker: data.index });
     // This thread is the proxy's alone: it may ask V8 for scavenges while bodies stream
     // (body-gc.ts) and for a full GC when promoted garbage piles up (old-generation-gc.ts).
     const gc = privateGc();

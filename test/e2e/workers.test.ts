@@ -17,6 +17,8 @@ const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sluice.mjs');
 interface Running {
   child: ChildProcess;
   lines: Array<Record<string, any>>;
+  /** Lines of stdout that are not one whole JSON record. */
+  broken: string[];
   url: string;
   admin: string;
 }
@@ -39,12 +41,19 @@ async function start(yaml: string, modules: Record<string, Uint8Array> = {}): Pr
   writeFileSync(join(dir, 'config.yaml'), yaml);
   const child = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Array<Record<string, any>> = [];
+  const broken: string[] = [];
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const parts = buffered.split('\n');
     buffered = parts.pop()!;
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part));
+      } catch {
+        broken.push(part);
+      }
+    }
   });
   const found = (msg: string) => lines.find((l) => l.supervisor === true && l.msg === msg);
   const deadline = Date.now() + 10_000;
@@ -52,7 +61,7 @@ async function start(yaml: string, modules: Record<string, Uint8Array> = {}): Pr
     if (Date.now() > deadline) throw new Error('supervisor did not start');
     await new Promise((r) => setTimeout(r, 20));
   }
-  running = { child, lines, url: `http://${found('listening')!.address}`, admin: `http://${found('admin listening')!.address}` };
+  running = { child, lines, broken, url: `http://${found('listening')!.address}`, admin: `http://${found('admin listening')!.address}` };
   return running;
 }
 
@@ -140,6 +149,32 @@ const ARMED = `(module
       (then (loop $forever (br $forever))))
     (i32.const 1)))`;
 
+// Logs 200 000 'x' at info from every request's on_request_headers.
+const LOUD_BYTES = 200_000;
+const LOUD_MESSAGE = 'x'.repeat(LOUD_BYTES);
+const LOUD = `(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 4)
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_0"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (memory.fill (i32.const 4096) (i32.const 120) (i32.const ${LOUD_BYTES}))
+    (drop (call $log (i32.const 2) (i32.const 4096) (i32.const ${LOUD_BYTES})))
+    (i32.const 0)))`;
+const LOUD_CONFIG = `
+admin: { address: 127.0.0.1:0 }
+workers: 2
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [loud]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok\\n" } }]
+filters:
+  - name: loud
+    module: loud.wasm
+`;
+
 const armModules = async () => ({ 'arm.wasm': await watToWasm(ARM, 'arm.wat'), 'armed.wasm': await watToWasm(ARMED, 'armed.wat') });
 
 /** One worker with `arm` then `armed` on a listener answering "ok". */
@@ -171,6 +206,28 @@ describe('workers', () => {
     expect(counts[0]).toBeGreaterThan(0);
     expect(counts[1]).toBeGreaterThan(0);
     expect(metrics.match(/^# TYPE sluice_requests_total counter$/gm)).toHaveLength(1);
+  });
+
+  it('keeps log lines longer than the stdout pipe whole while both workers log at once', async () => {
+    const r = await start(LOUD_CONFIG, { 'loud.wasm': await watToWasm(LOUD, 'loud.wat') });
+    // Each line is longer than a pipe holds (64 KiB): had each worker written stdout itself, its
+    // write would go in as the reader made room, and the other's lines would land in between.
+    const requests = 40;
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (sent < requests) {
+          sent++;
+          expect((await send(`${r.url}/`)).status).toBe(200);
+        }
+      }),
+    );
+    const loud = () => r.lines.filter((l) => l.wasm !== undefined && l.msg === LOUD_MESSAGE);
+    const deadline = Date.now() + 5000;
+    while (loud().length < requests && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    expect(r.broken.map((l) => `${l.length} bytes: ${l.slice(0, 80)}`)).toEqual([]);
+    expect(loud()).toHaveLength(requests);
+    expect(new Set(loud().map((l) => l.worker))).toEqual(new Set([0, 1]));
   });
 
   it('shares shared data and filter metrics across workers (process-wide, as in Envoy)', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BATCH_BYTES, LineBatcher, batchedDestination } from '../../src/log-destination.ts';
+import { BATCH_BYTES, LineBatcher, batchedDestination, forwardingDestination } from '../../src/log-destination.ts';
 
 const LOG_MODULE = join(import.meta.dirname, '..', '..', 'src', 'log.ts');
 const DESTINATION_MODULE = join(import.meta.dirname, '..', '..', 'src', 'log-destination.ts');
@@ -53,6 +53,21 @@ describe('LineBatcher', () => {
 
 });
 
+describe('forwardingDestination', () => {
+  it('hands on batches of whole lines instead of writing them, and flushSync hands on at once', async () => {
+    const sent: string[] = [];
+    const destination = forwardingDestination((chunk) => sent.push(chunk));
+    destination.write('{"n":1}\n');
+    destination.write('{"n":2}\n');
+    expect(sent).toEqual([]);
+    for (let i = 0; i < 50 && sent.length === 0; i++) await sleep(10);
+    expect(sent).toEqual(['{"n":1}\n{"n":2}\n']);
+    destination.write('{"n":3}\n');
+    destination.flushSync();
+    expect(sent).toEqual(['{"n":1}\n{"n":2}\n', '{"n":3}\n']);
+  });
+});
+
 describe('batchedDestination', () => {
   let dir: string;
   beforeEach(() => {
@@ -72,6 +87,12 @@ describe('batchedDestination', () => {
       destination.write('{"n":3}\n');
       destination.flushSync();
       expect(readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
+      // Another thread's batch goes after the lines this one holds, and a long line stays whole.
+      const long = `{"n":5,"pad":"${'x'.repeat(3 * BATCH_BYTES)}"}\n`;
+      destination.write('{"n":4}\n');
+      destination.writeLines(long);
+      for (let i = 0; i < 50 && !readFileSync(file, 'utf8').endsWith(long); i++) await sleep(10);
+      expect(readFileSync(file, 'utf8')).toBe(`{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n${long}`);
     } finally {
       closeSync(fd);
     }
