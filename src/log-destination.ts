@@ -2,7 +2,7 @@
 // line; handing each to its own write(2) through the thread pool cost more per request than three
 // filters (docs/benchmarks.md). Lines are joined for up to FLUSH_DELAY_MS, or until a batch is full,
 // and written together. With worker threads, one thread writes stdout: the others hand it their
-// batches (forwardingDestination), so a line longer than a pipe keeps whole stays whole.
+// batches (forwardingDestination), so no line is cut by another thread's, however long it is.
 
 import { writeSync } from 'node:fs';
 import pino from 'pino';
@@ -92,8 +92,8 @@ export function stdoutDestination(): StdoutDestination {
 /**
  * A worker thread's destination: its batches go to `send` (to the thread that writes stdout)
  * instead of to stdout itself. Two threads writing one pipe interleave any write longer than
- * PIPE_BUF (a guest's long message, an access line with a 16 KiB path) with the other's
- * lines, which breaks both lines for whatever reads the log as JSON.
+ * PIPE_BUF (a guest's long message, an access line with a long path) with the other's lines
+ * once the reader lags, which breaks both lines for whatever reads the log as JSON.
  */
 export function forwardingDestination(send: (chunk: string) => void): BatchedDestination {
   const batcher = new LineBatcher(send);
