@@ -183,7 +183,9 @@ class BenchHost implements StreamHost {
   property(path: readonly string[]): PropertyValue | undefined {
     return path.length === 2 && path[0] === 'request' && path[1] === 'path' ? this.path : undefined;
   }
-  setProperty(): void {}
+  setProperty(): boolean {
+    return true;
+  }
   continueStream(): void {}
   closeStream(): void {}
   sendLocalResponse(_reply: LocalReply): void {}
@@ -388,7 +390,9 @@ class LifecycleHost implements StreamHost {
     // The static auth filter reads its header as request.headers.<name>.
     return path[0] === 'request' && path[1] === 'headers' ? headersProperty(this.request, path[2], path.length - 2) : undefined;
   }
-  setProperty(): void {}
+  setProperty(): boolean {
+    return true;
+  }
   continueStream(): void {}
   closeStream(): void {}
   sendLocalResponse(reply: LocalReply): void {

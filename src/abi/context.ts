@@ -36,8 +36,11 @@ export interface StreamHost {
   body(type: number): BodyBuffer | undefined;
   /** Stream attributes (request.*, response.*, source.*, ...); undefined = not found. */
   property(path: readonly string[]): PropertyValue | undefined;
-  /** Values written with proxy_set_property, visible to later filters of the same request. */
-  setProperty(path: readonly string[], value: Buffer): void;
+  /**
+   * Values written with proxy_set_property, visible to later filters of the same request; false
+   * when the stream's store is full and the value was dropped.
+   */
+  setProperty(path: readonly string[], value: Buffer): boolean;
   continueStream(type: StreamType): void;
   closeStream(type: StreamType): void;
   sendLocalResponse(reply: LocalReply): void;

@@ -12,6 +12,11 @@ export const MAX_PAIRS_COUNT = 1024;
 export const MAX_RANDOM_BYTES = 64 * 1024;
 /** Default body buffering limit when a route sets none (Envoy's per-connection default). */
 export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
+/**
+ * What proxy_set_property keeps, keys and values together: per plugin (values written from root
+ * callbacks) and per stream. A write past it is dropped (property-store.ts).
+ */
+export const MAX_PROPERTY_BYTES = 16 * 1024 * 1024;
 /** Largest http_call response body kept for the guest. */
 export const MAX_HTTP_CALL_BODY_BYTES = 16 * 1024 * 1024;
 /**

@@ -18,6 +18,7 @@ import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
 import { CalloutKind, type Vm } from './vm.ts';
 import { MAX_TIMER_MS } from './limits.ts';
+import { PropertyStore } from './property-store.ts';
 
 /** Root-level callbacks other ABI areas deliver through Plugin.callRoot. */
 export type RootCallback =
@@ -91,7 +92,7 @@ export class Plugin {
   readonly #calls = new Map<number, () => void>();
   readonly #cleanups: Array<() => void> = [];
   /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
-  readonly properties = new Map<string, Buffer>();
+  readonly properties = new PropertyStore();
   /** What its VM reports while this plugin's code runs (guest-watch.ts): its filter's index + 1, negated while it starts. */
   watchId = 0;
   #stopped = false;

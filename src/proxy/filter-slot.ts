@@ -12,6 +12,7 @@ import { HeaderMap } from '../abi/header-map.ts';
 import type { FilterHandle } from '../abi/plugin-set.ts';
 import type { Plugin } from '../abi/plugin.ts';
 import { Action, MapType, StreamType } from '../abi/types.ts';
+import { PropertyStore } from '../abi/property-store.ts';
 import { localReply } from './local-reply.ts';
 import type { Pipeline, StageFilter } from './pipeline.ts';
 import type { HttpStream } from './stream.ts';
@@ -195,8 +196,8 @@ export class FilterSlot implements StreamHost, StageFilter {
     return this.stream.property(path);
   }
 
-  setProperty(path: readonly string[], value: Buffer): void {
-    (this.stream.filterState ??= new Map()).set(path.join('\0'), value);
+  setProperty(path: readonly string[], value: Buffer): boolean {
+    return (this.stream.filterState ??= new PropertyStore()).set(path.join('\0'), value);
   }
 
   continueStream(type: StreamType): void {

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { LocalReply, PropertyValue } from '../abi/context.ts';
 import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
+import { PropertyStore } from '../abi/property-store.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { clientErrorAnswer } from './client-error.ts';
@@ -63,7 +64,7 @@ export class HttpStream {
   responseHeaders: HeaderMap | null = null;
   responseTrailers: HeaderMap | null = null;
   /** Values written with proxy_set_property during this request; made by the first (most requests have none). */
-  filterState: Map<string, Buffer> | null = null;
+  filterState: PropertyStore | null = null;
   route: CompiledRoute<FilterHandle> | undefined;
   slots: FilterSlot[] = [];
   requestPipeline!: Pipeline<FilterSlot>;

@@ -361,9 +361,10 @@ export class MemoryHost implements StreamHost {
     return headersProperty(this.maps.get(type) ?? null, path[2], path.length - 2);
   }
 
-  setProperty(path: readonly string[], value: Buffer): void {
+  setProperty(path: readonly string[], value: Buffer): boolean {
     this.events.push({ kind: 'set-property', path: [...path], value: value.toString('latin1') });
     this.properties.set(path.join('\0'), value);
+    return true;
   }
 
   continueStream(type: StreamType): void {

@@ -3,6 +3,7 @@
 // contexts (reference §2.7 "Property path", §4.7, §7.13, §10 items 5 and 21).
 
 import { describe, expect, it } from 'vitest';
+import { MAX_PROPERTY_BYTES } from '../../src/abi/limits.ts';
 import { Status } from '../../src/abi/types.ts';
 import { harness, MemoryHost, SCRATCH, type Harness } from './helpers.ts';
 
@@ -129,5 +130,26 @@ describe('proxy_set_property', () => {
     // Not stored on the plugin: another stream does not see it.
     const other = h.stream().ctx;
     expect(get(h, other, 'wasm_state\0user').status).toBe(Status.NOT_FOUND);
+  });
+
+  it('from a root context keeps at most MAX_PROPERTY_BYTES: past it a write is dropped, answered OK and warned about', async () => {
+    const h = await setup();
+    const value = 'v'.repeat(200_000);
+    const [v, vl] = h.mem.write(SCRATCH + 0x400, value);
+    const writes = Math.ceil(MAX_PROPERTY_BYTES / 200_000) + 5;
+    for (let i = 0; i < writes; i++) {
+      const [p, pl] = h.mem.write(SCRATCH, `k${i}`);
+      expect(h.call('set_property', h.plugin.root, p, pl, v, vl)).toBe(Status.OK);
+    }
+    // A value already stored can still be rewritten in its place (read first: the fixture's bump
+    // allocator has no room left for the 200 KB values once asked for one).
+    expect(set(h, h.plugin.root, 'k0', 'small')).toBe(Status.OK);
+    expect(get(h, h.plugin.root, 'k0').value).toBe('small');
+    const kept = Array.from({ length: writes }, (_, i) => get(h, h.plugin.root, `k${i}`).status !== Status.NOT_FOUND).filter(Boolean).length;
+    let fit = 0;
+    for (let used = 0; used + 200_000 + `k${fit}`.length <= MAX_PROPERTY_BYTES; fit++) used += 200_000 + `k${fit}`.length;
+    expect(kept).toBe(fit);
+    expect(get(h, h.plugin.root, `k${writes - 1}`).status).toBe(Status.NOT_FOUND);
+    expect(h.lines.filter((l) => l.msg === 'property store is full: proxy_set_property dropped (the filter was told OK)')).toHaveLength(1);
   });
 });
