@@ -17,6 +17,14 @@ export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024;
  * callbacks) and per stream. A write past it is dropped (property-store.ts).
  */
 export const MAX_PROPERTY_BYTES = 16 * 1024 * 1024;
+/**
+ * http_calls one plugin may have outstanding at once, and the bytes of their requests (headers,
+ * body, trailers) together: past either, proxy_http_call answers BAD_ARGUMENT. Each call holds
+ * its request until answered or timed out (up to MAX_TIMER_MS); Envoy bounds the same with its
+ * clusters' circuit breakers.
+ */
+export const MAX_PENDING_HTTP_CALLS = 10_000;
+export const MAX_PENDING_HTTP_CALL_BYTES = 64 * 1024 * 1024;
 /** Largest http_call response body kept for the guest. */
 export const MAX_HTTP_CALL_BODY_BYTES = 16 * 1024 * 1024;
 /**

@@ -17,7 +17,7 @@ import { BodyBuffer } from './body-buffer.ts';
 import type { Pair } from './pairs.ts';
 import { Status, type LogLevel } from './types.ts';
 import { CalloutKind, type Vm } from './vm.ts';
-import { MAX_TIMER_MS } from './limits.ts';
+import { MAX_PENDING_HTTP_CALL_BYTES, MAX_PENDING_HTTP_CALLS, MAX_TIMER_MS } from './limits.ts';
 import { PropertyStore } from './property-store.ts';
 
 /** Root-level callbacks other ABI areas deliver through Plugin.callRoot. */
@@ -38,6 +38,16 @@ export interface PluginConfig {
   readonly vmConfiguration: Buffer;
   readonly logLevel: LogLevel;
   readonly failOpen: boolean;
+}
+
+const TOO_MANY_CALLS = `too many calls outstanding (a filter may have ${MAX_PENDING_HTTP_CALLS} calls or ${MAX_PENDING_HTTP_CALL_BYTES >> 20} MiB of requests waiting for answers)`;
+
+/** What an http_call's request holds while it waits: its headers, body and trailers. */
+function requestBytes(request: HttpCallRequest): number {
+  let bytes = request.body.length;
+  for (const [name, value] of request.headers) bytes += name.length + value.length;
+  for (const [name, value] of request.trailers) bytes += name.length + value.length;
+  return bytes;
 }
 
 export interface HttpCallRequest {
@@ -89,7 +99,9 @@ export class Plugin {
   configuring = false;
   #tickPeriodMs = 0;
   #tickTimer: NodeJS.Timeout | null = null;
-  readonly #calls = new Map<number, () => void>();
+  /** Outstanding http_calls by token: how to cancel each, and its request's bytes. */
+  readonly #calls = new Map<number, { cancel: () => void; bytes: number }>();
+  #callBytes = 0;
   readonly #cleanups: Array<() => void> = [];
   /** Values set with proxy_set_property from root callbacks, keyed by NUL-joined path. */
   readonly properties = new PropertyStore();
@@ -230,15 +242,29 @@ export class Plugin {
 
   /** Dispatches an http_call owned by the root context; writes nothing, returns status+token. */
   httpCall(request: HttpCallRequest): { status: Status; token: number; reason?: string } {
+    const bytes = requestBytes(request);
+    if (this.#calls.size >= MAX_PENDING_HTTP_CALLS || this.#callBytes + bytes > MAX_PENDING_HTTP_CALL_BYTES) {
+      return { status: Status.BAD_ARGUMENT, token: 0, reason: TOO_MANY_CALLS };
+    }
     const token = this.vm.nextToken(CalloutKind.HTTP_CALL);
+    let settled = false;
     const started = this.services.httpCall(request, (result) => {
-      this.#calls.delete(token);
+      settled = true;
+      const pending = this.#calls.get(token);
+      if (pending !== undefined) {
+        this.#calls.delete(token);
+        this.#callBytes -= pending.bytes;
+      }
       // Completions arrive on a fresh tick, but defer anyway so a synchronous failure path
       // in the embedding can never re-enter the guest.
       defer(() => this.#deliverCallResult(token, result));
     });
     if (typeof started === 'string') return { status: Status.BAD_ARGUMENT, token: 0, reason: started };
-    this.#calls.set(token, started);
+    // A call the embedding completed at once is not outstanding.
+    if (!settled) {
+      this.#calls.set(token, { cancel: started, bytes });
+      this.#callBytes += bytes;
+    }
     return { status: Status.OK, token };
   }
 
@@ -282,8 +308,9 @@ export class Plugin {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tickTimer !== null) clearTimeout(this.#tickTimer);
-    for (const cancel of this.#calls.values()) cancel();
+    for (const call of this.#calls.values()) call.cancel();
     this.#calls.clear();
+    this.#callBytes = 0;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     const vm = this.vm;
     const e = vm.exports;

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HttpCallResponse } from '../../src/abi/plugin.ts';
+import { MAX_PENDING_HTTP_CALL_BYTES, MAX_PENDING_HTTP_CALLS } from '../../src/abi/limits.ts';
 import { Status } from '../../src/abi/types.ts';
 import { harness, pairsBytes, PINO, SCRATCH, type Harness } from './helpers.ts';
 
@@ -117,6 +118,34 @@ describe('dispatch', () => {
     const tokens = [dispatch(h, ctx).token, dispatch(h, h.plugin.root).token, dispatch(h, ctx).token];
     for (const token of tokens) expect([0, 0xdeadbeef]).not.toContain(token);
     expect(new Set(tokens).size).toBe(3);
+  });
+});
+
+describe('outstanding calls', () => {
+  it(`are at most ${MAX_PENDING_HTTP_CALLS} per plugin: one more is refused until one is answered`, async () => {
+    const h = await harness('abi-http-call');
+    for (let i = 0; i < MAX_PENDING_HTTP_CALLS; i++) expect(dispatch(h, h.plugin.root).status).toBe(Status.OK);
+    expect(dispatch(h, h.plugin.root)).toEqual({ status: Status.BAD_ARGUMENT, token: 0 });
+    expect(h.services.requests).toHaveLength(MAX_PENDING_HTTP_CALLS);
+    expect(h.lines.filter((l) => l.level === PINO.warn).map((l) => l.msg)).toEqual([
+      `http_call refused: too many calls outstanding (a filter may have ${MAX_PENDING_HTTP_CALLS} calls or ${MAX_PENDING_HTTP_CALL_BYTES >> 20} MiB of requests waiting for answers)`,
+    ]);
+    h.services.requests[0]!.done(RESPONSE);
+    expect(dispatch(h, h.plugin.root).status).toBe(Status.OK);
+  });
+
+  it('hold at most MAX_PENDING_HTTP_CALL_BYTES of requests per plugin; a call answered at once holds nothing', async () => {
+    const h = await harness('abi-http-call');
+    const big: Array<[string, string]> = [...GOOD_HEADERS, ['x-big', 'b'.repeat(150_000)]];
+    const each = 150_000 + 5 + 4 + GOOD_HEADERS.reduce((n, [k, v]) => n + k.length + v.length, 0); // + x-big, the 4-byte body
+    h.services.completeSynchronously = RESPONSE;
+    for (let i = 0; i < 1000; i++) expect(dispatch(h, h.plugin.root, big).status).toBe(Status.OK);
+    h.services.completeSynchronously = null;
+    const fit = Math.floor(MAX_PENDING_HTTP_CALL_BYTES / each);
+    for (let i = 0; i < fit; i++) expect(dispatch(h, h.plugin.root, big).status).toBe(Status.OK);
+    expect(dispatch(h, h.plugin.root, big).status).toBe(Status.BAD_ARGUMENT);
+    // A small call still fits in what is left.
+    expect(dispatch(h, h.plugin.root).status).toBe(Status.OK);
   });
 });
 
