@@ -13,14 +13,13 @@ export interface MetricsSource {
   render(): string | Promise<string>;
 }
 
-const PATHS = '/healthz /ready /metrics /config_dump';
+const PATHS: readonly string[] = ['/healthz', '/ready', '/metrics', '/config_dump'];
 
 export function createAdminServer(config: SluiceConfig, metrics: MetricsSource, state: AdminState): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const known = path === '/healthz' || path === '/ready' || path === '/metrics' || path === '/config_dump';
-    if (!known) {
-      answer(res, 404, 'text/plain', `not found; try ${PATHS}\n`);
+    if (!PATHS.includes(path)) {
+      answer(res, 404, 'text/plain', `not found; try ${PATHS.join(' ')}\n`);
       return;
     }
     // Every path only reads: a POST or DELETE that answered 200 would look as if it had done

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { LocalReply, PropertyValue } from '../abi/context.ts';
 import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
-import { PropertyStore } from '../abi/property-store.ts';
+import type { PropertyStore } from '../abi/property-store.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { clientErrorAnswer } from './client-error.ts';
