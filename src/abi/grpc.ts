@@ -17,6 +17,7 @@ import { defer } from './deferred.ts';
 import { HeaderMap } from './header-map.ts';
 import type { Pair } from './pairs.ts';
 import type { Plugin, RootCallback } from './plugin.ts';
+import { MAX_OPEN_GRPC_CALLS, MAX_UNSENT_GRPC_BYTES } from './limits.ts';
 import { Status } from './types.ts';
 import { CalloutKind } from './vm.ts';
 
@@ -66,6 +67,12 @@ export interface GrpcEvents {
   onMessage(message: Buffer): void;
   onTrailingMetadata(metadata: Pair[]): void;
   onClose(status: number, message: string): void;
+  /**
+   * `bytes` of the messages given to call() or send() have left the transport's buffer
+   * (written to the server). Only for accounting: may come at any time before onClose, and
+   * what is still unreported at onClose or cancel() counts as gone.
+   */
+  onSent(bytes: number): void;
 }
 
 export interface GrpcCallHandle {
@@ -89,14 +96,20 @@ export interface GrpcTransport {
   stream(target: GrpcTarget, events: GrpcEvents): GrpcStreamHandle | string;
 }
 
-interface UnaryEntry {
+/** What both kinds keep for the bounds: whether the transport still holds it, and its unsent bytes. */
+interface Held {
+  open: boolean;
+  unsent: number;
+}
+
+interface UnaryEntry extends Held {
   kind: 'call';
   handle: GrpcCallHandle | null;
   /** The response message; the last one wins if a server sends several (as in Envoy). */
   response: Buffer | undefined;
 }
 
-interface StreamEntry {
+interface StreamEntry extends Held {
   kind: 'stream';
   handle: GrpcStreamHandle | null;
   /** We sent end of stream (grpc_close, or grpc_send with end_stream). */
@@ -108,19 +121,27 @@ interface StreamEntry {
 
 type Entry = UnaryEntry | StreamEntry;
 
-export interface GrpcStart {
+/** What a call, stream or send came to: a refusal carries its reason, for the log. */
+export interface GrpcOutcome {
   status: Status;
-  token: number;
-  /** Why the call was refused, for the log. */
   reason?: string;
 }
 
+export interface GrpcStart extends GrpcOutcome {
+  token: number;
+}
+
 const tables = new WeakMap<Plugin, GrpcCallouts>();
+
+const TOO_MANY_CALLS = `too many calls open (a filter may have ${MAX_OPEN_GRPC_CALLS} gRPC calls and streams open at once)`;
+const TOO_MUCH_UNSENT = `too many message bytes waiting to be sent (a filter may have ${MAX_UNSENT_GRPC_BYTES >> 20} MiB of gRPC messages not yet taken by their servers)`;
 
 /** The calls and streams owned by one plugin's root context. */
 export class GrpcCallouts {
   readonly #plugin: Plugin;
   readonly #entries = new Map<number, Entry>();
+  /** Bytes of messages the transport holds for this plugin's calls and streams. */
+  #unsent = 0;
 
   private constructor(plugin: Plugin) {
     this.#plugin = plugin;
@@ -138,27 +159,32 @@ export class GrpcCallouts {
   }
 
   call(request: GrpcCallRequest): GrpcStart {
-    const refused = this.#refuse(request.cluster);
+    const refused = this.#refuse(request.cluster) ?? this.#full(request.message.length);
     if (refused !== null) return refused;
     const token = this.#plugin.vm.nextToken(CalloutKind.GRPC_CALL);
-    const entry: UnaryEntry = { kind: 'call', handle: null, response: undefined };
+    const entry: UnaryEntry = { kind: 'call', handle: null, response: undefined, open: true, unsent: 0 };
     this.#entries.set(token, entry);
+    this.#hold(entry, request.message.length);
     const started = this.#transport()!.call(request, {
       onInitialMetadata: () => {},
       onMessage: (message) => {
         entry.response = message;
       },
       onTrailingMetadata: () => {},
-      onClose: (status, message) => this.#later(token, entry, () => this.#finishCall(token, entry, status, message)),
+      onClose: (status, message) => {
+        this.#release(entry);
+        this.#later(token, entry, () => this.#finishCall(token, entry, status, message));
+      },
+      onSent: (bytes) => this.#sent(entry, bytes),
     });
     return this.#started(token, entry, started);
   }
 
   stream(target: GrpcTarget): GrpcStart {
-    const refused = this.#refuse(target.cluster);
+    const refused = this.#refuse(target.cluster) ?? this.#full(0);
     if (refused !== null) return refused;
     const token = this.#plugin.vm.nextToken(CalloutKind.GRPC_STREAM);
-    const entry: StreamEntry = { kind: 'stream', handle: null, halfClosed: false, localClosed: false, remoteClosed: false };
+    const entry: StreamEntry = { kind: 'stream', handle: null, halfClosed: false, localClosed: false, remoteClosed: false, open: true, unsent: 0 };
     this.#entries.set(token, entry);
     const started = this.#transport()!.stream(target, {
       onInitialMetadata: (metadata) =>
@@ -173,7 +199,9 @@ export class GrpcCallouts {
           const map = HeaderMap.fromPairs(metadata);
           this.#deliver('proxy_on_grpc_receive_trailing_metadata', token, map.size, { trailingMetadata: map });
         }),
-      onClose: (status, message) =>
+      onSent: (bytes) => this.#sent(entry, bytes),
+      onClose: (status, message) => {
+        this.#release(entry);
         this.#later(token, entry, () => {
           entry.remoteClosed = true;
           entry.handle = null;
@@ -184,21 +212,25 @@ export class GrpcCallouts {
             // grpc_close answers OK.
             if (entry.localClosed) this.#entries.delete(token);
           }
-        }),
+        });
+      },
     });
     return this.#started(token, entry, started);
   }
 
   /** proxy_grpc_send: only on a live stream. */
-  send(token: number, message: Buffer, endStream: boolean): Status {
+  send(token: number, message: Buffer, endStream: boolean): GrpcOutcome {
     const entry = this.#entries.get(token);
-    if (entry === undefined) return Status.NOT_FOUND;
-    if (entry.kind === 'call') return Status.BAD_ARGUMENT; // Envoy: not a stream id
-    if (entry.remoteClosed || entry.handle === null) return Status.NOT_FOUND;
-    if (entry.halfClosed) return Status.BAD_ARGUMENT; // we already sent end of stream
+    if (entry === undefined) return { status: Status.NOT_FOUND };
+    if (entry.kind === 'call') return { status: Status.BAD_ARGUMENT }; // Envoy: not a stream id
+    if (entry.remoteClosed || entry.handle === null) return { status: Status.NOT_FOUND };
+    if (entry.halfClosed) return { status: Status.BAD_ARGUMENT }; // we already sent end of stream
+    // The server is not taking what was sent: refused, the stream stays as it was.
+    if (this.#unsent + message.length > MAX_UNSENT_GRPC_BYTES) return { status: Status.BAD_ARGUMENT, reason: TOO_MUCH_UNSENT };
+    this.#hold(entry, message.length);
     entry.handle.send(message, endStream);
     if (endStream) entry.halfClosed = true;
-    return Status.OK;
+    return { status: Status.OK };
   }
 
   /** proxy_grpc_close: cancels a unary call; half-closes a stream. */
@@ -218,6 +250,7 @@ export class GrpcCallouts {
     const entry = this.#entries.get(token);
     if (entry === undefined) return Status.NOT_FOUND;
     this.#entries.delete(token);
+    this.#release(entry);
     entry.handle?.cancel();
     return Status.OK;
   }
@@ -225,7 +258,36 @@ export class GrpcCallouts {
   cancelAll(): void {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    for (const entry of entries) entry.handle?.cancel();
+    for (const entry of entries) {
+      this.#release(entry);
+      entry.handle?.cancel();
+    }
+  }
+
+  /** Why one more call or stream holding `bytes` would exceed a bound, or null. */
+  #full(bytes: number): GrpcStart | null {
+    if (this.#entries.size >= MAX_OPEN_GRPC_CALLS) return { status: Status.INTERNAL_FAILURE, token: 0, reason: TOO_MANY_CALLS };
+    if (this.#unsent + bytes > MAX_UNSENT_GRPC_BYTES) return { status: Status.INTERNAL_FAILURE, token: 0, reason: TOO_MUCH_UNSENT };
+    return null;
+  }
+
+  #hold(entry: Held, bytes: number): void {
+    if (!entry.open) return; // the transport drops what is sent after its close
+    entry.unsent += bytes;
+    this.#unsent += bytes;
+  }
+
+  #sent(entry: Held, bytes: number): void {
+    const n = Math.min(bytes, entry.unsent);
+    entry.unsent -= n;
+    this.#unsent -= n;
+  }
+
+  /** The transport let go of the call or stream: nothing it held is counted any more. */
+  #release(entry: Held): void {
+    entry.open = false;
+    this.#unsent -= entry.unsent;
+    entry.unsent = 0;
   }
 
   #transport() {
@@ -244,6 +306,7 @@ export class GrpcCallouts {
   #started(token: number, entry: Entry, started: GrpcCallHandle | GrpcStreamHandle | string): GrpcStart {
     if (typeof started === 'string') {
       this.#entries.delete(token);
+      this.#release(entry);
       return { status: Status.INTERNAL_FAILURE, token: 0, reason: started };
     }
     entry.handle = started as GrpcStreamHandle;

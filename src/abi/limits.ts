@@ -25,6 +25,14 @@ export const MAX_PROPERTY_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_PENDING_HTTP_CALLS = 10_000;
 export const MAX_PENDING_HTTP_CALL_BYTES = 64 * 1024 * 1024;
+/**
+ * gRPC calls and streams one plugin may have open at once, and the bytes of their messages
+ * handed to the transport but not yet written to the server (a stream's server may stop
+ * reading): past the first, grpc_call and grpc_stream answer INTERNAL_FAILURE; past the second,
+ * so does grpc_call, and grpc_send answers BAD_ARGUMENT (both within what the Rust SDK takes).
+ */
+export const MAX_OPEN_GRPC_CALLS = 10_000;
+export const MAX_UNSENT_GRPC_BYTES = 64 * 1024 * 1024;
 /** Largest http_call response body kept for the guest. */
 export const MAX_HTTP_CALL_BODY_BYTES = 16 * 1024 * 1024;
 /**

@@ -86,8 +86,19 @@ class GrpcExchange implements GrpcStreamHandle {
 
   send(message: Buffer, endStream: boolean): void {
     if (this.#done || this.#stream.writableEnded) return;
-    if (endStream) this.#stream.end(frameMessage(message));
-    else this.#stream.write(frameMessage(message));
+    const flushed = this.#flushed(message.length);
+    if (endStream) this.#stream.end(frameMessage(message), flushed);
+    else this.#stream.write(frameMessage(message), flushed);
+  }
+
+  /**
+   * The write's callback, for the caller's count of unsent bytes: Node calls it once HTTP/2 flow
+   * control let the frame out, or when the stream is gone.
+   */
+  #flushed(bytes: number): () => void {
+    return () => {
+      if (!this.#done) this.#events.onSent(bytes);
+    };
   }
 
   close(): void {
@@ -228,7 +239,7 @@ export class GrpcClient implements GrpcTransport {
       return `cannot start the request: ${(err as Error).message}`;
     }
     const exchange = new GrpcExchange(stream, events, timeoutMs);
-    if (unaryMessage !== null) stream.end(frameMessage(unaryMessage));
+    if (unaryMessage !== null) exchange.send(unaryMessage, true);
     return exchange;
   }
 

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { GrpcCallRequest, GrpcEvents, GrpcTarget, GrpcTransport } from '../../src/abi/grpc.ts';
+import { MAX_OPEN_GRPC_CALLS, MAX_UNSENT_GRPC_BYTES } from '../../src/abi/limits.ts';
 import { MapType, Status } from '../../src/abi/types.ts';
 import { CallServices, harness, pairsBytes, SCRATCH, type Harness } from './helpers.ts';
 
@@ -54,8 +55,8 @@ class FakeGrpc implements GrpcTransport {
     return x;
   }
 
-  last(): FakeExchange {
-    return this.exchanges.at(-1)!;
+  last(back = -1): FakeExchange {
+    return this.exchanges.at(back)!;
   }
 }
 
@@ -418,5 +419,66 @@ describe('grpc_send / grpc_cancel / grpc_close on tokens that are not live', () 
         expect(h.mem.out()).toEqual([0, 0]);
       }
     }
+  });
+});
+
+describe('bounds', () => {
+  const warnings = (h: Harness) => h.lines.filter((l) => l.level === 40).map((l) => l.msg);
+
+  it(`at most ${MAX_OPEN_GRPC_CALLS} calls and streams are open per plugin; one more is refused until one ends`, async () => {
+    const { h, fake, root } = await setup();
+    const tokens: number[] = [];
+    for (let i = 0; i < MAX_OPEN_GRPC_CALLS; i++) {
+      const started = i % 2 === 0 ? call(h, { id: root }) : stream(h, { id: root });
+      expect(started.status).toBe(Status.OK);
+      tokens.push(started.token);
+    }
+    // INTERNAL_FAILURE: the Rust SDK panics on BAD_ARGUMENT from these two.
+    expect(call(h, { id: root })).toEqual({ status: Status.INTERNAL_FAILURE, token: 0 });
+    expect(stream(h, { id: root })).toEqual({ status: Status.INTERNAL_FAILURE, token: 0 });
+    expect(fake.exchanges).toHaveLength(MAX_OPEN_GRPC_CALLS);
+    expect(warnings(h)).toEqual([
+      `grpc_call refused: too many calls open (a filter may have ${MAX_OPEN_GRPC_CALLS} gRPC calls and streams open at once)`,
+      `grpc_stream refused: too many calls open (a filter may have ${MAX_OPEN_GRPC_CALLS} gRPC calls and streams open at once)`,
+    ]);
+    // A call that ends (its close delivered) and a cancelled stream each make room for one.
+    fake.exchanges[0]!.events.onClose(14, 'gone');
+    expect(call(h, { id: root }).status).toBe(Status.OK);
+    expect(h.call('grpc_cancel', { id: root }, tokens[1]!)).toBe(Status.OK);
+    expect(stream(h, { id: root }).status).toBe(Status.OK);
+    expect(call(h, { id: root }).status).toBe(Status.INTERNAL_FAILURE);
+  });
+
+  it(`hold at most ${MAX_UNSENT_GRPC_BYTES >> 20} MiB of messages the servers have not taken; what is sent, or ends with its call, frees room`, async () => {
+    const { h, fake, root } = await setup();
+    const chunk = 128 * 1024;
+    const ptr = SCRATCH + 0x1000;
+    h.mem.write(ptr, Buffer.alloc(chunk, 0x61));
+    const a = stream(h, { id: root }).token;
+    const b = stream(h, { id: root }).token;
+    const streamA = fake.last(-2);
+    const fit = MAX_UNSENT_GRPC_BYTES / chunk;
+    for (let i = 0; i < fit; i++) expect(h.call('grpc_send', { id: root }, i % 2 === 0 ? a : b, ptr, chunk, 0), `send ${i}`).toBe(Status.OK);
+    // Full: a send is refused (the stream stays usable), and so is a call carrying a message.
+    expect(h.call('grpc_send', { id: root }, a, ptr, 1, 0)).toBe(Status.BAD_ARGUMENT);
+    expect(call(h, { id: root }, { message: 'x' })).toEqual({ status: Status.INTERNAL_FAILURE, token: 0 });
+    expect(h.call('grpc_send', { id: root }, a, ptr, 0, 0)).toBe(Status.OK); // an empty message holds nothing
+    expect(streamA.sent).toHaveLength(fit / 2 + 1);
+    expect(warnings(h)).toEqual([
+      `grpc_send refused: too many message bytes waiting to be sent (a filter may have ${MAX_UNSENT_GRPC_BYTES >> 20} MiB of gRPC messages not yet taken by their servers)`,
+      `grpc_call refused: too many message bytes waiting to be sent (a filter may have ${MAX_UNSENT_GRPC_BYTES >> 20} MiB of gRPC messages not yet taken by their servers)`,
+    ]);
+    // The server took one message of stream A.
+    streamA.events.onSent(chunk);
+    expect(h.call('grpc_send', { id: root }, a, ptr, chunk, 0)).toBe(Status.OK);
+    expect(h.call('grpc_send', { id: root }, a, ptr, 1, 0)).toBe(Status.BAD_ARGUMENT);
+    // Stream B ends: everything it held is gone with it, though the server never took it.
+    fake.last().events.onClose(0, '');
+    expect(h.call('grpc_send', { id: root }, a, ptr, chunk, 0)).toBe(Status.OK);
+    expect(call(h, { id: root }, { message: 'x' }).status).toBe(Status.OK);
+    // Cancelling A frees its share too.
+    h.call('grpc_cancel', { id: root }, a);
+    const c = stream(h, { id: root }).token;
+    for (let i = 0; i < fit - 1; i++) expect(h.call('grpc_send', { id: root }, c, ptr, chunk, 0), `send ${i}`).toBe(Status.OK);
   });
 });

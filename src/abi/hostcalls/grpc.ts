@@ -104,7 +104,9 @@ export function grpcImports(vm: Vm) {
       const message = mem.copy(messagePtr, messageSize);
       if (message === null) return Status.INVALID_MEMORY_ACCESS;
       if (ctx === null) return Status.NOT_FOUND;
-      return GrpcCallouts.of(ctx.plugin).send(token >>> 0, message, endStream !== 0);
+      const result = GrpcCallouts.of(ctx.plugin).send(token >>> 0, message, endStream !== 0);
+      if (result.reason !== undefined) refusals.warn(`grpc_send refused: ${result.reason}`, ctx.logger, { token: token >>> 0 });
+      return result.status;
     },
 
     proxy_grpc_cancel(token: number): number {
