@@ -10,18 +10,19 @@ const USAGE = `Usage: sluice [command] [--config FILE]
 
 Commands:
   run              start the proxy (default)
-  validate         check the config file and exit
+  validate         check the config file, start and stop its filters, and exit
   inspect FILE     describe a Proxy-Wasm module: ABI, entry point, allocator, SDK, imports
 
 Options:
   -c, --config FILE  config file (default: ./config.yaml)
+      --config-only  validate: check the file only (no filter is started)
       --json         inspect: print the report as JSON
   -h, --help         show this help
 `;
 
 const DEFAULT_CONFIG = './config.yaml';
 
-interface Options { command: string; config: string; json: boolean; rest: string[] }
+interface Options { command: string; config: string; json: boolean; configOnly: boolean; rest: string[] }
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       startWorkerEarly();
       return run(options.config);
     case 'validate':
-      return validate(options.config);
+      return validate(options.config, options.configOnly);
     case 'inspect':
       return inspect(options);
     case 'help':
@@ -60,6 +61,7 @@ function parseOptions(argv: string[]): Options | number {
         config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean', default: false },
+        'config-only': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -71,7 +73,7 @@ function parseOptions(argv: string[]): Options | number {
     return 0;
   }
   const [command = 'run', ...rest] = parsed.positionals;
-  return { command, config: parsed.values.config, json: parsed.values.json, rest };
+  return { command, config: parsed.values.config, json: parsed.values.json, configOnly: parsed.values['config-only'], rest };
 }
 
 async function inspect(options: Options): Promise<number> {
@@ -95,9 +97,19 @@ async function load(file: string): Promise<SluiceConfig | undefined> {
   }
 }
 
-async function validate(file: string): Promise<number> {
+async function validate(file: string, configOnly: boolean): Promise<number> {
   const config = await load(file);
   if (!config) return 1;
+  if (!configOnly && config.filters.length > 0) {
+    // Every filter started as `run` starts it, and stopped: a module that does not load or a
+    // filter that rejects its configuration is found here, not at deployment.
+    const { checkFilters } = await import('./supervisor/check-filters.ts');
+    const { problem, messages } = await checkFilters(config);
+    if (problem !== null) {
+      process.stderr.write(`${problem}\n${messages.map((m) => `  ${m}\n`).join('')}`);
+      return 1;
+    }
+  }
   const { displayPath } = await import('./config/index.ts');
   const { listeners, clusters, filters } = config;
   process.stdout.write(`${displayPath(file)}: ok (${listeners.length} listeners, ${clusters.length} clusters, ${filters.length} filters)\n`);

@@ -1,6 +1,8 @@
 // Problems found in a config file. Every problem is reported, not just the
 // first, and each one carries the position a user needs to fix it.
 
+import type { FilterConfig } from './types.ts';
+
 /** One problem. `line`/`col` are 1-based; 0 means the problem concerns the whole file. */
 export interface ConfigIssue {
   file: string;
@@ -15,6 +17,16 @@ export interface ConfigIssue {
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}` : issue.file;
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+/**
+ * A problem with a configured filter found after the file was read (its module, its start),
+ * placed where the filter is defined: `FILE:LINE:COL filters[i]: message`.
+ */
+export function filterIssue(filters: readonly FilterConfig[], name: string, message: string): string {
+  const index = filters.findIndex((f) => f.name === name);
+  const at = filters[index]?.source;
+  return at === undefined ? message : formatIssue({ ...at, path: `filters[${index}]`, message });
 }
 
 /** Thrown by loadConfig/parseConfig; `message` holds one formatted issue per line. */

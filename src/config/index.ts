@@ -1,7 +1,7 @@
 // Public API of the configuration layer.
 
 export { loadConfig, parseConfig, displayPath } from './load.ts';
-export { ConfigError, formatIssue, type ConfigIssue } from './errors.ts';
+export { ConfigError, filterIssue, formatIssue, type ConfigIssue } from './errors.ts';
 export { parseDuration, parseByteSize } from './units.ts';
 export { parseHostPort, formatHostPort } from './address.ts';
 export type * from './types.ts';

@@ -10,6 +10,7 @@ import { PluginSet, type FilterQuarantine, type PluginSpec } from '../abi/plugin
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
+import { filterIssue } from '../config/errors.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
 import { Clusters } from './cluster.ts';
@@ -111,10 +112,24 @@ function startPlugins(
     return plugins;
   } catch (err) {
     if (!(err instanceof PluginStartError)) throw err;
-    const index = config.filters.findIndex((f) => f.name === err.plugin);
-    const at = config.filters[index]?.source;
-    const where = at === undefined ? '' : `${at.file}:${at.line}:${at.col} filters[${index}]: `;
-    throw Object.assign(new Error(`${where}${err.message}`), { code: err.code });
+    throw Object.assign(new Error(filterIssue(config.filters, err.plugin, err.message)), { code: err.code });
+  }
+}
+
+/**
+ * Starts every filter of `config` as `startSluice` would (modules compiled, VMs started, each
+ * filter's on_vm_start and on_configure run) and stops them again, without listening or
+ * sharing state with anyone: what `sluice validate` checks beyond the file. Throws what
+ * startSluice would, naming the filter's place in the config file.
+ */
+export async function checkFilters(config: SluiceConfig, logger: Logger): Promise<void> {
+  const clusters = new Clusters(config.clusters);
+  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
+  const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
+  try {
+    startPlugins(config, httpCalls, new ForeignFunctionRegistry(), ownedSharedState(logger), logger, grpc, []).stop();
+  } finally {
+    await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
   }
 }
 

@@ -24,9 +24,14 @@ export interface WorkerData {
 /** A filter (by its index in the configuration) out of service until `until` (epoch ms). */
 export type Quarantine = FilterQuarantine;
 
-/** `start` comes first: a worker loads the proxy before it knows its configuration. */
+/**
+ * `start` comes first: a worker loads the proxy before it knows its configuration. Or `check`:
+ * the worker only starts and stops the filters (`sluice validate`), reporting which one runs
+ * in `guestCalls` (slot 0), and exits after answering `checked`.
+ */
 export type ToWorker =
   | { type: 'start'; data: WorkerData }
+  | { type: 'check'; config: SluiceConfig; guestCalls: SharedArrayBuffer }
   | { type: 'stop' }
   | { type: 'metrics'; id: number }
   | ({ type: 'quarantine' } & Quarantine)
@@ -35,6 +40,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; listeners: Array<[string, HostPort]> }
   | { type: 'start-failed'; message: string }
+  /** The filters of a `check` started and stopped (error null), or why not. */
+  | { type: 'checked'; error: string | null }
   | { type: 'metrics'; id: number; text: string }
   /** Whole log lines, batched: the supervisor's thread alone writes stdout (log-destination.ts). */
   | { type: 'log'; chunk: string };

@@ -12,7 +12,8 @@ import { enableBodyGcPacing, minorGcFunction } from '../proxy/body-gc.ts';
 import { ConnectionLimit } from '../proxy/connection-limit.ts';
 import { OldGenerationPacer } from '../proxy/old-generation-gc.ts';
 import { privateGc } from '../proxy/private-gc.ts';
-import { startSluice, type RunningSluice } from '../proxy/sluice.ts';
+import { checkFilters, startSluice, type RunningSluice } from '../proxy/sluice.ts';
+import type { SluiceConfig } from '../config/types.ts';
 import { remoteSharedState, type RemoteSharedState } from './remote-shared-state.ts';
 import { SyncRpcClient } from './sync-rpc.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
@@ -27,6 +28,7 @@ const waiting: ToWorker[] = [];
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'start') void start(message.data);
+  else if (message.type === 'check') void check(message.config, message.guestCalls);
   else if (running === null) waiting.push(message);
   else handle(message);
 });
@@ -59,6 +61,24 @@ async function start(data: WorkerData): Promise<void> {
     process.exit(1);
   }
   for (const message of waiting.splice(0)) handle(message);
+}
+
+/** Starts and stops the configuration's filters (`sluice validate`), then exits. */
+async function check(config: SluiceConfig, guestCalls: SharedArrayBuffer): Promise<void> {
+  // The filters' own messages at warn and above come along: they often say why a filter
+  // rejected its configuration.
+  const destination = forwardingDestination((chunk) => post({ type: 'log', chunk }));
+  const logger = createLogger('warn', destination);
+  reportGuestCalls(guestCalls, 0);
+  let error: string | null = null;
+  try {
+    await checkFilters(config, logger);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  destination.flushSync(); // the lines before the answer
+  post({ type: 'checked', error });
+  process.exit(0);
 }
 
 function handle(message: ToWorker): void {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watToWasm } from '../helpers/wat.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/sluice.mjs');
@@ -24,8 +25,8 @@ beforeAll(() => {
 });
 
 describe('sluice validate', () => {
-  it('prints a summary and exits 0 for a valid config', () => {
-    const result = sluice(['validate', '--config', `${FIXTURES}/full.yaml`]);
+  it('prints a summary and exits 0 for a valid config (--config-only: its placeholder modules are not started)', () => {
+    const result = sluice(['validate', '--config-only', '--config', `${FIXTURES}/full.yaml`]);
     expect(result).toEqual({ status: 0, stdout: `${FIXTURES}/full.yaml: ok (2 listeners, 2 clusters, 2 filters)\n`, stderr: '' });
   });
 
@@ -82,6 +83,72 @@ describe('sluice validate', () => {
       writeFileSync(join(dir, 'config.yaml'), 'listeners: [{ name: a, address: "127.0.0.1:0", routes: [{ match: {}, echo: true }] }]\n');
       expect(sluice(['validate'], dir)).toEqual({ status: 0, stdout: 'config.yaml: ok (1 listeners, 0 clusters, 0 filters)\n', stderr: '' });
     });
+  });
+});
+
+describe('sluice validate starts and stops every filter, as run would', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-validate-'));
+    writeFileSync(join(dir, 'garbage.wasm'), 'not a module\n');
+    const looping = `(module
+      (memory (export "memory") 1)
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_abi_version_0_2_0"))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
+    writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'validate-loop.wat'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A config with one filter, `filter` (its YAML, indented under `filters:`), in the scratch directory. */
+  function configWith(filter: string, top = ''): string {
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `${top}listeners:
+  - name: main
+    address: 127.0.0.1:0
+    filters: [f]
+    routes: [{ match: {}, direct_response: { status: 200, body: "ok" } }]
+filters:
+  - name: f
+${filter}`,
+    );
+    return 'config.yaml';
+  }
+
+  it('accepts the demo configuration, whose filters all start', () => {
+    expect(sluice(['validate'])).toEqual({ status: 0, stdout: 'config.yaml: ok (1 listeners, 1 clusters, 3 filters)\n', stderr: '' });
+  });
+
+  it('names the filter and the reason for a module that is not WebAssembly', () => {
+    const result = sluice(['validate', '-c', configWith('    module: garbage.wasm\n')], dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr)).toEqual([
+      `config.yaml:7:5 filters[0]: filter 'f': ${join(dir, 'garbage.wasm')}: invalid WebAssembly module (not a WebAssembly binary): WebAssembly.Module(): expected magic word 00 61 73 6d, found 6e 6f 74 20 @+0`,
+    ]);
+    // --config-only checks the file alone.
+    expect(sluice(['validate', '--config-only', '-c', 'config.yaml'], dir).status).toBe(0);
+  });
+
+  it('reports a filter that rejects its configuration, with what the filter logged about it', () => {
+    const auth = join(ROOT, 'filters/build/auth.wasm');
+    const result = sluice(['validate', '-c', configWith(`    module: ${auth}\n    configuration: { path: 7 }\n`)], dir);
+    expect(result.status).toBe(1);
+    expect(lines(result.stderr)).toEqual([
+      "config.yaml:7:5 filters[0]: filter 'f': proxy_on_configure returned false (the filter rejected its configuration)",
+      '  f (error): auth: configuration: cluster is required',
+      '  f (error): auth: configuration: path must be a string, got number',
+    ]);
+  });
+
+  it('stops a filter whose start loops after watchdog_timeout, naming it', () => {
+    const started = Date.now();
+    const result = sluice(['validate', '-c', configWith('    module: loop.wasm\n', 'watchdog_timeout: 500ms\n')], dir);
+    expect(result.status).toBe(1);
+    expect(lines(result.stderr)).toEqual(["config.yaml:8:5 filters[0]: filter 'f' did not finish starting within watchdog_timeout (500 ms): stuck in a loop?"]);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
