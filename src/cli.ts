@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import type { SluiceConfig } from './config/index.ts';
+import type { RunningSupervisor } from './supervisor/supervisor.ts';
 import { discardEarlyWorker, startWorkerEarly } from './supervisor/worker-thread.ts';
 
 const USAGE = `Usage: sluice [command] [--config FILE]
@@ -143,6 +144,12 @@ async function run(file: string): Promise<number> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // SIGHUP reloads the configuration file (by default it would end the process).
+  let reload: (() => void) | null = null;
+  process.on('SIGHUP', () => {
+    if (reload !== null) reload();
+    else process.stderr.write('sluice: SIGHUP while starting: ignored (send it again once the proxy serves to reload)\n');
+  });
   // Loaded lazily: `validate` and `inspect` do not need the proxy.
   const { startSupervisor } = await import('./supervisor/supervisor.ts');
   let sluice;
@@ -152,6 +159,8 @@ async function run(file: string): Promise<number> {
     discardEarlyWorker(); // when it failed before taking it (a port in use, say)
     throw error;
   }
+  const running = sluice;
+  reload = () => void reloadFrom(file, running);
   stop = () => {
     sluice.close().then(
       () => process.exit(0),
@@ -160,6 +169,27 @@ async function run(file: string): Promise<number> {
   };
   if (stopRequested) stop();
   return 0;
+}
+
+/**
+ * Reads the configuration file again and, when it is valid, has the supervisor replace its
+ * workers with ones running it; an invalid file is reported in the log and changes nothing.
+ */
+async function reloadFrom(file: string, sluice: RunningSupervisor): Promise<void> {
+  const { ConfigError, formatIssue, loadConfig } = await import('./config/index.ts');
+  let next: SluiceConfig;
+  try {
+    next = loadConfig(file);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) {
+      sluice.logger.error({ err: (error as Error).message }, 'reload failed; still serving with the previous configuration');
+      return;
+    }
+    sluice.logger.error({ issues: error.issues.map(formatIssue) }, 'reload refused: the configuration file is not valid; still serving with the previous configuration');
+    return;
+  }
+  sluice.logger.info({ file }, 'reloading the configuration (SIGHUP)');
+  await sluice.reload(next);
 }
 
 /** Prints the one-line form of an unexpected error and exits 1. */

@@ -15,7 +15,8 @@ export interface MetricsSource {
 
 const PATHS: readonly string[] = ['/healthz', '/ready', '/metrics', '/config_dump'];
 
-export function createAdminServer(config: SluiceConfig, metrics: MetricsSource, state: AdminState): Server {
+/** `config` gives the configuration in force (a reload replaces it). */
+export function createAdminServer(config: () => SluiceConfig, metrics: MetricsSource, state: AdminState): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (!PATHS.includes(path)) {
@@ -43,7 +44,7 @@ export function createAdminServer(config: SluiceConfig, metrics: MetricsSource, 
         );
         return;
       default:
-        answer(res, 200, 'application/json', JSON.stringify(config, null, 2) + '\n');
+        answer(res, 200, 'application/json', JSON.stringify(config(), null, 2) + '\n');
     }
   });
 }

@@ -109,6 +109,8 @@ export interface SluiceConfig {
   watchdogTimeoutMs: number;
   /** A worker silent this long inside a filter callback is replaced and the filter quarantined; 0 leaves it to the watchdog. */
   filterCallbackTimeoutMs: number;
+  /** How long workers replaced by a reload (SIGHUP) may finish their requests in flight. */
+  drainTimeoutMs: number;
   /** Client connections the process keeps open at once, over every listener and worker; `auto` = from the open-file limit. */
   maxConnections: number | 'auto';
   admin?: { address: HostPort };

@@ -1,7 +1,7 @@
 // A listener's HTTP server: which client connections it takes and how long it keeps them. Each
 // request it accepts becomes an HttpStream, in turn on its connection (pipelining.ts).
 
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
@@ -28,6 +28,16 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   const idleMs = config.idleTimeoutMs;
   const connectionIds = new WeakMap<Socket, number>();
   let nextConnectionId = 1;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    // The first request ends the wait for one (Node resets the timeout only after its own).
+    if (socket.timeout) socket.setTimeout(0);
+    const connectionId = connectionIds.get(socket) ?? 0;
+    // A request waiting behind another on its connection becomes a stream when its turn comes:
+    // its clock starts then (as in Envoy, which reads it only then), and it holds less meanwhile.
+    if (mustWaitTurn(res)) startInTurn(socket, res, () => new HttpStream(runtime, req, res, connectionId).start());
+    else new HttpStream(runtime, req, res, connectionId).start();
+  };
   const server = createServer(
     {
       keepAlive: true,
@@ -39,19 +49,28 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
       requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
-    (req, res) => {
-      const socket = req.socket;
-      // The first request ends the wait for one (Node resets the timeout only after its own).
-      if (socket.timeout) socket.setTimeout(0);
-      const connectionId = connectionIds.get(socket) ?? 0;
-      // A request waiting behind another on its connection becomes a stream when its turn comes:
-      // its clock starts then (as in Envoy, which reads it only then), and it holds less meanwhile.
-      if (mustWaitTurn(res)) startInTurn(socket, res, () => new HttpStream(runtime, req, res, connectionId).start());
-      else new HttpStream(runtime, req, res, connectionId).start();
-    },
+    handle,
   );
+  // Draining swaps the handler rather than testing a flag on every request. An answer already
+  // under way whose head is not written yet says `Connection: close` too (Node's response of
+  // the connection's current request is its `_httpMessage`); one already sending its body
+  // leaves its connection idle, and the drain's sweep closes it.
+  closeAfterAnswer.set(server, () => {
+    for (const socket of sockets) {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (res != null && !res.headersSent) res.shouldKeepAlive = false;
+    }
+    server.off('request', handle);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+      handle(req, res);
+    });
+  });
   // One function for every connection's close, not a closure each.
-  const closed = (): void => {
+  // The open connections, for a drain to reach the answers they are carrying.
+  const sockets = new Set<Socket>();
+  const closed = function (this: Socket): void {
+    sockets.delete(this);
     stats.open--;
     limit.release();
   };
@@ -63,6 +82,7 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
       return;
     }
     stats.open++;
+    sockets.add(socket);
     socket.on('close', closed);
     connectionIds.set(socket, nextConnectionId++);
     // A connection that never sends a request is idle too. With no 'timeout' listener on the
@@ -96,6 +116,30 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, lastWaitingResponse(socket), unmade));
   server.on('connect', refuseConnect);
   return server;
+}
+
+/** How a listener's server starts answering with `Connection: close` (drainListener). */
+const closeAfterAnswer = new WeakMap<Server, () => void>();
+
+/** How often a draining listener closes the connections that have gone idle. */
+const DRAIN_SWEEP_MS = 100;
+
+/**
+ * Stops `server` taking connections and lets the open ones finish: every answer from now on
+ * closes its connection, and a connection between requests is closed. Resolves once none is
+ * left; after `timeoutMs` the rest are closed, requests in flight with them.
+ */
+export function drainListener(server: Server, timeoutMs: number): Promise<void> {
+  closeAfterAnswer.get(server)?.();
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }
 
 /** sluice is a reverse proxy, not a tunnel: CONNECT gets 405 (without a listener Node would just close). */

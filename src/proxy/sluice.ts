@@ -17,7 +17,7 @@ import { Clusters } from './cluster.ts';
 import { ConnectionLimit, resolveMaxConnections } from './connection-limit.ts';
 import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
-import { listenerServer } from './listener-server.ts';
+import { drainListener, listenerServer } from './listener-server.ts';
 import { nodeProperty } from './metadata-value.ts';
 import { Router } from './router.ts';
 import { exposeSharedState, ownedSharedState, type SharedState } from './shared-state.ts';
@@ -52,6 +52,11 @@ export interface RunningSluice {
   readonly admin: HostPort | null;
   readonly plugins: PluginSet;
   readonly metrics: ProxyMetrics;
+  /**
+   * Stops taking connections and waits for the open ones to finish their requests (each answer
+   * closes its connection), at most `timeoutMs`; then close() ends the rest.
+   */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,6 +170,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
 
   const connections = options.connectionLimit ?? new ConnectionLimit(resolveMaxConnections(config.maxConnections));
   const servers: Server[] = [];
+  const listenerServers: Server[] = [];
   const bound = new Map<string, HostPort>();
   let admin: HostPort | null = null;
   const adminState = { ready: false };
@@ -180,10 +186,11 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
       };
       const server = listenerServer(runtime, connections);
       servers.push(server);
+      listenerServers.push(server);
       bound.set(listener.name, await listen(server, listener.address, options.reusePort === true));
     }
     if (config.admin !== undefined && options.admin !== false) {
-      const server = createAdminServer(config, metrics, adminState);
+      const server = createAdminServer(() => config, metrics, adminState);
       servers.push(server);
       admin = await listen(server, config.admin.address);
     }
@@ -204,6 +211,10 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     admin,
     plugins,
     metrics,
+    async drain(timeoutMs: number) {
+      adminState.ready = false;
+      await Promise.all(listenerServers.map((s) => drainListener(s, timeoutMs)));
+    },
     async close() {
       adminState.ready = false;
       await Promise.all(

@@ -10,7 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/server.ts';
 import type { HostPort, SluiceConfig } from '../config/types.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, pinoLevel } from '../log.ts';
 import { stdoutDestination } from '../log-destination.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
 import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, unbackedLimit, UNLIMITED } from '../proxy/connection-limit.ts';
@@ -43,6 +43,13 @@ export interface RunningSupervisor {
   readonly listeners: ReadonlyMap<string, HostPort>;
   readonly admin: HostPort | null;
   readonly workerCount: number;
+  /**
+   * Replaces every worker with ones running `next` (SIGHUP): they start beside the serving ones
+   * (the ports are shared), and once all serve, the previous ones stop listening and finish
+   * their requests in flight (drain_timeout). False, with an error logged, when the new
+   * workers cannot start; the previous ones then serve on.
+   */
+  reload(next: SluiceConfig): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -128,50 +135,108 @@ class WorkerSlot {
   }
 }
 
-export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
-  const logger = createLogger(config.logLevel).child({ supervisor: true });
-  const count = resolveWorkerCount(config.workers);
-  // Port 0 means "any free port"; all workers must agree on which one.
+/**
+ * The workers of one configuration, with what watching them takes: their pulses, the filter each
+ * runs, the filters taken out of service. A reload starts a new generation beside the serving
+ * one and retires the old once the new serves; filters' indexes, and so their quarantines,
+ * belong to one configuration.
+ */
+class Generation {
+  /** The configuration as loaded (what /config_dump shows). */
+  readonly source: SluiceConfig;
+  /** The configuration as its workers get it: listeners on port 0 resolved to the port chosen. */
+  readonly config: SluiceConfig;
+  readonly slots: WorkerSlot[];
+  readonly heartbeat: SharedArrayBuffer;
+  readonly pulse: Int32Array;
+  readonly guestCalls: SharedArrayBuffer;
+  readonly inFilter: Int32Array;
+  readonly quarantines = new FilterQuarantines();
+  readonly maxConnections: number;
+  /** What a silent worker outside any filter's callback is blamed on (see `replace`). */
+  readonly suspect: string;
+  /** Replaced by a reload, or a reload that failed: its workers are neither restarted nor replaced. */
+  retired = false;
+  /** Listener addresses as bound, by name. */
+  listeners = new Map<string, HostPort>();
+
+  constructor(source: SluiceConfig, config: SluiceConfig) {
+    this.source = source;
+    this.config = config;
+    const count = resolveWorkerCount(config.workers);
+    this.slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
+    this.heartbeat = new SharedArrayBuffer(4 * count);
+    this.pulse = new Int32Array(this.heartbeat);
+    this.guestCalls = new SharedArrayBuffer(4 * count);
+    this.inFilter = new Int32Array(this.guestCalls);
+    this.maxConnections = resolveMaxConnections(config.maxConnections);
+    // With no filter configured, not a filter (a synchronous flood of work, the host machine
+    // stalling the process).
+    this.suspect = config.filters.length > 0 ? 'a filter may be stuck in a loop' : 'its event loop is blocked';
+  }
+
+  get watchdogMs(): number {
+    return this.config.watchdogTimeoutMs;
+  }
+
+  get callTimeoutMs(): number {
+    return this.config.filterCallbackTimeoutMs;
+  }
+}
+
+/**
+ * The listeners of `config` with port 0 resolved, each checked free unless `serving` (the
+ * generation a reload replaces) holds it already: a listener keeps the port it was given across
+ * reloads as long as its name and configured address stay the same.
+ */
+async function resolveListeners(config: SluiceConfig, serving: Generation | null): Promise<SluiceConfig> {
   const listeners = await Promise.all(
     config.listeners.map(async (l) => {
-      if (l.address.port === 0) return { ...l, address: { ...l.address, port: await freePort(l.address.host) } };
-      await ensurePortFree(l.name, l.address);
+      if (l.address.port === 0) {
+        // Port 0 means "any free port"; all workers must agree on which one.
+        const configuredBefore = serving?.source.listeners.find((b) => b.name === l.name)?.address;
+        const before = serving?.config.listeners.find((b) => b.name === l.name)?.address;
+        if (before !== undefined && configuredBefore?.host === l.address.host && configuredBefore.port === 0) return { ...l, address: before };
+        return { ...l, address: { ...l.address, port: await freePort(l.address.host) } };
+      }
+      const held = serving?.config.listeners.some((b) => b.address.host === l.address.host && b.address.port === l.address.port) ?? false;
+      if (!held) await ensurePortFree(l.name, l.address);
       return l;
     }),
   );
-  const workerConfig: SluiceConfig = { ...config, listeners };
-  // Shared data, queues and filter metrics are process-wide: owned here, reached by the workers.
+  return { ...config, listeners };
+}
+
+export async function startSupervisor(config: SluiceConfig): Promise<RunningSupervisor> {
+  const logger = createLogger(config.logLevel).child({ supervisor: true });
+  let current = new Generation(config, await resolveListeners(config, null));
+  // Shared data, queues and filter metrics are process-wide: owned here, reached by the workers,
+  // and kept across reloads (as Envoy keeps shared data across plugin reloads).
   const state = ownedSharedState(logger);
   const ownMetrics = new ProxyMetrics();
   exposeSharedState(ownMetrics, state, config.stats.tags);
-  const heartbeat = new SharedArrayBuffer(4 * count);
-  const pulse = new Int32Array(heartbeat);
-  const guestCalls = new SharedArrayBuffer(4 * count);
-  const inFilter = new Int32Array(guestCalls);
-  const quarantines = new FilterQuarantines();
-  const maxConnections = resolveMaxConnections(config.maxConnections);
   const connectionsOpen = connectionTotal();
-  const callTimeoutMs = config.filterCallbackTimeoutMs;
-  const watchdogMs = config.watchdogTimeoutMs;
-  const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i));
+  /** Workers of retired generations still finishing their requests. */
+  const draining = new Set<Worker>();
   let closing = false;
+  let reloading = false;
   let nextMetricsId = 1;
   const metricsWaiters = new Map<number, (text: string) => void>();
 
-  const spawn = (slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
+  const spawn = (gen: Generation, slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
     new Promise((resolve, reject) => {
       const stateChannel = createRpcChannel();
-      Atomics.store(inFilter, slot.index, 0);
+      Atomics.store(gen.inFilter, slot.index, 0);
       const connectionsHere = connectionShare();
       const data: WorkerData = {
-        config: workerConfig,
+        config: gen.config,
         index: slot.index,
-        heartbeat,
-        guestCalls,
-        quarantines: outOfServiceFor(slot, Date.now()),
+        heartbeat: gen.heartbeat,
+        guestCalls: gen.guestCalls,
+        quarantines: outOfServiceFor(gen, slot, Date.now()),
         stateChannel,
         metricSlots: state.filterMetrics.storage.buffer,
-        connections: { total: connectionsOpen, share: connectionsHere, max: maxConnections },
+        connections: { total: connectionsOpen, share: connectionsHere, max: gen.maxConnections },
       };
       // The first slot takes the worker `sluice run` started before loading the configuration.
       const worker = takeEarlyWorker() ?? newWorker();
@@ -186,7 +251,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         reclaimShare(connectionsOpen, connectionsHere);
       });
       slot.startedAt = Date.now();
-      slot.lastBeat = Atomics.load(pulse, slot.index);
+      slot.lastBeat = Atomics.load(gen.pulse, slot.index);
       slot.lastBeatAt = Date.now();
       let ready = false;
       slot.failStart = (err) => {
@@ -219,9 +284,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         if (slot.worker !== worker) return;
         slot.worker = null;
         slot.serving = false;
-        if (closing || slot.stopping || !ready) return;
+        if (closing || slot.stopping || gen.retired || !ready) return;
         logger.error({ worker: slot.index, code }, 'worker exited; restarting it');
-        restart(slot);
+        restart(gen, slot);
       });
     });
 
@@ -230,82 +295,79 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
    * waits longer each time; one replaced because a filter got stuck comes back at once, since
    * that filter now sits out and will not get it stuck again (quarantine.ts).
    */
-  const restart = (slot: WorkerSlot, crashed = true): void => {
+  const restart = (gen: Generation, slot: WorkerSlot, crashed = true): void => {
     if (crashed) slot.earlyDeaths = Date.now() - slot.startedAt < EARLY_DEATH_MS ? slot.earlyDeaths + 1 : 0;
     const delay = crashed ? RESTART_BACKOFF_MS[Math.min(slot.earlyDeaths, RESTART_BACKOFF_MS.length - 1)]! : 0;
     setTimeout(() => {
-      if (closing) return;
-      spawn(slot).then(
+      if (closing || gen.retired) return;
+      spawn(gen, slot).then(
         () => logger.info({ worker: slot.index }, 'worker restarted'),
         (err: Error & { filterOutOfService?: boolean }) => {
-          if (closing) return; // a start cut short by the shutdown
+          if (closing || gen.retired) return; // a start cut short by the shutdown or a reload
           logger.error({ worker: slot.index, err: err.message }, 'worker restart failed');
           // Stuck in a filter now out of service: the next attempt will not meet it.
-          restart(slot, err.filterOutOfService !== true);
+          restart(gen, slot, err.filterOutOfService !== true);
         },
       );
     }, delay).unref();
   };
 
   /** The configured filter a worker reports running (guest-watch.ts), or undefined; `starting` during its start-up. */
-  const filterRunIn = (slot: WorkerSlot): RunningFilter | undefined => {
-    const id = Atomics.load(inFilter, slot.index);
+  const filterRunIn = (gen: Generation, slot: WorkerSlot): RunningFilter | undefined => {
+    const id = Atomics.load(gen.inFilter, slot.index);
     const index = Math.abs(id) - 1;
-    const filter = config.filters[index];
+    const filter = gen.config.filters[index];
     if (filter === undefined) return undefined;
     const starting = id < 0;
-    return { index, name: filter.name, starting, startLoopedBefore: starting && quarantines.struckLately(index, Date.now()) };
+    return { index, name: filter.name, starting, startLoopedBefore: starting && gen.quarantines.struckLately(index, Date.now()) };
   };
 
   /**
    * The filter got `slot`'s worker stuck: it sits out for a while in every worker (the one
    * replacing this worker learns it when it starts), and its requests get its failure policy.
    */
-  const takeOutOfService = (slot: WorkerSlot, filter: RunningFilter, silentMs: number, message: string): Quarantine => {
+  const takeOutOfService = (gen: Generation, slot: WorkerSlot, filter: RunningFilter, silentMs: number, message: string): Quarantine => {
     const now = Date.now();
-    const q = quarantines.strike(filter.index, now, `stuck ${filter.starting ? 'starting' : 'in a callback'} for ${silentMs} ms`);
+    const q = gen.quarantines.strike(filter.index, now, `stuck ${filter.starting ? 'starting' : 'in a callback'} for ${silentMs} ms`);
     logger.error({ worker: slot.index, filter: filter.name, silent_ms: silentMs, quarantined_ms: q.until - now }, message);
-    for (const other of slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...staggered(q, other) } satisfies ToWorker);
+    for (const other of gen.slots) if (other !== slot) other.worker?.postMessage({ type: 'quarantine', ...staggered(gen, q, other) } satisfies ToWorker);
     return q;
   };
 
   // A filter comes back in worker 0 first and in the others a watchdog's time later: if its
   // start-up loops again, one worker alone gets stuck, and the strike (a longer time out)
   // reaches the others before their turn.
-  const reviveStaggerMs = Math.max(watchdogMs, callTimeoutMs) + 1000;
-  const staggered = (q: Quarantine, slot: WorkerSlot): Quarantine => (slot.index === 0 ? q : { ...q, until: q.until + reviveStaggerMs });
+  const staggered = (gen: Generation, q: Quarantine, slot: WorkerSlot): Quarantine =>
+    slot.index === 0 ? q : { ...q, until: q.until + Math.max(gen.watchdogMs, gen.callTimeoutMs) + 1000 };
 
   /**
    * The filters a worker starting now in `slot` keeps out (quarantine.ts, keptOut): a chain of
    * filters whose start-up loops is then got through once, not again as each time out ends.
    */
-  const outOfServiceFor = (slot: WorkerSlot, now: number): Quarantine[] => quarantines.keptOut(now, START_LATER_MS).map((q) => staggered(q, slot));
+  const outOfServiceFor = (gen: Generation, slot: WorkerSlot, now: number): Quarantine[] =>
+    gen.quarantines.keptOut(now, START_LATER_MS).map((q) => staggered(gen, q, slot));
 
-  // What a silent worker outside any filter's callback is blamed on: with no filter configured,
-  // not a filter (a synchronous flood of work, the host machine stalling the process).
-  const suspect = config.filters.length > 0 ? 'a filter may be stuck in a loop' : 'its event loop is blocked';
-
-  const replace = (slot: WorkerSlot, silentMs: number): void => {
-    const filter = filterRunIn(slot);
+  const replace = (gen: Generation, slot: WorkerSlot, silentMs: number): void => {
+    const filter = filterRunIn(gen, slot);
     if (filter === undefined) {
-      logger.error({ worker: slot.index, silent_ms: silentMs }, `worker unresponsive (${suspect}); replacing it`);
+      logger.error({ worker: slot.index, silent_ms: silentMs }, `worker unresponsive (${gen.suspect}); replacing it`);
     } else {
       const where = filter.starting ? 'while starting again' : 'in a callback';
-      takeOutOfService(slot, filter, silentMs, `filter stuck ${where} (a loop?); replacing its worker and taking the filter out of service`);
+      takeOutOfService(gen, slot, filter, silentMs, `filter stuck ${where} (a loop?); replacing its worker and taking the filter out of service`);
     }
     const stuck = slot.worker!;
     slot.worker = null;
     slot.serving = false;
     void stuck.terminate();
-    restart(slot, filter === undefined);
+    restart(gen, slot, filter === undefined);
   };
 
   /**
    * How long the slot's worker has been silent at `now`: 0 when its pulse moved since last read
    * (by the watchdog or /ready, whichever looks first), else the time since it was seen to move.
    */
-  const silenceOf = (slot: WorkerSlot, now: number): number => {
-    const beat = Atomics.load(pulse, slot.index);
+  const silenceOf = (gen: Generation, slot: WorkerSlot, now: number): number => {
+    const beat = Atomics.load(gen.pulse, slot.index);
     if (beat === slot.lastBeat) return now - slot.lastBeatAt;
     slot.lastBeat = beat;
     slot.lastBeatAt = now;
@@ -317,50 +379,67 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
    * the watchdog has yet to act on) answers nobody, so /ready stops counting it at once rather
    * than after watchdog_timeout. Reads the pulse itself: the watchdog may be off, or sample late.
    */
-  const responsive = (slot: WorkerSlot, now: number): boolean => silenceOf(slot, now) < READY_SILENCE_MS;
+  const responsive = (gen: Generation, slot: WorkerSlot, now: number): boolean => silenceOf(gen, slot, now) < READY_SILENCE_MS;
+
+  /** One look at a generation's workers: replace the stuck, fail the start of one stuck starting. */
+  const watch = (gen: Generation): void => {
+    const now = Date.now();
+    for (const slot of gen.slots) {
+      if (slot.worker === null || slot.stopping) continue;
+      const silentMs = silenceOf(gen, slot, now);
+      if (silentMs === 0) continue;
+      const filter = filterRunIn(gen, slot);
+      const verdict = watchdogVerdict(silentMs, filter, slot.failStart !== null, gen.watchdogMs, gen.callTimeoutMs);
+      if (verdict === 'replace') {
+        replace(gen, slot, silentMs);
+      } else if (verdict === 'fail start' && slot.failStart !== null) {
+        // Stuck while starting (a filter looping in on_vm_start or on_configure): the start
+        // fails, naming the cause. A restart's filter also sits out (say, an on_configure
+        // looping on shared data), or every later attempt would meet it again.
+        const outOfService = slot.everServed && filter !== undefined;
+        if (outOfService) takeOutOfService(gen, slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
+        const stuck = slot.worker;
+        slot.worker = null;
+        void stuck.terminate();
+        const cause = filter === undefined ? `${gen.suspect} while starting` : `filter '${filter.name}' is stuck in a loop while starting`;
+        slot.failStart(
+          Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START', filterOutOfService: outOfService }),
+        );
+      }
+    }
+  };
 
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
   // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
-  // inside a filter's callback, which is then taken out of service (quarantine.ts).
-  const shortest = Math.min(...[watchdogMs, callTimeoutMs].filter((ms) => ms > 0));
-  const watchdog = Number.isFinite(shortest)
-    ? setInterval(() => {
-        const now = Date.now();
-        for (const slot of slots) {
-          if (slot.worker === null || slot.stopping) continue;
-          const silentMs = silenceOf(slot, now);
-          if (silentMs === 0) continue;
-          const filter = filterRunIn(slot);
-          const verdict = watchdogVerdict(silentMs, filter, slot.failStart !== null, watchdogMs, callTimeoutMs);
-          if (verdict === 'replace') {
-            replace(slot, silentMs);
-          } else if (verdict === 'fail start' && slot.failStart !== null) {
-            // Stuck while starting (a filter looping in on_vm_start or on_configure): the start
-            // fails, naming the cause. A restart's filter also sits out (say, an on_configure
-            // looping on shared data), or every later attempt would meet it again.
-            const outOfService = slot.everServed && filter !== undefined;
-            if (outOfService) takeOutOfService(slot, filter, silentMs, 'filter stuck while its worker restarted; taking it out of service');
-            const stuck = slot.worker;
-            slot.worker = null;
-            void stuck.terminate();
-            const cause = filter === undefined ? `${suspect} while starting` : `filter '${filter.name}' is stuck in a loop while starting`;
-            slot.failStart(
-              Object.assign(new Error(`worker ${slot.index} did not finish starting: silent for ${silentMs} ms (${cause})`), { code: 'SLUICE_WORKER_START', filterOutOfService: outOfService }),
-            );
-          }
-        }
-      }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, shortest / 4)))
-    : null;
-  watchdog?.unref();
+  // inside a filter's callback, which is then taken out of service (quarantine.ts). It watches
+  // the serving generation and one a reload is starting (`starting`).
+  let starting: Generation | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+  const startWatchdog = (): void => {
+    if (watchdog !== null) clearInterval(watchdog);
+    const gens = [current, starting].filter((g): g is Generation => g !== null);
+    const shortest = Math.min(...gens.flatMap((g) => [g.watchdogMs, g.callTimeoutMs]).filter((ms) => ms > 0));
+    watchdog = Number.isFinite(shortest)
+      ? setInterval(() => {
+          for (const gen of [current, starting]) if (gen !== null && !gen.retired) watch(gen);
+        }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, shortest / 4)))
+      : null;
+    watchdog?.unref();
+  };
+  startWatchdog();
 
-  let bound: Array<[string, HostPort]>;
+  /** Starts every worker of `gen`; throws when one cannot start. */
+  const startGeneration = async (gen: Generation): Promise<void> => {
+    const started = await Promise.all(gen.slots.map((slot) => spawn(gen, slot)));
+    gen.listeners = new Map(started[0]!);
+  };
+
   try {
-    const started = await Promise.all(slots.map((slot) => spawn(slot)));
-    bound = started[0]!;
+    await startGeneration(current);
   } catch (err) {
     closing = true;
     if (watchdog !== null) clearInterval(watchdog);
-    await Promise.all(slots.map((s) => s.worker?.terminate()));
+    await Promise.all(current.slots.map((s) => s.worker?.terminate()));
     throw err;
   }
   // Every worker serves: from here on TurboFan optimizes request code (v8-flags.ts).
@@ -368,8 +447,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
 
   const metrics = {
     async render(): Promise<string> {
+      const gen = current;
       const texts = await Promise.all(
-        slots.map((slot) => {
+        gen.slots.map((slot) => {
           const worker = slot.worker;
           if (worker === null) return Promise.resolve('');
           const id = nextMetricsId++;
@@ -394,13 +474,13 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   const adminState = {
     get ready(): boolean {
       const now = Date.now();
-      return !closing && slots.some((slot) => slot.serving && responsive(slot, now));
+      return !closing && current.slots.some((slot) => slot.serving && responsive(current, slot, now));
     },
   };
   let adminServer: Server | null = null;
   let admin: HostPort | null = null;
   if (config.admin !== undefined) {
-    adminServer = createAdminServer(config, metrics, adminState);
+    adminServer = createAdminServer(() => current.source, metrics, adminState);
     const server = adminServer;
     admin = await new Promise<HostPort>((resolve, reject) => {
       server.once('error', reject);
@@ -410,30 +490,106 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       });
     });
   }
-  const listenerMap = new Map(bound);
   const from = workerCode();
-  const unbacked = unbackedLimit(config.maxConnections);
-  if (unbacked !== null) {
-    logger.warn(
-      { max_connections: maxConnections, open_file_limit: unbacked.openFileLimit, supported: unbacked.supported },
-      'max_connections is more than the open-file limit supports: past about that many client connections, accepting and upstream requests fail (raise the limit, e.g. ulimit -n)',
-    );
-  }
-  for (const [name, addr] of listenerMap) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: count, max_connections: maxConnections >= UNLIMITED ? 'unlimited' : maxConnections, from }, 'listening');
+  /** The lines that say where a generation listens, and with what. */
+  const announce = (gen: Generation, message: string): void => {
+    const unbacked = unbackedLimit(gen.config.maxConnections);
+    if (unbacked !== null) {
+      logger.warn(
+        { max_connections: gen.maxConnections, open_file_limit: unbacked.openFileLimit, supported: unbacked.supported },
+        'max_connections is more than the open-file limit supports: past about that many client connections, accepting and upstream requests fail (raise the limit, e.g. ulimit -n)',
+      );
+    }
+    const max = gen.maxConnections >= UNLIMITED ? 'unlimited' : gen.maxConnections;
+    for (const [name, addr] of gen.listeners) logger.info({ listener: name, address: `${addr.host}:${addr.port}`, workers: gen.slots.length, max_connections: max, from }, message);
+  };
+  announce(current, 'listening');
   if (admin !== null) logger.info({ address: `${admin.host}:${admin.port}` }, 'admin listening');
+
+  /** A retired generation's workers stop listening and finish their requests, then exit. */
+  const drain = (gen: Generation): void => {
+    const timeoutMs = gen.config.drainTimeoutMs;
+    for (const slot of gen.slots) {
+      const worker = slot.worker;
+      if (worker === null) continue;
+      slot.stopping = true;
+      draining.add(worker);
+      // Its event loop never got to the end of the drain: most likely a filter is stuck.
+      const force = setTimeout(() => void worker.terminate(), timeoutMs + 5000);
+      force.unref();
+      worker.once('exit', () => {
+        clearTimeout(force);
+        draining.delete(worker);
+        if (!closing) logger.info({ worker: slot.index, draining_left: draining.size }, 'a replaced worker finished its requests and exited');
+      });
+      worker.postMessage({ type: 'drain', timeoutMs } satisfies ToWorker);
+    }
+  };
 
   return {
     logger,
-    listeners: listenerMap,
+    get listeners() {
+      return current.listeners;
+    },
     admin,
-    workerCount: count,
+    get workerCount() {
+      return current.slots.length;
+    },
+    async reload(next: SluiceConfig): Promise<boolean> {
+      if (closing) return false;
+      if (reloading) {
+        logger.warn('reload asked for while one is under way: ignored (ask again once it is done)');
+        return false;
+      }
+      reloading = true;
+      const started = Date.now();
+      try {
+        let gen: Generation;
+        try {
+          gen = new Generation(next, await resolveListeners(next, current));
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'reload failed; still serving with the previous configuration');
+          return false;
+        }
+        if (JSON.stringify(next.admin) !== JSON.stringify(current.source.admin)) {
+          logger.warn({ admin: admin === null ? null : `${admin.host}:${admin.port}` }, 'reload: the admin address changes only with a restart; the admin port stays as it is');
+        }
+        starting = gen;
+        startWatchdog();
+        try {
+          await startGeneration(gen);
+        } catch (err) {
+          // Those of its workers that already listen may hold connections: they finish them.
+          gen.retired = true;
+          drain(gen);
+          logger.error({ err: (err as Error).message }, 'reload failed; still serving with the previous configuration');
+          return false;
+        } finally {
+          starting = null;
+        }
+        const old = current;
+        current = gen;
+        old.retired = true;
+        startWatchdog();
+        logger.level = pinoLevel(next.logLevel);
+        drain(old);
+        announce(gen, 'reloaded: listening');
+        logger.info({ workers: gen.slots.length, retired_workers: old.slots.length, drain_timeout_ms: old.config.drainTimeoutMs, took_ms: Date.now() - started }, 'reloaded: the previous workers finish their requests in flight');
+        return true;
+      } finally {
+        reloading = false;
+      }
+    },
     async close() {
       closing = true;
       if (watchdog !== null) clearInterval(watchdog);
       adminServer?.close();
       adminServer?.closeAllConnections();
+      for (const worker of draining) void worker.terminate();
+      // A reload's workers still starting: their start fails, and the reload with it.
+      if (starting !== null) for (const slot of starting.slots) void slot.worker?.terminate();
       await Promise.all(
-        slots.map(
+        current.slots.map(
           (slot) =>
             new Promise<void>((resolve) => {
               const worker = slot.worker;
@@ -441,7 +597,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
               slot.stopping = true;
               const force = setTimeout(() => {
                 // Its event loop never got to the stop: most likely a filter is stuck.
-                logger.warn({ worker: slot.index, filter: filterRunIn(slot)?.name }, 'worker did not stop within 5 s; terminating it');
+                logger.warn({ worker: slot.index, filter: filterRunIn(current, slot)?.name }, 'worker did not stop within 5 s; terminating it');
                 void worker.terminate();
               }, 5000);
               worker.once('exit', () => {

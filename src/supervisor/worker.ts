@@ -92,5 +92,12 @@ function handle(message: ToWorker): void {
   } else if (message.type === 'stop') {
     clearInterval(beat);
     void sluice.close().finally(() => process.exit(0));
+  } else if (message.type === 'drain') {
+    // Replaced by a reload: the requests in flight finish here, new connections go to the
+    // new workers. The heartbeat goes on, so a filter stuck meanwhile still shows as silence.
+    void sluice
+      .drain(message.timeoutMs)
+      .then(() => sluice.close())
+      .finally(() => process.exit(0));
   }
 }

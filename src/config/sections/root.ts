@@ -18,11 +18,13 @@ export const DEFAULT_WATCHDOG_TIMEOUT_MS = 10_000;
  * Callbacks take microseconds; a second is a loop, not work (start-up callbacks excepted).
  */
 export const DEFAULT_FILTER_CALLBACK_TIMEOUT_MS = 1000;
+/** How long the workers a reload replaces may finish their requests in flight. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const MAX_WORKERS = 256;
 /** Far above any fd limit: `max_connections` is a guard, not a tuning knob. */
 const MAX_CONNECTIONS = 2 ** 30;
 
-const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'max_connections', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
+const ROOT_SHAPE = { keys: ['admin', 'log_level', 'workers', 'watchdog_timeout', 'filter_callback_timeout', 'drain_timeout', 'max_connections', 'node', 'stats', 'listeners', 'clusters', 'filters'], required: ['listeners'] };
 const ADMIN_SHAPE = { keys: ['address'], required: ['address'] };
 
 export interface RootContext {
@@ -50,6 +52,7 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const workers = root.readOr('workers', (f) => readCountOrAuto(r, f, MAX_WORKERS), 1);
   const watchdogTimeoutMs = root.readOr('watchdog_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_WATCHDOG_TIMEOUT_MS);
   const filterCallbackTimeoutMs = root.readOr('filter_callback_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_FILTER_CALLBACK_TIMEOUT_MS);
+  const drainTimeoutMs = root.readOr('drain_timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_DRAIN_TIMEOUT_MS);
   const maxConnections = root.readOr('max_connections', (f) => readCountOrAuto(r, f, MAX_CONNECTIONS), 'auto');
   const node = root.readOr('node', (f) => readNode(r, f), DEFAULT_NODE);
   const stats = root.readOr('stats', (f) => readStats(r, f), { tags: [] });
@@ -58,5 +61,5 @@ export function readConfig(r: Reader, context: RootContext): SluiceConfig | unde
   const listeners = readListeners(r, symbols, root.get('listeners'));
   symbols.checkReferences();
   if (r.issues.length > 0) return undefined;
-  return { file: context.file, logLevel, workers, watchdogTimeoutMs, filterCallbackTimeoutMs, maxConnections, ...(admin && { admin }), node, stats, listeners, clusters, filters };
+  return { file: context.file, logLevel, workers, watchdogTimeoutMs, filterCallbackTimeoutMs, drainTimeoutMs, maxConnections, ...(admin && { admin }), node, stats, listeners, clusters, filters };
 }
