@@ -2,7 +2,7 @@
 // request it accepts becomes an HttpStream, in turn on its connection (pipelining.ts).
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import { createServer } from '../node-http.ts';
@@ -51,24 +51,34 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
     },
     handle,
   );
-  // Draining swaps the handler rather than testing a flag on every request. An answer already
-  // under way whose head is not written yet says `Connection: close` too (Node's response of
-  // the connection's current request is its `_httpMessage`); one already sending its body
-  // leaves its connection idle, and the drain's sweep closes it.
-  closeAfterAnswer.set(server, () => {
-    for (const socket of sockets) {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-      if (res != null && !res.headersSent) res.shouldKeepAlive = false;
-    }
-    server.off('request', handle);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      res.shouldKeepAlive = false;
-      handle(req, res);
-    });
-  });
-  // One function for every connection's close, not a closure each.
   // The open connections, for a drain to reach the answers they are carrying.
   const sockets = new Set<Socket>();
+  // Draining swaps the handler rather than testing a flag on every request, and reaches the
+  // answer each connection carries through its socket (Node's `_httpMessage`).
+  drains.set(server, {
+    start() {
+      // An answer under way whose head is not written yet says `Connection: close` too.
+      for (const socket of sockets) {
+        const res = currentAnswer(socket);
+        if (res != null && !res.headersSent) res.shouldKeepAlive = false;
+      }
+      server.off('request', handle);
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        res.shouldKeepAlive = false;
+        handle(req, res);
+      });
+    },
+    sweep(lastRead: WeakMap<Socket, number>) {
+      // Closed only when idle since the last sweep: a kept-alive client about to send its next
+      // request on a connection that has just gone idle would see it reset under that request.
+      for (const socket of sockets) {
+        const read = socket.bytesRead;
+        if (currentAnswer(socket) == null && lastRead.get(socket) === read) socket.destroy();
+        else lastRead.set(socket, read);
+      }
+    },
+  });
+  // One function for every connection's close, not a closure each.
   const closed = function (this: Socket): void {
     sockets.delete(this);
     stats.open--;
@@ -118,11 +128,16 @@ export function listenerServer(runtime: ListenerRuntime, limit: ConnectionLimit)
   return server;
 }
 
-/** How a listener's server starts answering with `Connection: close` (drainListener). */
-const closeAfterAnswer = new WeakMap<Server, () => void>();
+/** The answer a connection carries now, if any (Node's own link from socket to response). */
+function currentAnswer(socket: Socket): ServerResponse | null | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+}
 
-/** How often a draining listener closes the connections that have gone idle. */
-const DRAIN_SWEEP_MS = 100;
+/** What drainListener does to a listener's connections (set up by listenerServer). */
+const drains = new WeakMap<Server, { start(): void; sweep(lastRead: WeakMap<Socket, number>): void }>();
+
+/** How often a draining listener looks for connections that stayed idle since it last looked. */
+const DRAIN_SWEEP_MS = 250;
 
 /**
  * Stops `server` taking connections and lets the open ones finish: every answer from now on
@@ -130,11 +145,16 @@ const DRAIN_SWEEP_MS = 100;
  * left; after `timeoutMs` the rest are closed, requests in flight with them.
  */
 export function drainListener(server: Server, timeoutMs: number): Promise<void> {
-  closeAfterAnswer.get(server)?.();
+  const drain = drains.get(server);
+  drain?.start();
   return new Promise((resolve) => {
-    const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+    const lastRead = new WeakMap<Socket, number>();
+    const sweep = setInterval(() => drain?.sweep(lastRead), DRAIN_SWEEP_MS);
+    drain?.sweep(lastRead);
     const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    server.close(() => {
+    // net.Server's close: stops listening and waits for the connections. http.Server's would
+    // also close every idle connection at once, under any request a client is sending on one.
+    NetServer.prototype.close.call(server, () => {
       clearInterval(sweep);
       clearTimeout(force);
       resolve();

@@ -148,7 +148,7 @@ describe('SIGHUP reloads the configuration', () => {
     expect(dump.filters[0].configuration).toContain('"b"');
   });
 
-  it('closes the old workers\' idle kept-alive connections at once: they need not wait for drain_timeout', async () => {
+  it('closes the old workers\' kept-alive connections once idle: they need not wait for drain_timeout', async () => {
     const port = await freePort();
     const r = await start(config('a', port, 1));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
