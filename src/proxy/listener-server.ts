@@ -140,9 +140,9 @@ const drains = new WeakMap<Server, { start(): void; sweep(lastRead: WeakMap<Sock
 const DRAIN_SWEEP_MS = 250;
 
 /**
- * Stops `server` taking connections and lets the open ones finish: every answer from now on
- * closes its connection, and a connection between requests is closed. Resolves once none is
- * left; after `timeoutMs` the rest are closed, requests in flight with them.
+ * Stops `server` taking connections and lets the open ones finish: every answer not yet begun
+ * closes its connection, and a connection idle for a whole sweep is closed. Resolves once none
+ * is left; after `timeoutMs` the rest are closed, requests in flight with them.
  */
 export function drainListener(server: Server, timeoutMs: number): Promise<void> {
   const drain = drains.get(server);
