@@ -182,6 +182,15 @@ describe('SIGHUP reloads the configuration', () => {
     expect(await get(port)).toMatchObject({ status: 200, body: 'gen c' });
   });
 
+  it('keeps a listener on port 0 on the port it was given', async () => {
+    const r = await start(config('a', 0));
+    const port = Number(r.lines.find((l) => l.msg === 'listening')!.address.split(':')[1]);
+    expect(await get(port)).toMatchObject({ body: 'gen a' });
+    expect((await reload(r, config('b', 0))).level).toBe(30);
+    expect(r.lines.find((l) => l.msg === 'reloaded: listening')!.address).toBe(`127.0.0.1:${port}`);
+    expect(await get(port)).toMatchObject({ body: 'gen b' });
+  });
+
   it('moves a listener to its new port, and frees the old one', async () => {
     const [first, second] = [await freePort(), await freePort()];
     const r = await start(config('a', first));
