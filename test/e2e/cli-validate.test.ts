@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watToWasm } from '../helpers/wat.ts';
+import { fixtureWasm } from '../helpers/wat.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/sluice.mjs');
@@ -91,13 +91,7 @@ describe('sluice validate starts and stops every filter, as run would', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-validate-'));
     writeFileSync(join(dir, 'garbage.wasm'), 'not a module\n');
-    const looping = `(module
-      (memory (export "memory") 1)
-      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-      (func (export "proxy_abi_version_0_2_0"))
-      (func (export "proxy_on_context_create") (param i32 i32))
-      (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
-    writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'validate-loop.wat'));
+    writeFileSync(join(dir, 'loop.wasm'), await fixtureWasm('e2e-loop-on-configure'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

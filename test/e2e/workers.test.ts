@@ -415,13 +415,7 @@ filters:
  */
 async function runLoopingOnConfigure(watchdog: string, signalAfterMs?: number): Promise<{ code: number | null; output: string; afterSignalMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
-  const looping = `(module
-    (memory (export "memory") 1)
-    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-    (func (export "proxy_abi_version_0_2_0"))
-    (func (export "proxy_on_context_create") (param i32 i32))
-    (func (export "proxy_on_configure") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 1)))`;
-  writeFileSync(join(dir, 'loop.wasm'), await watToWasm(looping, 'loop-on-configure.wat'));
+  writeFileSync(join(dir, 'loop.wasm'), await fixtureWasm('e2e-loop-on-configure'));
   writeFileSync(
     join(dir, 'config.yaml'),
     `workers: 1
