@@ -409,19 +409,45 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     }
   };
 
+  /** Workers a watchdog terminated while they drained (their exit is no finished drain). */
+  const cutOff = new WeakSet<Worker>();
+
+  /**
+   * A retired generation's worker silent past its timeouts is stuck: until drain_timeout it
+   * would keep the connections the kernel still queues on its socket waiting. It is terminated,
+   * not replaced.
+   */
+  const watchRetired = (gen: Generation): void => {
+    const now = Date.now();
+    for (const slot of gen.slots) {
+      const worker = slot.worker;
+      if (worker === null) continue;
+      const silentMs = silenceOf(gen, slot, now);
+      if (silentMs === 0) continue;
+      const filter = filterRunIn(gen, slot);
+      if (watchdogVerdict(silentMs, filter, false, gen.watchdogMs, gen.callTimeoutMs) !== 'replace') continue;
+      logger.error({ worker: slot.index, filter: filter?.name, silent_ms: silentMs }, 'a replaced worker got stuck while finishing its requests; terminating it');
+      cutOff.add(worker);
+      void worker.terminate();
+    }
+  };
+
   // The watchdog: a worker whose pulse has not moved for the timeout is terminated (V8 stops
   // even a guest stuck in a wasm loop) and started again; sooner when the worker is silent
   // inside a filter's callback, which is then taken out of service (quarantine.ts). It watches
-  // the serving generation and one a reload is starting (`starting`).
+  // the serving generation, one a reload is starting (`starting`), and the retired ones still
+  // draining (`retiring`), whose stuck workers it only terminates.
   let starting: Generation | null = null;
+  const retiring = new Set<Generation>();
   let watchdog: NodeJS.Timeout | null = null;
   const startWatchdog = (): void => {
     if (watchdog !== null) clearInterval(watchdog);
-    const gens = [current, starting].filter((g): g is Generation => g !== null);
+    const gens = [current, starting, ...retiring].filter((g): g is Generation => g !== null);
     const shortest = Math.min(...gens.flatMap((g) => [g.watchdogMs, g.callTimeoutMs]).filter((ms) => ms > 0));
     watchdog = Number.isFinite(shortest)
       ? setInterval(() => {
           for (const gen of [current, starting]) if (gen !== null && !gen.retired) watch(gen);
+          for (const gen of retiring) watchRetired(gen);
         }, Math.max(HEARTBEAT_INTERVAL_MS, Math.min(1000, shortest / 4)))
       : null;
     watchdog?.unref();
@@ -509,21 +535,28 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   /** A retired generation's workers stop listening and finish their requests, then exit. */
   const drain = (gen: Generation): void => {
     const timeoutMs = gen.config.drainTimeoutMs;
+    retiring.add(gen);
     for (const slot of gen.slots) {
       const worker = slot.worker;
       if (worker === null) continue;
       slot.stopping = true;
       draining.add(worker);
-      // Its event loop never got to the end of the drain: most likely a filter is stuck.
-      const force = setTimeout(() => void worker.terminate(), timeoutMs + 5000);
+      // Its event loop never got to the end of the drain (the watchdog is off, say).
+      const force = setTimeout(() => {
+        logger.warn({ worker: slot.index, drain_timeout_ms: timeoutMs }, 'a replaced worker did not finish within drain_timeout and 5 s more; terminating it');
+        cutOff.add(worker);
+        void worker.terminate();
+      }, timeoutMs + 5000);
       force.unref();
       worker.once('exit', () => {
         clearTimeout(force);
         draining.delete(worker);
-        if (!closing) logger.info({ worker: slot.index, draining_left: draining.size }, 'a replaced worker finished its requests and exited');
+        if (gen.slots.every((s) => s.worker === null)) retiring.delete(gen);
+        if (!closing && !cutOff.has(worker)) logger.info({ worker: slot.index, draining_left: draining.size }, 'a replaced worker finished its requests and exited');
       });
       worker.postMessage({ type: 'drain', timeoutMs } satisfies ToWorker);
     }
+    if (gen.slots.every((s) => s.worker === null)) retiring.delete(gen);
   };
 
   return {
@@ -570,9 +603,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         const old = current;
         current = gen;
         old.retired = true;
+        drain(old);
         startWatchdog();
         logger.level = pinoLevel(next.logLevel);
-        drain(old);
         announce(gen, 'reloaded: listening');
         logger.info({ workers: gen.slots.length, retired_workers: old.slots.length, drain_timeout_ms: old.config.drainTimeoutMs, took_ms: Date.now() - started }, 'reloaded: the previous workers finish their requests in flight');
         return true;

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureWasm } from '../helpers/wat.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'sluice.mjs');
@@ -188,6 +189,34 @@ describe('SIGHUP reloads the configuration', () => {
     expect(await get(port)).toMatchObject({ body: 'gen a' });
     expect((await reload(r, config('b', 0))).level).toBe(30);
     expect(r.lines.find((l) => l.msg === 'reloaded: listening')!.address).toBe(`127.0.0.1:${port}`);
+    expect(await get(port)).toMatchObject({ body: 'gen b' });
+  });
+
+  it('terminates an old worker stuck in a filter while it drains, after the watchdog\'s time rather than drain_timeout', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-reload-spin-'));
+    const spin = join(dir, 'spin.wasm');
+    writeFileSync(spin, await fixtureWasm('e2e-spin'));
+    // Only the watchdog (1.5 s), so that the stuck worker is still there when the reload retires it.
+    const spinning = (gen: string) =>
+      config(gen, port, 1)
+        .replace('drain_timeout: 5s', 'drain_timeout: 20s\nwatchdog_timeout: 1500ms\nfilter_callback_timeout: 0')
+        .replace('filters: [headers]', 'filters: [headers, spin]')
+        .concat(`  - name: spin\n    module: ${spin}\n    failure_policy: fail_open\n`);
+    const r = await start(spinning('a'));
+    expect(await get(port)).toMatchObject({ body: 'gen a' });
+    const stuck = new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', headers: { 'x-spin': '1' }, agent: false }, () => resolve());
+      req.on('error', () => resolve());
+      req.end();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const reloaded = Date.now();
+    expect((await reload(r, spinning('b'))).level).toBe(30);
+    const cut = await waitFor(() => r.lines.find((l) => l.msg === 'a replaced worker got stuck while finishing its requests; terminating it'));
+    expect(cut).toMatchObject({ level: 50, filter: 'spin' });
+    expect(Date.now() - reloaded).toBeLessThan(5000); // drain_timeout is 20 s
+    await stuck;
     expect(await get(port)).toMatchObject({ body: 'gen b' });
   });
 
