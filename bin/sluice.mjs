@@ -46,7 +46,7 @@ function respawnWithTypeStripping() {
       ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', self].concat(process.argv.slice(2)),
       { stdio: 'inherit', env: env }
     );
-    var signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    var signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
     var forward = function (signal) {
       child.kill(signal);
     };

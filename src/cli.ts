@@ -144,6 +144,16 @@ async function run(file: string): Promise<number> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // SIGQUIT stops gracefully: the requests in flight finish first (nginx's convention). A
+  // SIGTERM or SIGINT meanwhile stops at once.
+  let finish: (() => void) | null = null;
+  let finishing = false;
+  process.on('SIGQUIT', () => {
+    if (stopRequested || finishing) return;
+    if (finish === null) return shutdown(); // still starting: as SIGTERM
+    finishing = true;
+    finish();
+  });
   // SIGHUP reloads the configuration file (by default it would end the process).
   let reload: (() => void) | null = null;
   process.on('SIGHUP', () => {
@@ -161,6 +171,13 @@ async function run(file: string): Promise<number> {
   }
   const running = sluice;
   reload = () => void reloadFrom(file, running);
+  finish = () => {
+    running.logger.info('stopping gracefully (SIGQUIT): the requests in flight finish first');
+    running.finish().then(
+      () => process.exit(0),
+      (error: unknown) => fail(error),
+    );
+  };
   stop = () => {
     sluice.close().then(
       () => process.exit(0),

@@ -50,6 +50,11 @@ export interface RunningSupervisor {
    * workers cannot start; the previous ones then serve on.
    */
   reload(next: SluiceConfig): Promise<boolean>;
+  /**
+   * Stops gracefully (SIGQUIT): every worker stops listening and finishes its requests in
+   * flight (drain_timeout), then the admin port closes. close() meanwhile stops at once.
+   */
+  finish(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -612,6 +617,17 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       } finally {
         reloading = false;
       }
+    },
+    async finish() {
+      if (closing) return;
+      closing = true; // no restart, no reload, /ready answers 503
+      if (starting !== null) for (const slot of starting.slots) void slot.worker?.terminate();
+      drain(current);
+      startWatchdog(); // a worker stuck while it finishes is terminated after its timeout
+      while (draining.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (watchdog !== null) clearInterval(watchdog);
+      adminServer?.close();
+      adminServer?.closeAllConnections();
     },
     async close() {
       closing = true;

@@ -229,3 +229,27 @@ describe('SIGHUP reloads the configuration', () => {
     await expect(get(first)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
+
+describe('SIGQUIT stops gracefully', () => {
+  it('takes no new connection, lets the requests in flight finish, then exits 0', async () => {
+    const port = await freePort();
+    const r = await start(config('a', port));
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const slow = get(port, '/?delay=1500', agent);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = new Promise<number | null>((resolve) => r.child.once('exit', (code) => resolve(code)));
+      const asked = Date.now();
+      r.child.kill('SIGQUIT');
+      await waitFor(() => r.lines.find((l) => l.msg === 'stopping gracefully (SIGQUIT): the requests in flight finish first'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      expect(await slow).toMatchObject({ status: 200, body: 'gen a', connection: 'close' });
+      expect(await exited).toBe(0);
+      expect(Date.now() - asked).toBeLessThan(4000); // drain_timeout is 5 s: it did not wait for it
+    } finally {
+      agent.destroy();
+      running = undefined;
+    }
+  });
+});
