@@ -13,6 +13,7 @@ import type { HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger, pinoLevel } from '../log.ts';
 import { stdoutDestination } from '../log-destination.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
+import { FilterMetricsRenderer } from '../admin/prometheus.ts';
 import { connectionShare, connectionTotal, reclaimShare, resolveMaxConnections, unbackedLimit, UNLIMITED } from '../proxy/connection-limit.ts';
 import { exposeSharedState, ownedSharedState } from '../proxy/shared-state.ts';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type Quarantine, type ToWorker, type WorkerData } from './messages.ts';
@@ -611,6 +612,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         drain(old);
         startWatchdog();
         logger.level = pinoLevel(next.logLevel);
+        // Filter metrics are rendered here, with the new file's tag rules.
+        ownMetrics.filterMetrics(new FilterMetricsRenderer(state.filterMetrics, next.stats.tags));
         announce(gen, 'reloaded: listening');
         logger.info({ workers: gen.slots.length, retired_workers: old.slots.length, drain_timeout_ms: old.config.drainTimeoutMs, took_ms: Date.now() - started }, 'reloaded: the previous workers finish their requests in flight');
         return true;

@@ -220,6 +220,28 @@ describe('SIGHUP reloads the configuration', () => {
     expect(await get(port)).toMatchObject({ body: 'gen b' });
   });
 
+  it('keeps filter metrics (the process\'s), and renders them with the new file\'s stats tags', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-reload-metrics-'));
+    const module = join(dir, 'metrics.wasm');
+    writeFileSync(module, await fixtureWasm('e2e-metrics'));
+    const withMetrics = (tags: string) =>
+      config('a', port, 1)
+        .replace('filters: [headers]', 'filters: [headers, metrics]')
+        .concat(`  - name: metrics\n    module: ${module}\n${tags}`);
+    const r = await start(withMetrics(''));
+    const adminPort = Number(r.lines.find((l) => l.msg === 'admin listening')!.address.split(':')[1]);
+    const counted = (path: string) =>
+      new Promise<void>((resolve, reject) => request({ host: '127.0.0.1', port, path, headers: { 'my-custom-header': 'foo' }, agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject).end());
+    await counted('/');
+    await counted('/');
+    expect((await get(adminPort, '/metrics')).body).toContain('custom_header_value_counts_value_foo_reporter_wasmgosdk 2');
+    const tags = 'stats:\n  tags:\n    - { tag_name: value, regex: "(_value=([a-zA-Z]+))" }\n    - { tag_name: reporter, regex: "(_reporter=([a-zA-Z]+))" }\n';
+    expect((await reload(r, tags + withMetrics(''))).level).toBe(30);
+    await counted('/');
+    expect((await get(adminPort, '/metrics')).body).toContain('custom_header_value_counts{value="foo",reporter="wasmgosdk"} 3');
+  });
+
   it('moves a listener to its new port, and frees the old one', async () => {
     const [first, second] = [await freePort(), await freePort()];
     const r = await start(config('a', first));
