@@ -33,7 +33,7 @@ export type ToWorker =
   | { type: 'start'; data: WorkerData }
   | { type: 'check'; config: SluiceConfig; guestCalls: SharedArrayBuffer }
   | { type: 'stop' }
-  /** A reload replaced this worker: stop listening, let the requests in flight finish, exit. */
+  /** A reload replaced this worker, or the proxy stops gracefully: stop listening, let the requests in flight finish, exit. */
   | { type: 'drain'; timeoutMs: number }
   | { type: 'metrics'; id: number }
   | ({ type: 'quarantine' } & Quarantine)

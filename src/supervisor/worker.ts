@@ -93,8 +93,8 @@ function handle(message: ToWorker): void {
     clearInterval(beat);
     void sluice.close().finally(() => process.exit(0));
   } else if (message.type === 'drain') {
-    // Replaced by a reload: the requests in flight finish here, new connections go to the
-    // new workers. The heartbeat goes on, so a filter stuck meanwhile still shows as silence.
+    // Replaced by a reload (new connections go to the new workers), or a graceful stop: the
+    // requests in flight finish here. The heartbeat goes on, so a filter stuck meanwhile still shows as silence.
     void sluice
       .drain(message.timeoutMs)
       .then(() => sluice.close())
