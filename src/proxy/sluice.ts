@@ -128,22 +128,33 @@ function startPlugins(
  * startSluice would, naming the filter's place in the config file.
  */
 export async function checkFilters(config: SluiceConfig, logger: Logger): Promise<void> {
-  const clusters = new Clusters(config.clusters);
-  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
-  const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
+  const { httpCalls, grpc, close } = upstreams(config, logger);
   try {
     startPlugins(config, httpCalls, new ForeignFunctionRegistry(), ownedSharedState(logger), logger, grpc, []).stop();
   } finally {
-    await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
+    await close();
   }
+}
+
+/**
+ * The clusters, and the filters' ways to them: http_call and gRPC callouts (one HTTP/2 session
+ * per endpoint). `close` ends all three.
+ */
+function upstreams(config: SluiceConfig, logger: Logger) {
+  const clusters = new Clusters(config.clusters);
+  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
+  const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
+  const close = async (): Promise<void> => {
+    await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
+  };
+  return { clusters, httpCalls, grpc, close };
 }
 
 export async function startSluice(config: SluiceConfig, options: StartOptions = {}): Promise<RunningSluice> {
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   setDeferredErrorHandler((err) => logger.error({ err }, 'deferred filter action failed'));
   const metrics = new ProxyMetrics();
-  const clusters = new Clusters(config.clusters);
-  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
+  const { clusters, httpCalls, grpc, close: closeUpstreams } = upstreams(config, logger);
   // Shared data, queues and filter metrics: this proxy's own, or (in a worker) the supervisor's,
   // which then also shows them on /metrics.
   let shared: SharedState;
@@ -154,8 +165,6 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     exposeSharedState(metrics, owned, config.stats.tags);
     shared = owned;
   }
-  // gRPC callouts: one HTTP/2 session per endpoint, closed with the proxy.
-  const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
   const plugins = startPlugins(config, httpCalls, options.foreignFunctions ?? new ForeignFunctionRegistry(), shared, logger, grpc, options.outOfService ?? []);
   metrics.gauge('sluice_vm_memory_bytes', 'Linear memory of each filter VM.', () => {
     const seen = new Set<unknown>();
@@ -197,7 +206,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
   } catch (err) {
     for (const s of servers) s.close();
     plugins.stop();
-    await Promise.all([clusters.close(), grpc.close()]);
+    await closeUpstreams();
     const e = err as NodeJS.ErrnoException;
     throw Object.assign(new Error(`cannot listen: ${e.message}`), { code: 'SLUICE_LISTEN' });
   }
@@ -227,7 +236,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         ),
       );
       plugins.stop();
-      await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
+      await closeUpstreams();
     },
   };
 }

@@ -106,9 +106,9 @@ interface Answer {
   connection: string | undefined;
 }
 
-function get(port: number, path = '/', agent?: Agent): Promise<Answer> {
+function get(port: number, path = '/', agent?: Agent, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: agent ?? false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: agent ?? false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -117,6 +117,13 @@ function get(port: number, path = '/', agent?: Agent): Promise<Answer> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** `yaml` (from config()) with a second filter, `name`, running the WAT fixture `fixture`. */
+async function withFilter(yaml: string, name: string, fixture: string, extra = ''): Promise<string> {
+  const module = join(mkdtempSync(join(tmpdir(), 'sluice-reload-')), `${name}.wasm`);
+  writeFileSync(module, await fixtureWasm(fixture));
+  return `${yaml.replace('filters: [headers]', `filters: [headers, ${name}]`)}  - name: ${name}\n    module: ${module}\n${extra}`;
 }
 
 async function freePort(): Promise<number> {
@@ -194,25 +201,15 @@ describe('SIGHUP reloads the configuration', () => {
 
   it('terminates an old worker stuck in a filter while it drains, after the watchdog\'s time rather than drain_timeout', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-reload-spin-'));
-    const spin = join(dir, 'spin.wasm');
-    writeFileSync(spin, await fixtureWasm('e2e-spin'));
     // Only the watchdog (1.5 s), so that the stuck worker is still there when the reload retires it.
     const spinning = (gen: string) =>
-      config(gen, port, 1)
-        .replace('drain_timeout: 5s', 'drain_timeout: 20s\nwatchdog_timeout: 1500ms\nfilter_callback_timeout: 0')
-        .replace('filters: [headers]', 'filters: [headers, spin]')
-        .concat(`  - name: spin\n    module: ${spin}\n    failure_policy: fail_open\n`);
-    const r = await start(spinning('a'));
+      withFilter(config(gen, port, 1).replace('drain_timeout: 5s', 'drain_timeout: 20s\nwatchdog_timeout: 1500ms\nfilter_callback_timeout: 0'), 'spin', 'e2e-spin', '    failure_policy: fail_open\n');
+    const r = await start(await spinning('a'));
     expect(await get(port)).toMatchObject({ body: 'gen a' });
-    const stuck = new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', headers: { 'x-spin': '1' }, agent: false }, () => resolve());
-      req.on('error', () => resolve());
-      req.end();
-    });
+    const stuck = get(port, '/', undefined, { 'x-spin': '1' }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const reloaded = Date.now();
-    expect((await reload(r, spinning('b'))).level).toBe(30);
+    expect((await reload(r, await spinning('b'))).level).toBe(30);
     const cut = await waitFor(() => r.lines.find((l) => l.msg === 'a replaced worker got stuck while finishing its requests; terminating it'));
     expect(cut).toMatchObject({ level: 50, filter: 'spin' });
     expect(Date.now() - reloaded).toBeLessThan(5000); // drain_timeout is 20 s
@@ -222,23 +219,16 @@ describe('SIGHUP reloads the configuration', () => {
 
   it('keeps filter metrics (the process\'s), and renders them with the new file\'s stats tags', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-reload-metrics-'));
-    const module = join(dir, 'metrics.wasm');
-    writeFileSync(module, await fixtureWasm('e2e-metrics'));
-    const withMetrics = (tags: string) =>
-      config('a', port, 1)
-        .replace('filters: [headers]', 'filters: [headers, metrics]')
-        .concat(`  - name: metrics\n    module: ${module}\n${tags}`);
-    const r = await start(withMetrics(''));
+    const withMetrics = await withFilter(config('a', port, 1), 'metrics', 'e2e-metrics');
+    const r = await start(withMetrics);
     const adminPort = Number(r.lines.find((l) => l.msg === 'admin listening')!.address.split(':')[1]);
-    const counted = (path: string) =>
-      new Promise<void>((resolve, reject) => request({ host: '127.0.0.1', port, path, headers: { 'my-custom-header': 'foo' }, agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject).end());
-    await counted('/');
-    await counted('/');
+    const counted = () => get(port, '/', undefined, { 'my-custom-header': 'foo' });
+    await counted();
+    await counted();
     expect((await get(adminPort, '/metrics')).body).toContain('custom_header_value_counts_value_foo_reporter_wasmgosdk 2');
     const tags = 'stats:\n  tags:\n    - { tag_name: value, regex: "(_value=([a-zA-Z]+))" }\n    - { tag_name: reporter, regex: "(_reporter=([a-zA-Z]+))" }\n';
-    expect((await reload(r, tags + withMetrics(''))).level).toBe(30);
-    await counted('/');
+    expect((await reload(r, tags + withMetrics)).level).toBe(30);
+    await counted();
     expect((await get(adminPort, '/metrics')).body).toContain('custom_header_value_counts{value="foo",reporter="wasmgosdk"} 3');
   });
 
