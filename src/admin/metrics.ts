@@ -29,8 +29,8 @@ export class ProxyMetrics {
   readonly #requests = new Map<string, Map<string, Map<number, number>>>();
   readonly #traps = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
-  /** Extra gauges sampled at render time (e.g. VM memory), name → samples. */
-  readonly #gauges = new Map<string, { help: string; sample: () => Array<[labels: Record<string, string>, value: number]> }>();
+  /** Families sampled at render time (e.g. VM memory), name → samples. */
+  readonly #sampled = new Map<string, { type: 'gauge' | 'counter'; help: string; sample: () => Array<[labels: Record<string, string>, value: number]> }>();
   #filterMetrics: FilterMetricsRenderer | null = null;
 
   /** Counts a request; nested maps so the hot path builds no label string (render does). */
@@ -60,7 +60,12 @@ export class ProxyMetrics {
   }
 
   gauge(name: string, help: string, sample: () => Array<[Record<string, string>, number]>): void {
-    this.#gauges.set(name, { help, sample });
+    this.#sampled.set(name, { type: 'gauge', help, sample });
+  }
+
+  /** A counter kept by its owner (it only grows), sampled at render time. */
+  counter(name: string, help: string, sample: () => Array<[Record<string, string>, number]>): void {
+    this.#sampled.set(name, { type: 'counter', help, sample });
   }
 
   /** Renders the metrics filters define after the proxy's own. */
@@ -96,9 +101,9 @@ export class ProxyMetrics {
     out.push('# HELP sluice_downstream_connections_rejected_total Client connections closed at once because the process held max_connections, by listener.');
     out.push('# TYPE sluice_downstream_connections_rejected_total counter');
     for (const [listener, c] of this.#connections) out.push(`sluice_downstream_connections_rejected_total{listener="${escapeLabel(listener)}"} ${c.rejected}`);
-    for (const [name, g] of this.#gauges) {
+    for (const [name, g] of this.#sampled) {
       out.push(`# HELP ${name} ${g.help}`);
-      out.push(`# TYPE ${name} gauge`);
+      out.push(`# TYPE ${name} ${g.type}`);
       for (const [labels, value] of g.sample()) {
         const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
         out.push(`${name}{${l}} ${value}`);
@@ -111,6 +116,6 @@ export class ProxyMetrics {
   /** Sample names the proxy's own families use; filter metrics must not reuse them. */
   #ownSampleNames(): Set<string> {
     const latency = 'sluice_upstream_latency_ms';
-    return new Set(['sluice_requests_total', 'sluice_filter_traps_total', 'sluice_downstream_connections', 'sluice_downstream_connections_rejected_total', latency, `${latency}_bucket`, `${latency}_sum`, `${latency}_count`, ...this.#gauges.keys()]);
+    return new Set(['sluice_requests_total', 'sluice_filter_traps_total', 'sluice_downstream_connections', 'sluice_downstream_connections_rejected_total', latency, `${latency}_bucket`, `${latency}_sum`, `${latency}_count`, ...this.#sampled.keys()]);
   }
 }

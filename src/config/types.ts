@@ -75,6 +75,8 @@ export interface ClusterConfig {
   protocol: 'http1' | 'http2';
   /** Upstream connections the cluster opens at most, over its endpoints; requests past them wait. */
   maxConnections: number;
+  /** Requests that may wait for a connection; one more is answered 503 at once. */
+  maxPendingRequests: number;
   metadata: Metadata;
 }
 

@@ -1,19 +1,35 @@
 // Upstream clusters: one undici Pool per endpoint (keep-alive, connect timeout, a share of the
-// cluster's max_connections), picked round robin. Errors are classified into the status a
-// client should see: refused or unreachable upstreams answer 503, timeouts 504 (Envoy's UF / UT).
+// cluster's max_connections), picked round robin, and a bound on the requests waiting for a
+// connection (Envoy's max_pending_requests circuit breaker). Errors are classified into the
+// status a client should see: refused or unreachable upstreams answer 503, timeouts 504
+// (Envoy's UF / UT), a full queue 503 (UO).
 
-import { Pool } from './undici-pool.ts';
+import { ThrottledWarning } from '../abi/throttled-warning.ts';
 import type { ClusterConfig } from '../config/types.ts';
+import { Pool } from './undici-pool.ts';
 
 export class Cluster {
   readonly config: ClusterConfig;
   readonly #pools: Pool[];
   #next = 0;
+  /** Requests (the proxy's and its filters' http_calls) dispatched and not yet finished. */
+  active = 0;
+  /** Requests refused because the cluster held as many as it admits. */
+  overflowed = 0;
+  /** A flood of refusals is one line per interval. */
+  readonly overflowWarning = new ThrottledWarning('cluster overflow: max_connections busy and max_pending_requests waiting; request refused');
+  /**
+   * The most requests in flight at once: one per connection, plus max_pending_requests waiting
+   * for one. Counting in-flight requests rather than reading the pools' queues keeps admission
+   * to a compare and an increment (undici's pending count walks its clients).
+   */
+  readonly #admits: number;
 
   constructor(config: ClusterConfig) {
     this.config = config;
     // max_connections shared evenly: round robin gives each endpoint an equal share of requests.
     const perEndpoint = Math.max(1, Math.floor(config.maxConnections / config.endpoints.length));
+    this.#admits = perEndpoint * config.endpoints.length + config.maxPendingRequests;
     this.#pools = config.endpoints.map(
       (ep) =>
         new Pool(`http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`, {
@@ -31,8 +47,26 @@ export class Cluster {
     return this.config.name;
   }
 
+  /**
+   * The endpoint for one more request, or null when the cluster's connections are all busy and
+   * max_pending_requests wait already: the request is refused at once rather than queued. Each
+   * admitted request must be given back with release() when it finishes, however it does.
+   */
+  admit(): Pool | null {
+    if (this.active >= this.#admits) {
+      this.overflowed++;
+      return null;
+    }
+    this.active++;
+    return this.#pick();
+  }
+
+  release(): void {
+    this.active--;
+  }
+
   /** The endpoint for the next request (round robin). */
-  pick(): Pool {
+  #pick(): Pool {
     const pool = this.#pools[this.#next]!;
     this.#next = (this.#next + 1) % this.#pools.length;
     return pool;
@@ -61,6 +95,10 @@ export class Clusters {
     return this.#byName.get(name);
   }
 
+  all(): Cluster[] {
+    return [...this.#byName.values()];
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#byName.values()].map((c) => c.close()));
   }
@@ -70,26 +108,40 @@ export interface UpstreamFailure {
   status: 500 | 503 | 504;
   /** Envoy-style response code details, also logged. */
   details: string;
+  /** The local reply's body. */
+  body: string;
 }
+
+const OVERFLOW = 'SLUICE_UPSTREAM_OVERFLOW';
+
+/** The error a request the cluster did not admit (Cluster.admit) fails with. */
+export function overflowError(cluster: Cluster): Error {
+  return Object.assign(new Error(`cluster '${cluster.name}' has max_connections busy and max_pending_requests waiting`), { code: OVERFLOW });
+}
+
+const CONNECT_ERROR = 'upstream connect error\n';
 
 export function classifyUpstreamError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string }).code ?? '';
   switch (code) {
+    case OVERFLOW:
+      // Envoy's details for a pending-request overflow (its response flag UO).
+      return { status: 503, details: 'upstream_reset_before_response_started{overflow}', body: 'upstream overflow\n' };
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'SLUICE_UPSTREAM_TIMEOUT':
-      return { status: 504, details: 'upstream_response_timeout' };
+      return { status: 504, details: 'upstream_response_timeout', body: 'upstream request timeout\n' };
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return { status: 503, details: 'upstream_connect_timeout' };
+      return { status: 503, details: 'upstream_connect_timeout', body: CONNECT_ERROR };
     case 'ECONNREFUSED':
-      return { status: 503, details: 'upstream_connection_refused' };
+      return { status: 503, details: 'upstream_connection_refused', body: CONNECT_ERROR };
     case 'UND_ERR_INVALID_ARG':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       // undici refused the request before sending it: as the filters left it, it is not valid
       // HTTP (a :method, :path or :authority undici cannot send; a content-length that does not
       // match the body, which the forwarder corrects, would be one too). Not the upstream's failure.
-      return { status: 500, details: 'invalid_upstream_request' };
+      return { status: 500, details: 'invalid_upstream_request', body: 'invalid upstream request\n' };
     default:
-      return { status: 503, details: `upstream_reset_before_response_started${code === '' ? '' : `{${code}}`}` };
+      return { status: 503, details: `upstream_reset_before_response_started${code === '' ? '' : `{${code}}`}`, body: CONNECT_ERROR };
   }
 }

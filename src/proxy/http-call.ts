@@ -1,6 +1,7 @@
 // The embedding side of proxy_http_call: a call to a named cluster, with the guest's headers,
 // body and timeout, collected in full and handed back as pairs.
 
+import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { DEFAULT_MAX_CONNECTIONS } from '../config/sections/clusters.ts';
 import { Pool } from './undici-pool.ts';
@@ -8,7 +9,7 @@ import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
 import { quoted } from '../abi/quoted.ts';
 import type { Pair } from '../abi/pairs.ts';
-import type { Clusters } from './cluster.ts';
+import { overflowError, type Cluster, type Clusters } from './cluster.ts';
 import { formatHostPort } from '../config/address.ts';
 import { isHopByHop } from './headers.ts';
 
@@ -35,17 +36,17 @@ export class HttpCallService {
   readonly #clusters: Clusters;
   readonly #allowed: ReadonlyMap<string, ReadonlySet<string>>;
   readonly #literalPools = new Map<string, Pool>();
+  readonly #logger: Logger | undefined;
 
   /** `allowed`: filter name → its `http_call_hosts` (lower-case `host:port`). */
-  constructor(clusters: Clusters, allowed: ReadonlyMap<string, ReadonlySet<string>>) {
+  constructor(clusters: Clusters, allowed: ReadonlyMap<string, ReadonlySet<string>>, logger?: Logger) {
     this.#clusters = clusters;
     this.#allowed = allowed;
+    this.#logger = logger;
   }
 
-  /** The dispatcher for a target, or the reason it is refused. */
-  resolve(plugin: string, upstream: string): Dispatcher | string {
-    const cluster = this.#clusters.get(upstream);
-    if (cluster !== undefined) return cluster.pick();
+  /** The pool for a literal target, or the reason it is refused. */
+  #literal(plugin: string, upstream: string): Pool | string {
     const target = literalTarget(upstream);
     if (target === undefined) return `unknown cluster '${quoted(upstream)}'`;
     if (!this.#allowed.get(plugin)?.has(target.hostPort)) {
@@ -57,9 +58,19 @@ export class HttpCallService {
   }
 
   httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void) {
-    const dispatcher = this.resolve(request.plugin, request.upstream);
-    if (typeof dispatcher === 'string') return dispatcher;
-    return dispatchCall(dispatcher, request, done);
+    const cluster = this.#clusters.get(request.upstream);
+    if (cluster === undefined) {
+      const pool = this.#literal(request.plugin, request.upstream);
+      if (typeof pool === 'string') return pool;
+      return dispatchCall(pool, request, done, null);
+    }
+    // A call counts against its cluster's queue like a request the proxy forwards.
+    const pool = cluster.admit();
+    if (pool !== null) return dispatchCall(pool, request, done, cluster);
+    cluster.overflowWarning.warn(this.#logger, { cluster: cluster.name, filter: request.plugin });
+    // Answered like a call the upstream failed (no response), on a turn of its own as every answer is.
+    const answer = setImmediate(() => done(overflowError(cluster)));
+    return () => clearImmediate(answer);
   }
 
   async close(): Promise<void> {
@@ -87,7 +98,8 @@ export function literalTarget(upstream: string): { origin: string; hostPort: str
   return { origin: `http://${host}:${m[2]}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(m[2]) }) };
 }
 
-function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): () => void {
+/** `admittedBy`: the cluster that admitted the call, given its admission back when undici is done with it. */
+function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void, admittedBy: Cluster | null): () => void {
   const headers: string[] = [];
   let method = 'GET';
   let path = '/';
@@ -143,10 +155,12 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
       return true;
     },
     onComplete: (trailers) => {
+      admittedBy?.release();
       if (status === 0) return finish(new Error('no response'));
       finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
     },
     onError: (err) => {
+      admittedBy?.release();
       // A 204 or 304 is whole once its headers are in: an error after them is the connection's.
       // (undici fails a 304 that states its representation's length, RFC 9110 §8.6, comparing
       // that length with the body a 304 never has.)

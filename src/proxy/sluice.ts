@@ -13,7 +13,7 @@ import { ProxyMetrics } from '../admin/metrics.ts';
 import { filterIssue } from '../config/errors.ts';
 import type { FilterConfig, HostPort, SluiceConfig } from '../config/types.ts';
 import { createLogger } from '../log.ts';
-import { Clusters } from './cluster.ts';
+import { Clusters, type Cluster } from './cluster.ts';
 import { ConnectionLimit, resolveMaxConnections } from './connection-limit.ts';
 import { GrpcClient } from './grpc-client.ts';
 import { HttpCallService } from './http-call.ts';
@@ -142,7 +142,7 @@ export async function checkFilters(config: SluiceConfig, logger: Logger): Promis
  */
 function upstreams(config: SluiceConfig, logger: Logger) {
   const clusters = new Clusters(config.clusters);
-  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])));
+  const httpCalls = new HttpCallService(clusters, new Map(config.filters.map((f) => [f.name, new Set(f.httpCallHosts)])), logger.child({ component: 'http-call' }));
   const grpc = new GrpcClient(clusters, logger.child({ component: 'grpc' }));
   const close = async (): Promise<void> => {
     await Promise.all([clusters.close(), httpCalls.close(), grpc.close()]);
@@ -176,6 +176,9 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     }
     return out;
   });
+  const byCluster = (value: (c: Cluster) => number) => () => clusters.all().map((c): [Record<string, string>, number] => [{ cluster: c.name }, value(c)]);
+  metrics.gauge('sluice_upstream_requests_active', 'Requests and http_calls sent to each cluster or waiting for one of its connections.', byCluster((c) => c.active));
+  metrics.counter('sluice_upstream_overflow_total', 'Requests and http_calls refused at once because their cluster had max_connections busy and max_pending_requests waiting, by cluster.', byCluster((c) => c.overflowed));
 
   const connections = options.connectionLimit ?? new ConnectionLimit(resolveMaxConnections(config.maxConnections));
   const servers: Server[] = [];

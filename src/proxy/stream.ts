@@ -16,7 +16,7 @@ import type { PropertyStore } from '../abi/property-store.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { clientErrorAnswer } from './client-error.ts';
-import { classifyUpstreamError, type Clusters } from './cluster.ts';
+import { classifyUpstreamError, overflowError, type Clusters, type UpstreamFailure } from './cluster.ts';
 import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, statusHasNoBody, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
@@ -307,15 +307,23 @@ export class HttpStream {
     return this.route;
   }
 
-  startUpstream(method: string, path: string, body: Buffer | RequestBodyStream | null): void {
+  /** False when the cluster refused the request (its queue is full): it is answered 503. */
+  startUpstream(method: string, path: string, body: Buffer | RequestBodyStream | null): boolean {
     const route = this.route!.config;
     const cluster = this.listener.clusters.get(route.cluster!)!;
+    const pool = cluster.admit();
+    if (pool === null) {
+      cluster.overflowWarning.warn(this.logger, { cluster: cluster.name });
+      this.#upstreamFailed(classifyUpstreamError(overflowError(cluster)));
+      return false;
+    }
     const headers = upstreamRequestHeaders(this.requestHeaders);
     this.#upstreamStartedAt = performance.now();
-    const exchange = new UpstreamExchange(cluster, { method, path, headers, body }, this);
+    const exchange = new UpstreamExchange(cluster, pool, { method, path, headers, body }, this);
     this.upstream = exchange;
     this.upstreamEndpoint = exchange.endpoint;
     this.responsePipeline.setSource(exchange);
+    return true;
   }
 
   // ---- UpstreamEvents: what the upstream exchange reports (each a guarded driver step) ------
@@ -386,15 +394,17 @@ export class HttpStream {
       return;
     }
     const failure = classifyUpstreamError(err);
-    const invalid = failure.status === 500;
     this.logger.warn(
       { cluster: this.route?.config.cluster, err: err.message, status: failure.status },
-      invalid ? 'request not sent upstream: not valid HTTP as the filters left it' : 'upstream request failed',
+      failure.status === 500 ? 'request not sent upstream: not valid HTTP as the filters left it' : 'upstream request failed',
     );
+    this.#upstreamFailed(failure);
+  }
+
+  /** Answers an upstream failure like any response: through the filters' response phase. */
+  #upstreamFailed(failure: UpstreamFailure): void {
     this.codeDetails = failure.details;
-    const body = invalid ? 'invalid upstream request\n' : failure.status === 504 ? 'upstream request timeout\n' : 'upstream connect error\n';
-    // An upstream failure is answered like any response: through the filters' response phase.
-    this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, body)));
+    this.#startResponse(localReplyHeaders(localReply(failure.status, failure.details, failure.body)));
   }
 
   /**
@@ -652,7 +662,7 @@ class RequestForwarder implements Sink {
           flow.hold();
         }
       };
-      this.#start(body);
+      if (!this.#start(body)) return;
     }
     if (chunk.length > 0) this.#pushBody(chunk);
     if (eos) this.#body?.push(null);
@@ -671,9 +681,13 @@ class RequestForwarder implements Sink {
     settleContentLength(s.requestHeaders, eos ? firstChunk : -1, s.requestPipeline.bodyEdited, s.clientContentLength);
   }
 
-  #start(body: Buffer | RequestBodyStream | null): void {
+  /** False when the request was refused instead (it is answered; its body is read and dropped). */
+  #start(body: Buffer | RequestBodyStream | null): boolean {
     this.#started = true;
-    this.#stream.startUpstream(this.#method, this.#path, body);
+    if (this.#stream.startUpstream(this.#method, this.#path, body)) return true;
+    this.#done = true;
+    this.#stream.req.resume();
+    return false;
   }
 
   #echo(): void {

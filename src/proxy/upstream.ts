@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Cluster } from './cluster.ts';
+import type { Pool } from './undici-pool.ts';
 import { upstreamDeadlines, type Expiring } from './deadlines.ts';
 
 export interface UpstreamEvents {
@@ -34,7 +35,8 @@ export class RequestBodyStream extends Readable {
 const PRECISE_TIMER_BELOW_MS = 1000;
 
 /**
- * One upstream request. It is its own undici handler (no closures per request), and its
+ * One upstream request, on an endpoint its cluster admitted it to (Cluster.admit), which it
+ * gives back when it finishes. It is its own undici handler (no closures per request), and its
  * timeout — until the response headers, then between body chunks while sluice is reading the
  * body — is a deadline in the shared check of deadlines.ts.
  */
@@ -54,10 +56,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   /** Set when the exchange finished or failed; later events are ignored. */
   aborted = false;
 
-  constructor(cluster: Cluster, request: UpstreamRequest, events: UpstreamEvents) {
+  constructor(cluster: Cluster, pool: Pool, request: UpstreamRequest, events: UpstreamEvents) {
     this.cluster = cluster;
     this.#events = events;
-    const pool = cluster.pick();
     this.endpoint = cluster.endpointOf(pool);
     const timeout = (this.#timeoutMs = cluster.config.timeoutMs);
     if (timeout > 0 && timeout < PRECISE_TIMER_BELOW_MS) {
@@ -118,12 +119,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     return this.#events.upstreamData(chunk) && !this.#paused;
   }
 
+  // undici ends every request it was given with one of these two, an aborted one included
+  // (with onError, once its turn in the queue comes): until then it holds a place in the
+  // cluster's queue, so the cluster gets its admission back here and nowhere else.
+
   onComplete(trailers: string[] | null): void {
+    this.cluster.release();
     this.#finish();
     if (!this.aborted) this.#events.upstreamEnd(trailers as unknown as Buffer[] | null);
   }
 
   onError(err: Error): void {
+    this.cluster.release();
     this.#finish();
     if (!this.aborted) this.#events.upstreamError(err);
   }

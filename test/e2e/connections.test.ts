@@ -5,17 +5,22 @@
 
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
+import type { ServerResponse } from 'node:http';
+import { parsePrometheus } from '../helpers/prometheus.ts';
+import { bundledFilter, send, startProxy, startUpstream, type TestProxy, type TestUpstream } from '../helpers/proxy.ts';
 
 let proxy: TestProxy | undefined;
 let app: TestUpstream | undefined;
+/** A second upstream some tests need (an auth service). */
+let authz: TestUpstream | undefined;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   await proxy?.close();
   await app?.close();
-  proxy = app = undefined;
+  await authz?.close();
+  proxy = app = authz = undefined;
 });
 
 interface Connection {
@@ -453,5 +458,140 @@ clusters:
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => send(`${proxy!.url()}/r${i}`)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(counting.peak()).toBe(2);
+  });
+});
+
+/** An upstream that holds every request until release() answers them all. */
+async function gatedUpstream(answer: (res: ServerResponse) => void = (res) => res.end('ok\n')) {
+  const held: ServerResponse[] = [];
+  const upstream = await startUpstream((_req, res) => void held.push(res));
+  return { upstream, held: () => held.length, release: () => held.splice(0).forEach(answer) };
+}
+
+/** A cluster-labelled sample of the proxy's /metrics (NaN when absent). */
+async function clusterMetric(p: TestProxy, name: string, cluster: string): Promise<number> {
+  const families = parsePrometheus((await send(`${p.adminUrl()}/metrics`)).body);
+  return families.get(name)?.samples.find((s) => s.labels.cluster === cluster)?.value ?? NaN;
+}
+
+describe("a cluster's max_pending_requests", () => {
+  it('answers 503 at once past max_connections busy and max_pending_requests waiting, and admits again as requests finish', async () => {
+    const gate = await gatedUpstream();
+    app = gate.upstream;
+    proxy = await startProxy(`
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app }]
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+    max_connections: 1
+    max_pending_requests: 1
+`);
+    const url = proxy.url();
+    const first = send(`${url}/first`);
+    const second = send(`${url}/second`);
+    await until(async () => gate.held() === 1 && (await clusterMetric(proxy!, 'sluice_upstream_requests_active', 'app')) === 2);
+    const started = performance.now();
+    const refused = await send(`${url}/third`);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toBe('upstream overflow\n');
+    const record = await proxy.waitFor((r) => r.access?.path === '/third');
+    expect(record.access).toMatchObject({ status: 503, cluster: 'app', details: 'upstream_reset_before_response_started{overflow}' });
+    expect(proxy.logs.find((r) => String(r.msg).startsWith('cluster overflow'))).toMatchObject({ level: 40, cluster: 'app' });
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'app')).toBe(1);
+    // The upstream never saw it; the two it admitted are answered once the upstream answers.
+    expect(app.requests.map((r) => r.url)).toEqual(['/first']);
+    gate.release();
+    await until(async () => gate.held() === 1);
+    gate.release();
+    expect([(await first).status, (await second).status]).toEqual([200, 200]);
+    expect(app.requests.map((r) => r.url)).toEqual(['/first', '/second']);
+    // Finished requests give their places back.
+    expect(await clusterMetric(proxy, 'sluice_upstream_requests_active', 'app')).toBe(0);
+    const later = send(`${url}/fourth`);
+    await until(async () => gate.held() === 1);
+    gate.release();
+    expect((await later).status).toBe(200);
+  });
+
+  it('counts a failed or timed-out request out as well, and 0 admits only what the connections take', async () => {
+    const gate = await gatedUpstream();
+    app = gate.upstream;
+    proxy = await startProxy(`
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes:
+      - { match: { prefix: /down }, cluster: down }
+      - { match: {}, cluster: app }
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+    max_connections: 1
+    max_pending_requests: 0
+    timeout: 300ms
+  - name: down
+    endpoints: [127.0.0.1:1]
+    max_connections: 1
+    max_pending_requests: 0
+`);
+    const url = proxy.url();
+    const slow = send(`${url}/slow`);
+    await until(async () => gate.held() === 1);
+    expect((await send(`${url}/refused`)).status).toBe(503);
+    // The held request times out (504) and gives its place back: the next one is admitted.
+    expect((await slow).status).toBe(504);
+    await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_active', 'app')) === 0);
+    const next = send(`${url}/next`);
+    await until(async () => gate.held() === 2);
+    gate.release();
+    expect((await next).status).toBe(200);
+    // Refused connections fail one after another without using up the cluster.
+    for (let i = 0; i < 3; i++) expect((await send(`${url}/down/${i}`)).body).toBe('upstream connect error\n');
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'down')).toBe(0);
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'app')).toBe(1);
+  });
+
+  it("bounds a filter's http_calls to the cluster too: one past it fails as a call with no answer", async () => {
+    app = await startUpstream();
+    const gate = await gatedUpstream((res) => {
+      res.writeHead(200, { 'x-auth-user': 'alice' });
+      res.end();
+    });
+    authz = gate.upstream;
+    proxy = await startProxy(`
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app, filters: [auth] }]
+clusters:
+  - name: app
+    endpoints: [${app.address}]
+  - name: authz
+    endpoints: [${authz.address}]
+    max_connections: 1
+    max_pending_requests: 0
+filters:
+  - name: auth
+    module: ${bundledFilter('auth')}
+    configuration: '${JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' })}'
+`);
+    const allowed = send(`${proxy.url()}/a`);
+    await until(async () => gate.held() === 1);
+    const denied = await send(`${proxy.url()}/b`);
+    // The auth filter denies a request whose check got no answer.
+    expect(denied.status).toBe(403);
+    expect(authz.requests.length).toBe(1);
+    expect(proxy.logs.find((r) => String(r.msg).startsWith('cluster overflow'))).toMatchObject({ cluster: 'authz', filter: 'auth' });
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'authz')).toBe(1);
+    gate.release();
+    expect((await allowed).status).toBe(200);
+    await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_active', 'authz')) === 0);
   });
 });

@@ -62,7 +62,7 @@ async function start(): Promise<{ streams: ServerHttp2Stream[] }> {
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const clusters = new Clusters([
-    { name: 'grpc', endpoints: [{ host: '127.0.0.1', port }], connectTimeoutMs: 1000, timeoutMs: 0, protocol: 'http2', maxConnections: 1, metadata: {} },
+    { name: 'grpc', endpoints: [{ host: '127.0.0.1', port }], connectTimeoutMs: 1000, timeoutMs: 0, protocol: 'http2', maxConnections: 1, maxPendingRequests: 1024, metadata: {} },
   ]);
   client = new GrpcClient(clusters, pino({ level: 'silent' }));
   return { streams };

@@ -125,6 +125,7 @@ describe('valid configs', () => {
           timeoutMs: 1500,
           protocol: 'http1',
           maxConnections: 64,
+          maxPendingRequests: 0,
           metadata: {},
         },
         {
@@ -134,6 +135,7 @@ describe('valid configs', () => {
           timeoutMs: 0,
           protocol: 'http2',
           maxConnections: 1024,
+          maxPendingRequests: 1024,
           metadata: { region: 'eu' },
         },
       ],
@@ -149,7 +151,7 @@ describe('valid configs', () => {
           logLevel: 'debug',
           env: [],
           httpCallHosts: [],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 53, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 54, col: 5 },
         },
         {
           name: 'auth',
@@ -162,7 +164,7 @@ describe('valid configs', () => {
           logLevel: 'warn',
           env: [['MODE', 'strict'], ['RETRIES', '3']],
           httpCallHosts: ['127.0.0.1:2046', 'auth.local:80'],
-          source: { file: 'test/fixtures/configs/full.yaml', line: 58, col: 5 },
+          source: { file: 'test/fixtures/configs/full.yaml', line: 59, col: 5 },
         },
       ],
     };
@@ -203,7 +205,7 @@ describe('valid configs', () => {
           metadata: {},
         },
       ],
-      clusters: [{ name: 'app', endpoints: [{ host: '127.0.0.1', port: 3000 }], connectTimeoutMs: 1000, timeoutMs: 15_000, protocol: 'http1', maxConnections: 1024, metadata: {} }],
+      clusters: [{ name: 'app', endpoints: [{ host: '127.0.0.1', port: 3000 }], connectTimeoutMs: 1000, timeoutMs: 15_000, protocol: 'http1', maxConnections: 1024, maxPendingRequests: 1024, metadata: {} }],
       filters: [],
     });
   });
@@ -262,7 +264,7 @@ describe('invalid configs', () => {
       '1:1 colour: unknown key "colour" (allowed: admin, log_level, workers, watchdog_timeout, filter_callback_timeout, drain_timeout, max_connections, node, stats, listeners, clusters, filters)',
       '6:29 listeners[0].routes[0].match.regex: unknown key "regex" (allowed: prefix, path, headers, methods, host)',
       '8:9 listeners[0].routes[0].retries: unknown key "retries" (allowed: name, match, cluster, direct_response, echo, filters, max_request_body_bytes, max_response_body_bytes, metadata)',
-      '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout, protocol, max_connections, metadata)',
+      '12:5 clusters[0].weight: unknown key "weight" (allowed: name, endpoints, connect_timeout, timeout, protocol, max_connections, max_pending_requests, metadata)',
     ]);
   });
 
@@ -399,12 +401,13 @@ describe('invalid configs', () => {
     expect(issuesOf(yaml(
       'max_connections: 0',
       ...LISTENER.slice(0, 3), '    request_timeout: 5s', '    request_headers_timeout: 10s', '    idle_timeout: soon', '    routes: [{ match: {}, cluster: app }]',
-      ...CLUSTERS, '    max_connections: 2.5',
+      ...CLUSTERS, '    max_connections: 2.5', '    max_pending_requests: -1',
     ))).toEqual([
       '1:18 max_connections: expected a whole number from 1 to 1073741824, or "auto"',
       '6:30 listeners[0].request_headers_timeout: cannot be longer than request_timeout (5000ms): the headers are part of the request',
       '7:19 listeners[0].idle_timeout: expected a duration like "250ms", "1.5s", "2m" or a number of milliseconds (got "soon")',
       '12:22 clusters[0].max_connections: expected a whole number from 1 to 1048576',
+      '13:27 clusters[0].max_pending_requests: expected a whole number from 0 to 1048576',
     ]);
     // A request_timeout alone brings the headers' default down to it.
     const config = parseConfig(yaml('max_connections: auto', ...LISTENER.slice(0, 3), '    request_timeout: 5s', '    routes: [{ match: {}, cluster: app }]', ...CLUSTERS), file);

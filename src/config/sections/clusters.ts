@@ -14,8 +14,10 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Envoy's default circuit breaker: enough for any one upstream, and a bound on descriptors. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 const MAX_CONNECTIONS = 2 ** 20;
+/** Envoy's default too: past max_connections, this many requests may wait for a connection. */
+export const DEFAULT_MAX_PENDING_REQUESTS = 1024;
 
-const CLUSTER_SHAPE = { keys: ['name', 'endpoints', 'connect_timeout', 'timeout', 'protocol', 'max_connections', 'metadata'], required: ['name', 'endpoints'] };
+const CLUSTER_SHAPE = { keys: ['name', 'endpoints', 'connect_timeout', 'timeout', 'protocol', 'max_connections', 'max_pending_requests', 'metadata'], required: ['name', 'endpoints'] };
 
 export function readClusters(r: Reader, symbols: Symbols, field: Field | undefined): ClusterConfig[] {
   const items = field ? r.list(field) : [];
@@ -31,9 +33,10 @@ function readCluster(r: Reader, symbols: Symbols, field: Field): ClusterConfig |
   const timeoutMs = entry.readOr('timeout', (f) => r.parseQuantity(f, parseDuration), DEFAULT_TIMEOUT_MS);
   const protocol = entry.readOr('protocol', (f) => r.oneOf(f, PROTOCOLS), 'http1');
   const maxConnections = entry.readOr('max_connections', (f) => readCount(r, f, MAX_CONNECTIONS), DEFAULT_MAX_CONNECTIONS);
+  const maxPendingRequests = entry.readOr('max_pending_requests', (f) => readCount(r, f, MAX_CONNECTIONS, '', 0), DEFAULT_MAX_PENDING_REQUESTS);
   const metadata = entry.readOr('metadata', (f) => readMetadata(r, f), {});
   if (name === undefined || !endpoints) return undefined;
-  return { name, endpoints, connectTimeoutMs, timeoutMs, protocol, maxConnections, metadata };
+  return { name, endpoints, connectTimeoutMs, timeoutMs, protocol, maxConnections, maxPendingRequests, metadata };
 }
 
 function readEndpoints(r: Reader, field: Field): HostPort[] | undefined {

@@ -3,12 +3,12 @@
 
 import type { Field, Reader } from '../reader.ts';
 
-/** A whole number from 1 to `max`. */
-export function readCount(r: Reader, field: Field, max: number, alternative = ''): number | undefined {
+/** A whole number from 1 (or `min`) to `max`. */
+export function readCount(r: Reader, field: Field, max: number, alternative = '', min = 1): number | undefined {
   const n = r.number(field);
   if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    r.report(field, `expected a whole number from 1 to ${max}${alternative}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    r.report(field, `expected a whole number from ${min} to ${max}${alternative}`);
     return undefined;
   }
   return n;
