@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { MapType, Status } from '../../src/abi/types.ts';
-import { compileFixture, harness, harnessFor, MemoryHost, pairsBytes, SCRATCH, type Harness } from './helpers.ts';
+import { compileFixture, harness, harnessFor, MemoryHost, pairsBytes, PINO, SCRATCH, type Harness } from './helpers.ts';
 
 const REQ = MapType.HTTP_REQUEST_HEADERS;
 const RESP = MapType.HTTP_RESPONSE_HEADERS;
@@ -247,6 +247,21 @@ describe('add / replace / remove', () => {
     expect(edit(h, ctx, 'replace', REQ, ':path', '/p?q=1')).toBe(Status.OK);
     expect(edit(h, ctx, 'add', REQ, "x-!#$%&'*+.^_`|~09", '')).toBe(Status.OK);
     expect(host.maps.get(REQ)!.pairs()).toEqual([['x-a', '1'], [':path', '/p?q=1'], ["x-!#$%&'*+.^_`|~09", '']]);
+  });
+
+  it("quotes a long refused name in the warning as other warnings do: 100 characters and the name's length", async () => {
+    const long = `x y${'z'.repeat(297)}`; // 300 characters, not a token
+    const shown = `${long.slice(0, 100)}… (300 characters)`;
+    const warned = (h: Harness) => h.lines.filter((l) => l.level === PINO.warn).map((l) => l['name']);
+    const one = await setup([]);
+    const [k, kl] = one.h.mem.write(SCRATCH, long);
+    const [v, vl] = one.h.mem.write(SCRATCH + 0x200, 'v');
+    expect(one.h.call('add', one.ctx, REQ, k, kl, v, vl)).toBe(Status.BAD_ARGUMENT);
+    expect(warned(one.h)).toEqual([shown]);
+    const two = await setup([]);
+    const [p, pl] = two.h.mem.write(SCRATCH, pairsBytes([[long, 'v']]));
+    expect(two.h.call('set_pairs', two.ctx, REQ, p, pl)).toBe(Status.BAD_ARGUMENT);
+    expect(warned(two.h)).toEqual([shown]);
   });
 
   it('replace collapses repeated entries to one value, or adds the key', async () => {

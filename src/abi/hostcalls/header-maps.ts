@@ -7,7 +7,7 @@ import type { HeaderMap } from '../header-map.ts';
 import { guestHeaderName } from '../header-names.ts';
 import { firstInvalidPair, isHeaderValueBytes } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
-import { MAX_QUOTED_CHARS } from '../quoted.ts';
+import { MAX_QUOTED_CHARS, quoted } from '../quoted.ts';
 import { ThrottledWarning } from '../throttled-warning.ts';
 import { AbiVersion, MapType, MAX_MAP_TYPE, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
@@ -35,7 +35,9 @@ export function headerMapImports(vm: Vm) {
 
   /** A header HTTP cannot carry: logged (throttled), answered with BAD_ARGUMENT. */
   const refuse = (ctx: Context | null, call: string, keyPtr: number, keySize: number): number => {
-    invalidHeader.warn(ctx?.logger, { call, name: mem.bytes.latin1Slice(keyPtr, keyPtr + Math.min(keySize, MAX_QUOTED_CHARS)) });
+    // Only the bytes quoted() would show are read: the name may be megabytes.
+    const shown = mem.bytes.latin1Slice(keyPtr, keyPtr + Math.min(keySize, MAX_QUOTED_CHARS));
+    invalidHeader.warn(ctx?.logger, { call, name: keySize > MAX_QUOTED_CHARS ? `${shown}… (${keySize} characters)` : shown });
     return Status.BAD_ARGUMENT;
   };
 
@@ -94,7 +96,7 @@ export function headerMapImports(vm: Vm) {
       if (map === undefined) return Status.BAD_ARGUMENT;
       const invalid = firstInvalidPair(pairs);
       if (invalid !== undefined) {
-        invalidHeader.warn(ctx?.logger, { call: 'proxy_set_header_map_pairs', name: invalid[0].slice(0, MAX_QUOTED_CHARS) });
+        invalidHeader.warn(ctx?.logger, { call: 'proxy_set_header_map_pairs', name: quoted(invalid[0]) });
         return Status.BAD_ARGUMENT; // the map stays as it was
       }
       map.replaceAll(pairs);

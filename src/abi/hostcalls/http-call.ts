@@ -4,7 +4,7 @@
 
 import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
-import { MAX_QUOTED_CHARS, quoted } from '../quoted.ts';
+import { quoted } from '../quoted.ts';
 import { ThrottledWarnings } from '../throttled-warning.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
@@ -48,7 +48,7 @@ export function httpCallImports(vm: Vm) {
     };
     if (headers === null || trailers === null) return refuse('malformed headers or trailers');
     const invalid = firstInvalidPair(headers) ?? firstInvalidPair(trailers);
-    if (invalid !== undefined) return refuse(`HTTP cannot carry the header ${JSON.stringify(invalid[0].slice(0, MAX_QUOTED_CHARS))} or its value`);
+    if (invalid !== undefined) return refuse(`HTTP cannot carry the header ${JSON.stringify(quoted(invalid[0]))} or its value`);
     for (const pair of headers) pair[0] = pair[0].toLowerCase();
     for (const name of REQUIRED) {
       // Envoy checks that :authority exists, not its value: the Go SDK's multiple_dispatches

@@ -7,7 +7,7 @@ import { defer } from '../deferred.ts';
 import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { RootContext, StreamContext } from '../context.ts';
-import { MAX_QUOTED_CHARS } from '../quoted.ts';
+import { quoted } from '../quoted.ts';
 import { Status, StreamType } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
@@ -77,7 +77,7 @@ export function streamControlImports(vm: Vm) {
       };
       if (headers === null || status < 200 || status > 999) return refuse({ status }, 'bad status code or malformed headers');
       const invalid = firstInvalidPair(headers);
-      if (invalid !== undefined) return refuse({ status, name: invalid[0].slice(0, MAX_QUOTED_CHARS) }, 'HTTP cannot carry this header name or value');
+      if (invalid !== undefined) return refuse({ status, name: quoted(invalid[0]) }, 'HTTP cannot carry this header name or value');
       const stream = ctx?.stream;
       if (stream === undefined) {
         ctx?.logger.debug('send_local_response outside a stream context ignored');
