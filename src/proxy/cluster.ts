@@ -4,7 +4,7 @@
 // status a client should see: refused or unreachable upstreams answer 503, timeouts 504
 // (Envoy's UF / UT), a full queue 503 (UO).
 
-import { ThrottledWarning } from '../abi/throttled-warning.ts';
+import { ThrottledWarning, ThrottledWarnings } from '../abi/throttled-warning.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { Pool } from './undici-pool.ts';
 
@@ -18,6 +18,11 @@ export class Cluster {
   overflowed = 0;
   /** A flood of refusals is one line per interval. */
   readonly overflowWarning = new ThrottledWarning('cluster overflow: max_connections busy and max_pending_requests waiting; request refused');
+  /**
+   * Failed requests, one line per kind per interval: an upstream that is down fails every
+   * request sent to it, and each has its access log line with its details already.
+   */
+  readonly failureWarnings = new ThrottledWarnings();
   /**
    * The most requests in flight at once: one per connection, plus max_pending_requests waiting
    * for one. Counting in-flight requests rather than reading the pools' queues keeps admission

@@ -388,15 +388,18 @@ export class HttpStream {
       this.logger.debug({ cluster: this.route?.config.cluster, err: err.message }, 'upstream connection failed after a complete response');
       return;
     }
+    // Not this.upstream's: undici may fail a request it refuses inside dispatch, before that is set.
+    const cluster = this.listener.clusters.get(this.route!.config.cluster!)!;
     if (this.#responseStarted) {
-      this.logger.warn({ err: err.message }, 'upstream failed mid-response; resetting');
+      cluster.failureWarnings.warn('upstream failed mid-response; resetting', this.logger, { cluster: cluster.name, err: err.message });
       this.reset('upstream_reset_after_response_started');
       return;
     }
     const failure = classifyUpstreamError(err);
-    this.logger.warn(
-      { cluster: this.route?.config.cluster, err: err.message, status: failure.status },
+    cluster.failureWarnings.warn(
       failure.status === 500 ? 'request not sent upstream: not valid HTTP as the filters left it' : 'upstream request failed',
+      this.logger,
+      { cluster: cluster.name, err: err.message, status: failure.status },
     );
     this.#upstreamFailed(failure);
   }

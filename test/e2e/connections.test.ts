@@ -518,7 +518,7 @@ clusters:
     expect((await later).status).toBe(200);
   });
 
-  it('counts a failed or timed-out request out as well, and 0 admits only what the connections take', async () => {
+  it('counts a failed or timed-out request out as well, and 0 admits only what the connections take; failures warn once per interval', async () => {
     const gate = await gatedUpstream();
     app = gate.upstream;
     proxy = await startProxy(`
@@ -553,6 +553,9 @@ clusters:
     expect((await next).status).toBe(200);
     // Refused connections fail one after another without using up the cluster.
     for (let i = 0; i < 3; i++) expect((await send(`${url}/down/${i}`)).body).toBe('upstream connect error\n');
+    // Each has its access log line; the warning is one line per 10 s, not one per request.
+    expect(proxy.logs.filter((r) => r.access?.details === 'upstream_connection_refused')).toHaveLength(3);
+    expect(proxy.logs.filter((r) => r.msg === 'upstream request failed' && r.cluster === 'down')).toHaveLength(1);
     expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'down')).toBe(0);
     expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'app')).toBe(1);
   });
