@@ -68,9 +68,10 @@ export class HttpCallService {
     const pool = cluster.admit();
     if (pool !== null) return dispatchCall(pool, request, done, cluster);
     cluster.overflowWarning.warn(this.#logger, { cluster: cluster.name, filter: request.plugin });
-    // Answered like a call the upstream failed (no response), on a turn of its own as every answer is.
-    const answer = setImmediate(() => done(overflowError(cluster)));
-    return () => clearImmediate(answer);
+    // Answered like a call the upstream failed (no response), on a turn of its own as every
+    // answer is; cancelling it changes nothing, as for a call already answered.
+    setImmediate(() => done(overflowError(cluster)));
+    return () => {};
   }
 
   async close(): Promise<void> {
