@@ -42,6 +42,7 @@ const READY_SILENCE_MS = 1000;
 export interface RunningSupervisor {
   readonly logger: Logger;
   readonly listeners: ReadonlyMap<string, HostPort>;
+  /** Where the admin port listens now (a reload may move it). */
   readonly admin: HostPort | null;
   readonly workerCount: number;
   /**
@@ -509,19 +510,25 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       return !closing && current.slots.some((slot) => slot.serving && responsive(current, slot, now));
     },
   };
-  let adminServer: Server | null = null;
-  let admin: HostPort | null = null;
-  if (config.admin !== undefined) {
-    adminServer = createAdminServer(() => current.source, metrics, adminState);
-    const server = adminServer;
-    admin = await new Promise<HostPort>((resolve, reject) => {
+  /** An admin port serving every generation (a reload may move it: the new one opens first). */
+  const openAdmin = async (address: HostPort): Promise<{ server: Server; bound: HostPort }> => {
+    const server = createAdminServer(() => current.source, metrics, adminState);
+    const bound = await new Promise<HostPort>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.admin!.address.port, config.admin!.address.host, () => {
+      server.listen(address.port, address.host, () => {
         const a = server.address() as { address: string; port: number };
         resolve({ host: a.address, port: a.port });
       });
     });
-  }
+    return { server, bound };
+  };
+  const closeAdmin = (server: Server | null): void => {
+    server?.close();
+    server?.closeAllConnections();
+  };
+  let adminServer: Server | null = null;
+  let admin: HostPort | null = null;
+  if (config.admin !== undefined) ({ server: adminServer, bound: admin } = await openAdmin(config.admin.address));
   const from = workerCode();
   /** The lines that say where a generation listens, and with what. */
   const announce = (gen: Generation, message: string): void => {
@@ -570,7 +577,9 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
     get listeners() {
       return current.listeners;
     },
-    admin,
+    get admin() {
+      return admin;
+    },
     get workerCount() {
       return current.slots.length;
     },
@@ -590,8 +599,16 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           logger.error({ err: (err as Error).message }, 'reload failed; still serving with the previous configuration');
           return false;
         }
+        // A moved admin port opens before anything else changes: if its address is taken, the
+        // reload fails with the old one still open.
+        let movedAdmin: { server: Server | null; bound: HostPort | null } | null = null;
         if (JSON.stringify(next.admin) !== JSON.stringify(current.source.admin)) {
-          logger.warn({ admin: admin === null ? null : `${admin.host}:${admin.port}` }, 'reload: the admin address changes only with a restart; the admin port stays as it is');
+          try {
+            movedAdmin = next.admin === undefined ? { server: null, bound: null } : await openAdmin(next.admin.address);
+          } catch (err) {
+            logger.error({ err: (err as Error).message }, 'reload failed: the new admin address cannot be opened; still serving with the previous configuration');
+            return false;
+          }
         }
         starting = gen;
         startWatchdog();
@@ -601,6 +618,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           // Those of its workers that already listen may hold connections: they finish them.
           gen.retired = true;
           drain(gen);
+          closeAdmin(movedAdmin?.server ?? null);
           logger.error({ err: (err as Error).message }, 'reload failed; still serving with the previous configuration');
           return false;
         } finally {
@@ -611,6 +629,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         old.retired = true;
         drain(old);
         startWatchdog();
+        if (movedAdmin !== null) {
+          closeAdmin(adminServer);
+          ({ server: adminServer, bound: admin } = movedAdmin);
+          logger.info({ address: admin === null ? null : `${admin.host}:${admin.port}` }, admin === null ? 'reloaded: admin port closed' : 'reloaded: admin listening');
+        }
         logger.level = pinoLevel(next.logLevel);
         // Filter metrics are rendered here, with the new file's tag rules.
         ownMetrics.filterMetrics(new FilterMetricsRenderer(state.filterMetrics, next.stats.tags));
@@ -629,14 +652,12 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       startWatchdog(); // a worker stuck while it finishes is terminated after its timeout
       while (draining.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       if (watchdog !== null) clearInterval(watchdog);
-      adminServer?.close();
-      adminServer?.closeAllConnections();
+      closeAdmin(adminServer);
     },
     async close() {
       closing = true;
       if (watchdog !== null) clearInterval(watchdog);
-      adminServer?.close();
-      adminServer?.closeAllConnections();
+      closeAdmin(adminServer);
       for (const worker of draining) void worker.terminate();
       // A reload's workers still starting: their start fails, and the reload with it.
       if (starting !== null) for (const slot of starting.slots) void slot.worker?.terminate();

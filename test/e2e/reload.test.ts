@@ -240,6 +240,28 @@ describe('SIGHUP reloads the configuration', () => {
     await waitFor(() => (r.lines.filter((l) => l.msg === 'a replaced worker finished its requests and exited').length === 2 ? true : undefined));
     await expect(get(first)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
+
+  it('moves the admin port to its new address; one that cannot be opened fails the reload and leaves it', async () => {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const r = await start(config('a', port));
+    const firstAdmin = Number(r.lines.find((l) => l.msg === 'admin listening')!.address.split(':')[1]);
+    const moved = (gen: string, at: number) => config(gen, port).replace('admin: { address: 127.0.0.1:0 }', `admin: { address: 127.0.0.1:${at} }`);
+    expect((await reload(r, moved('b', adminPort))).level).toBe(30);
+    expect(r.lines.find((l) => l.msg === 'reloaded: admin listening')).toMatchObject({ address: `127.0.0.1:${adminPort}` });
+    expect(await get(adminPort, '/ready')).toMatchObject({ status: 200 });
+    await expect(get(firstAdmin, '/ready')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // An address another server holds: the reload fails before any worker changes.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const taken = (holder.address() as AddressInfo).port;
+      expect(await reload(r, moved('c', taken))).toMatchObject({ level: 50, msg: 'reload failed: the new admin address cannot be opened; still serving with the previous configuration' });
+      expect(await get(adminPort, '/ready')).toMatchObject({ status: 200 });
+      expect(await get(port)).toMatchObject({ status: 200, body: 'gen b' });
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
 });
 
 describe('SIGQUIT stops gracefully', () => {
