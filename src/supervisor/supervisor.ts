@@ -609,6 +609,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
             logger.error({ err: (err as Error).message }, 'reload failed: the new admin address cannot be opened; still serving with the previous configuration');
             return false;
           }
+          if (closing) {
+            // Stopped while it opened: nothing would close it.
+            closeAdmin(movedAdmin.server);
+            return false;
+          }
         }
         starting = gen;
         startWatchdog();
