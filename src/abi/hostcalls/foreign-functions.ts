@@ -7,6 +7,7 @@ import type { Context } from '../context.ts';
 import { defer } from '../deferred.ts';
 import type { ForeignCallContext, ForeignResult, RegisteredForeignFunction } from '../foreign-functions.ts';
 import type { Plugin } from '../plugin.ts';
+import { ThrottledWarnings } from '../throttled-warning.ts';
 import { Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter, loggerOf } from './util.ts';
@@ -22,6 +23,8 @@ export function foreignFunctionArguments(plugin: Plugin): Buffer | undefined {
 
 export function foreignFunctionImports(vm: Vm) {
   const mem = vm.memory;
+  // A guest can make a function fail on every request (arguments it rejects): one line per interval.
+  const failures = new ThrottledWarnings();
   return {
     proxy_call_foreign_function(
       namePtr: number,
@@ -44,17 +47,17 @@ export function foreignFunctionImports(vm: Vm) {
       try {
         answer = entry.fn(args, callContext(ctx, entry));
       } catch (err) {
-        ctx.logger.warn({ function: name, err: (err as Error).message }, 'foreign function failed');
+        failures.warn('foreign function failed', ctx.logger, { function: name, err: (err as Error).message });
         return Status.INTERNAL_FAILURE;
       }
       mem.refresh();
       if (isPromise(answer)) {
-        watch(ctx.plugin, entry, answer);
+        watch(ctx.plugin, entry, answer, failures);
         return writeResult(vm, EMPTY, resultsPtrPtr, resultsSizePtr);
       }
       const { status, result } = normalize(answer);
       if (status > MAX_STATUS || status < 0 || !Number.isInteger(status)) {
-        ctx.logger.warn({ function: name, status }, 'foreign function answered an invalid status');
+        failures.warn('foreign function answered an invalid status', ctx.logger, { function: name, status });
         return Status.INTERNAL_FAILURE;
       }
       if (status !== Status.OK) return status;
@@ -90,17 +93,17 @@ function isPromise(value: unknown): value is Promise<Uint8Array> {
 }
 
 /** Delivers an asynchronous result to the plugin's root context, on a later turn. */
-function watch(plugin: Plugin, entry: RegisteredForeignFunction, pending: Promise<Uint8Array>): void {
+function watch(plugin: Plugin, entry: RegisteredForeignFunction, pending: Promise<Uint8Array>, failures: ThrottledWarnings): void {
   pending.then(
     (bytes) => {
       if (!(bytes instanceof Uint8Array)) {
-        plugin.logger.warn({ function: entry.name }, 'foreign function resolved with something other than bytes; not delivered');
+        failures.warn('foreign function resolved with something other than bytes; not delivered', plugin.logger, { function: entry.name });
         return;
       }
       defer(() => deliver(plugin, entry.id, Buffer.from(bytes))); // a copy: the embedder keeps its own
     },
     (err: unknown) => {
-      plugin.logger.warn({ function: entry.name, err: err instanceof Error ? err.message : String(err) }, 'foreign function failed; nothing delivered');
+      failures.warn('foreign function failed; nothing delivered', plugin.logger, { function: entry.name, err: err instanceof Error ? err.message : String(err) });
     },
   );
 }

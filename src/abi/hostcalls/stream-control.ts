@@ -8,6 +8,7 @@ import { firstInvalidPair } from '../header-validation.ts';
 import { decodePairs } from '../pairs.ts';
 import { RootContext, StreamContext } from '../context.ts';
 import { quoted } from '../quoted.ts';
+import { ThrottledWarnings } from '../throttled-warning.ts';
 import { Status, StreamType } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { enter } from './util.ts';
@@ -26,6 +27,8 @@ function continueStream(ctx: Context | null, type: number): number {
 
 export function streamControlImports(vm: Vm) {
   const mem = vm.memory;
+  // A filter that asks every request for a reply HTTP cannot carry: one line per interval.
+  const refusals = new ThrottledWarnings();
   return {
     proxy_continue_stream(type: number): number {
       return continueStream(enter(vm), type);
@@ -70,8 +73,8 @@ export function streamControlImports(vm: Vm) {
       const headers = decodePairs(headerBytes);
       const status = statusCode >>> 0;
       /** Told to the guest (BAD_ARGUMENT), the log and the stream, which may answer for the filter. */
-      const refuse = (fields: object, message: string): number => {
-        ctx?.logger.warn(fields, `send_local_response refused: ${message}`);
+      const refuse = (fields: Record<string, unknown>, message: string): number => {
+        refusals.warn(`send_local_response refused: ${message}`, ctx?.logger, fields);
         ctx?.stream?.localResponseRefused?.();
         return Status.BAD_ARGUMENT;
       };
