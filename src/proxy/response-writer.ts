@@ -108,7 +108,7 @@ export class ResponseWriter implements Sink {
   #finalStatus(value: string | undefined): number {
     const status = value === undefined ? NaN : decimalNumber(value);
     if (Number.isInteger(status) && status >= 200 && status <= 999) return status;
-    this.#stream.logger.warn({ status: value }, 'response :status is not a final status code; sending 502');
+    this.#stream.listener.warnings.warn('response :status is not a final status code; sending 502', this.#stream.logger, { status: value });
     return 502;
   }
 

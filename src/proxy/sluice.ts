@@ -7,6 +7,7 @@ import { setDeferredErrorHandler } from '../abi/deferred.ts';
 import { PluginStartError } from '../abi/errors.ts';
 import { ForeignFunctionRegistry } from '../abi/foreign-functions.ts';
 import { PluginSet, type FilterQuarantine, type PluginSpec } from '../abi/plugin-set.ts';
+import { ThrottledWarnings } from '../abi/throttled-warning.ts';
 import { LOG_LEVEL_BY_NAME } from '../abi/types.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { ProxyMetrics } from '../admin/metrics.ts';
@@ -195,6 +196,7 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
         clusters,
         logger: logger.child({ listener: listener.name }),
         metrics,
+        warnings: new ThrottledWarnings(),
       };
       const server = listenerServer(runtime, connections);
       servers.push(server);

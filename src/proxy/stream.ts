@@ -13,6 +13,7 @@ import type { LocalReply, PropertyValue } from '../abi/context.ts';
 import { defer, enterStep, leaveStep } from '../abi/deferred.ts';
 import { HeaderMap } from '../abi/header-map.ts';
 import type { PropertyStore } from '../abi/property-store.ts';
+import type { ThrottledWarnings } from '../abi/throttled-warning.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { clientErrorAnswer } from './client-error.ts';
@@ -39,6 +40,12 @@ export interface ListenerRuntime {
   readonly clusters: Clusters;
   readonly logger: Logger;
   readonly metrics: ProxyMetrics;
+  /**
+   * Warnings a client or a filter can cause on every request (a body over the limit, an idle
+   * stream, headers a filter left unsendable): one line per kind per 10 s, with the count it
+   * stood for; each request has its access log line besides.
+   */
+  readonly warnings: ThrottledWarnings;
 }
 
 const NO_FILTERS: readonly FilterHandle[] = [];
@@ -415,7 +422,7 @@ export class HttpStream {
    * guessing one would send a request nobody made. 503, with Envoy's details for it.
    */
   refuseIncompleteRequest(missing: string): void {
-    this.logger.warn({ missing }, 'request not sent upstream: a filter removed a required header');
+    this.listener.warnings.warn('request not sent upstream: a filter removed a required header', this.logger, { missing });
     const details = `filter_removed_required_request_headers{missing_required_header:_${missing}}`;
     this.codeDetails = details;
     this.#startResponse(localReplyHeaders(localReply(503, details, `missing required header: ${missing}\n`)));
@@ -472,7 +479,8 @@ export class HttpStream {
   }
 
   #limitExceeded(status: 413 | 502, details: string, filter: string): void {
-    this.logger.warn({ filter, limit: status === 413 ? this.requestPipeline.bufferLimit : this.responsePipeline.bufferLimit }, `${details}: body buffering limit exceeded`);
+    const limit = status === 413 ? this.requestPipeline.bufferLimit : this.responsePipeline.bufferLimit;
+    this.listener.warnings.warn(`${details}: body buffering limit exceeded`, this.logger, { filter, limit });
     this.#replied = true;
     (status === 413 ? this.requestPipeline : this.responsePipeline).stop();
     defer(() => this.#sendLocalReply(localReply(status, details, status === 413 ? 'payload too large\n' : 'upstream response too large\n'), status === 502));
@@ -501,7 +509,7 @@ export class HttpStream {
    */
   #idleTimedOut(): void {
     const waiting = this.slots.filter((slot) => slot.waitingForFilter).map((slot) => slot.name);
-    this.logger.warn({ idle_ms: this.listener.config.streamIdleTimeoutMs, waiting_for_filters: waiting }, 'stream idle timeout');
+    this.listener.warnings.warn('stream idle timeout', this.logger, { idle_ms: this.listener.config.streamIdleTimeoutMs, waiting_for_filters: waiting });
     this.#replied = true;
     this.#sendLocalReply(localReply(408, 'stream_idle_timeout', 'stream timeout\n'), true);
   }

@@ -110,7 +110,10 @@ describe('body rewriting', () => {
     const before = upstream.requests.length;
     const res = await send(`${proxy.url()}/small`, { body: 'x'.repeat(64) });
     expect(res.status).toBe(413);
+    expect((await send(`${proxy.url()}/small`, { body: 'y'.repeat(64) })).status).toBe(413);
     expect(upstream.requests.length).toBe(before);
+    // A client can send that with every request: one warning per 10 s, not one per request.
+    expect(proxy.logs.filter((r) => r.msg === 'request_payload_too_large: body buffering limit exceeded')).toHaveLength(1);
   });
 
   // `guard` (auth) has no response callback, so the response runs `rewrite` alone: the limit's

@@ -134,7 +134,8 @@ describe('headers HTTP cannot carry', () => {
     }
     const valid = await send(`${proxy.url()}/e`, { headers: [['x-set-status', '418']] });
     expect(valid.status).toBe(418);
-    expect(proxy.logs.some((r) => r.msg === 'response :status is not a final status code; sending 502' && r.status === 'teapot')).toBe(true);
+    // One line for the four (a filter may do this to every response), naming the first.
+    expect(proxy.logs.filter((r) => r.msg === 'response :status is not a final status code; sending 502').map((r) => r.status)).toEqual(['42']);
   });
 
   it('keeps the connection usable after every refusal', async () => {
