@@ -474,22 +474,29 @@ async function clusterMetric(p: TestProxy, name: string, cluster: string): Promi
   return families.get(name)?.samples.find((s) => s.labels.cluster === cluster)?.value ?? NaN;
 }
 
-describe("a cluster's max_pending_requests", () => {
-  it('answers 503 at once past max_connections busy and max_pending_requests waiting, and admits again as requests finish', async () => {
-    const gate = await gatedUpstream();
-    app = gate.upstream;
-    proxy = await startProxy(`
+/** A proxy with an admin port and one listener `main` whose routes and clusters (YAML lines) are given. */
+function clusterProxy(routes: string, clusters: string, rest = ''): Promise<TestProxy> {
+  return startProxy(`
 admin: { address: 127.0.0.1:0 }
 listeners:
   - name: main
     address: 127.0.0.1:0
-    routes: [{ match: {}, cluster: app }]
+    routes:
+${routes}
 clusters:
+${clusters}
+${rest}`);
+}
+
+describe("a cluster's max_pending_requests", () => {
+  it('answers 503 at once past max_connections busy and max_pending_requests waiting, and admits again as requests finish', async () => {
+    const gate = await gatedUpstream();
+    app = gate.upstream;
+    proxy = await clusterProxy('      - { match: {}, cluster: app }', `
   - name: app
     endpoints: [${app.address}]
     max_connections: 1
-    max_pending_requests: 1
-`);
+    max_pending_requests: 1`);
     const url = proxy.url();
     const first = send(`${url}/first`);
     const second = send(`${url}/second`);
@@ -521,15 +528,7 @@ clusters:
   it('counts a failed or timed-out request out as well, and 0 admits only what the connections take; failures warn once per interval', async () => {
     const gate = await gatedUpstream();
     app = gate.upstream;
-    proxy = await startProxy(`
-admin: { address: 127.0.0.1:0 }
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    routes:
-      - { match: { prefix: /down }, cluster: down }
-      - { match: {}, cluster: app }
-clusters:
+    proxy = await clusterProxy('      - { match: { prefix: /down }, cluster: down }\n      - { match: {}, cluster: app }', `
   - name: app
     endpoints: [${app.address}]
     max_connections: 1
@@ -538,8 +537,7 @@ clusters:
   - name: down
     endpoints: [127.0.0.1:1]
     max_connections: 1
-    max_pending_requests: 0
-`);
+    max_pending_requests: 0`);
     const url = proxy.url();
     const slow = send(`${url}/slow`);
     await until(async () => gate.held() === 1);
@@ -567,24 +565,17 @@ clusters:
       res.end();
     });
     authz = gate.upstream;
-    proxy = await startProxy(`
-admin: { address: 127.0.0.1:0 }
-listeners:
-  - name: main
-    address: 127.0.0.1:0
-    routes: [{ match: {}, cluster: app, filters: [auth] }]
-clusters:
+    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' });
+    proxy = await clusterProxy('      - { match: {}, cluster: app, filters: [auth] }', `
   - name: app
     endpoints: [${app.address}]
   - name: authz
     endpoints: [${authz.address}]
     max_connections: 1
-    max_pending_requests: 0
-filters:
+    max_pending_requests: 0`, `filters:
   - name: auth
     module: ${bundledFilter('auth')}
-    configuration: '${JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' })}'
-`);
+    configuration: '${check}'`);
     const allowed = send(`${proxy.url()}/a`);
     await until(async () => gate.held() === 1);
     const denied = await send(`${proxy.url()}/b`);
