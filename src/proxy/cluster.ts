@@ -119,7 +119,10 @@ export interface UpstreamFailure {
 
 const OVERFLOW = 'SLUICE_UPSTREAM_OVERFLOW';
 
-/** The error a request the cluster did not admit (Cluster.admit) fails with. */
+/** A request the cluster did not admit (Cluster.admit): Envoy's details for it (response flag UO). */
+export const OVERFLOW_FAILURE: UpstreamFailure = { status: 503, details: 'upstream_reset_before_response_started{overflow}', body: 'upstream overflow\n' };
+
+/** The error an http_call the cluster did not admit fails with. */
 export function overflowError(cluster: Cluster): Error {
   return Object.assign(new Error(`cluster '${cluster.name}' has max_connections busy and max_pending_requests waiting`), { code: OVERFLOW });
 }
@@ -130,8 +133,7 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string }).code ?? '';
   switch (code) {
     case OVERFLOW:
-      // Envoy's details for a pending-request overflow (its response flag UO).
-      return { status: 503, details: 'upstream_reset_before_response_started{overflow}', body: 'upstream overflow\n' };
+      return OVERFLOW_FAILURE;
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'SLUICE_UPSTREAM_TIMEOUT':

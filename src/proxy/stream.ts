@@ -17,7 +17,7 @@ import type { ThrottledWarnings } from '../abi/throttled-warning.ts';
 import type { FilterHandle, PluginSet } from '../abi/plugin-set.ts';
 import type { ListenerConfig } from '../config/types.ts';
 import { clientErrorAnswer } from './client-error.ts';
-import { classifyUpstreamError, overflowError, type Clusters, type UpstreamFailure } from './cluster.ts';
+import { classifyUpstreamError, OVERFLOW_FAILURE, type Clusters, type UpstreamFailure } from './cluster.ts';
 import { streamIdleDeadlines } from './deadlines.ts';
 import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, statusHasNoBody, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
@@ -321,7 +321,8 @@ export class HttpStream {
     const pool = cluster.admit();
     if (pool === null) {
       cluster.overflowWarning.warn(this.logger, { cluster: cluster.name });
-      this.#upstreamFailed(classifyUpstreamError(overflowError(cluster)));
+      // Answered from a constant: a flood of refusals makes no Error (and stack) each.
+      this.#upstreamFailed(OVERFLOW_FAILURE);
       return false;
     }
     const headers = upstreamRequestHeaders(this.requestHeaders);
