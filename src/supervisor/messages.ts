@@ -45,6 +45,8 @@ export type FromWorker =
   /** The filters of a `check` started and stopped (error null), or why not. */
   | { type: 'checked'; error: string | null }
   | { type: 'metrics'; id: number; text: string }
+  /** Its metrics as it exits after a drain: what it counted stays in its slot's series (worker-metrics.ts). */
+  | { type: 'final-metrics'; text: string }
   /** Whole log lines, batched: the supervisor's thread alone writes stdout (log-destination.ts). */
   | { type: 'log'; chunk: string };
 

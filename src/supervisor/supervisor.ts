@@ -21,6 +21,7 @@ import { FilterQuarantines, FIRST_QUARANTINE_MS } from './quarantine.ts';
 import { WorkerStateHandler, type StateRequest } from './shared-state-rpc.ts';
 import { createRpcChannel, serveRpc } from './sync-rpc.ts';
 import { setServingV8Flags } from './v8-flags.ts';
+import { mergeFamilies, SlotMetrics } from './worker-metrics.ts';
 import { newWorker, takeEarlyWorker, workerCode } from './worker-thread.ts';
 
 const RESTART_BACKOFF_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -229,6 +230,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   let reloading = false;
   let nextMetricsId = 1;
   const metricsWaiters = new Map<number, (text: string) => void>();
+  // A worker's counts outlive it in its slot's series (worker-metrics.ts): the last text each
+  // worker reported (its final one when it drained) is kept until it exits.
+  const slotMetrics = new SlotMetrics();
+  const lastMetrics = new WeakMap<Worker, string>();
+  const exited = new WeakSet<Worker>();
 
   const spawn = (gen: Generation, slot: WorkerSlot): Promise<Array<[string, HostPort]>> =>
     new Promise((resolve, reject) => {
@@ -252,6 +258,8 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       const handler = new WorkerStateHandler(state, logger.child({ worker: slot.index }), (message) => worker.postMessage(message satisfies ToWorker));
       const rpc = serveRpc(stateChannel, (request) => handler.handle(request as StateRequest));
       worker.once('exit', () => {
+        exited.add(worker);
+        slotMetrics.ended(slot.index, lastMetrics.get(worker) ?? '');
         rpc.stop();
         handler.releaseAll();
         // Its sockets closed with it, without their close handlers running.
@@ -277,8 +285,11 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
         } else if (message.type === 'log') {
           stdoutDestination().writeLines(message.chunk);
         } else if (message.type === 'metrics') {
+          lastMetrics.set(worker, message.text);
           metricsWaiters.get(message.id)?.(message.text);
           metricsWaiters.delete(message.id);
+        } else if (message.type === 'final-metrics') {
+          lastMetrics.set(worker, message.text);
         }
       });
       worker.on('error', (err) => {
@@ -479,29 +490,41 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   setServingV8Flags();
 
   const metrics = {
+    /**
+     * The serving and the retiring workers' texts, summed by slot with what the slot's ended
+     * workers counted; then the process-wide families (filter metrics, shared state). A reload's
+     * workers still starting are left out (a start may take a while): what they count shows
+     * once they serve, or once they exit if the reload fails.
+     */
     async render(): Promise<string> {
-      const gen = current;
-      const texts = await Promise.all(
-        gen.slots.map((slot) => {
-          const worker = slot.worker;
-          if (worker === null) return Promise.resolve('');
-          const id = nextMetricsId++;
-          return new Promise<string>((resolve) => {
-            const timer = setTimeout(() => {
-              metricsWaiters.delete(id);
-              resolve('');
-            }, 2000);
-            metricsWaiters.set(id, (text) => {
-              clearTimeout(timer);
-              resolve(withWorkerLabel(text, slot.index));
-            });
-            worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
-          });
-        }),
-      );
-      return mergeFamilies([...texts, ownMetrics.render()]);
+      const live = [current, ...retiring].flatMap((gen) => gen.slots.flatMap((slot) => (slot.worker === null ? [] : [{ index: slot.index, worker: slot.worker }])));
+      const texts = await Promise.all(live.map(({ worker }) => workerMetrics(worker)));
+      const bySlot = new Map<number, string[]>();
+      for (const index of slotMetrics.slots()) bySlot.set(index, []);
+      live.forEach(({ index, worker }, i) => {
+        let list = bySlot.get(index);
+        if (list === undefined) bySlot.set(index, (list = []));
+        // One that exited meanwhile is counted among the ended already.
+        if (!exited.has(worker)) list.push(texts[i]!);
+      });
+      const slots = [...bySlot].sort(([a], [b]) => a - b).map(([index, list]) => slotMetrics.render(index, list));
+      return mergeFamilies([...slots, ownMetrics.render()]);
     },
   };
+  /** A worker's metrics text; the last it gave when it does not answer within 2 s (stuck, say). */
+  const workerMetrics = (worker: Worker): Promise<string> =>
+    new Promise<string>((resolve) => {
+      const id = nextMetricsId++;
+      const timer = setTimeout(() => {
+        metricsWaiters.delete(id);
+        resolve(lastMetrics.get(worker) ?? '');
+      }, 2000);
+      metricsWaiters.set(id, (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+    });
   // Ready while some worker serves and is responsive (not while every one is being replaced or
   // silent) and until closing.
   const adminState = {
@@ -688,42 +711,4 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       );
     },
   };
-}
-
-/** Adds `worker="i"` to every sample of a worker's Prometheus text. */
-export function withWorkerLabel(text: string, index: number): string {
-  return text
-    .split('\n')
-    .map((line) => {
-      if (line === '' || line.startsWith('#')) return line;
-      const brace = line.indexOf('{');
-      const space = line.indexOf(' ');
-      if (brace !== -1 && brace < space) return `${line.slice(0, brace + 1)}worker="${index}",${line.slice(brace + 1)}`;
-      return `${line.slice(0, space)}{worker="${index}"}${line.slice(space)}`;
-    })
-    .join('\n');
-}
-
-/** Concatenates several workers' texts, keeping one HELP/TYPE header per metric family. */
-export function mergeFamilies(texts: readonly string[]): string {
-  const families = new Map<string, { header: string[]; samples: string[] }>();
-  for (const text of texts) {
-    let current: { header: string[]; samples: string[] } | undefined;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
-      if (meta !== null) {
-        const name = meta[2]!;
-        current = families.get(name);
-        if (current === undefined) families.set(name, (current = { header: [], samples: [] }));
-        if (!current.header.some((h) => h.startsWith(`# ${meta[1]} `))) current.header.push(line);
-        continue;
-      }
-      if (current === undefined) families.set('', (current = { header: [], samples: [] }));
-      current.samples.push(line);
-    }
-  }
-  const out: string[] = [];
-  for (const { header, samples } of families.values()) out.push(...header, ...samples);
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

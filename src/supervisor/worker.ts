@@ -98,6 +98,12 @@ function handle(message: ToWorker): void {
     void sluice
       .drain(message.timeoutMs)
       .then(() => sluice.close())
-      .finally(() => process.exit(0));
+      .finally(() => {
+        try {
+          post({ type: 'final-metrics', text: sluice.metrics.render() });
+        } finally {
+          process.exit(0);
+        }
+      });
   }
 }

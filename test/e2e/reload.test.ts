@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureWasm } from '../helpers/wat.ts';
+import { parsePrometheus } from '../helpers/prometheus.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'sluice.mjs');
@@ -230,6 +231,33 @@ describe('SIGHUP reloads the configuration', () => {
     expect((await reload(r, tags + withMetrics)).level).toBe(30);
     await counted();
     expect((await get(adminPort, '/metrics')).body).toContain('custom_header_value_counts{value="foo",reporter="wasmgosdk"} 3');
+  });
+
+  it("keeps the proxy's counters across a reload: a replaced worker's count goes on in its slot, nothing lost or counted twice", async () => {
+    const port = await freePort();
+    const r = await start(config('a', port, 1));
+    const adminPort = Number(r.lines.find((l) => l.msg === 'admin listening')!.address.split(':')[1]);
+    const scrape = async () => parsePrometheus((await get(adminPort, '/metrics')).body);
+    const requests = async () => {
+      const samples = (await scrape()).get('sluice_requests_total')!.samples.filter((s) => s.labels.worker === '0');
+      return samples.reduce((sum, s) => sum + s.value, 0);
+    };
+    for (let i = 0; i < 3; i++) await get(port);
+    expect(await requests()).toBe(3);
+    const slow = get(port, '/?delay=2000');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await reload(r, config('b', port, 1))).level).toBe(30);
+    for (let i = 0; i < 2; i++) expect((await get(port)).body).toBe('gen b');
+    // The old worker still finishes its request: both workers are counted, the slow one not yet.
+    expect(await requests()).toBe(5);
+    expect((await slow).body).toBe('gen a');
+    await waitFor(() => r.lines.find((l) => l.msg === 'a replaced worker finished its requests and exited'));
+    expect(await requests()).toBe(6);
+    // Histograms go on the same way; gauges are the live workers' (one connection left: none).
+    const families = await scrape();
+    const latencyCount = families.get('sluice_upstream_latency_ms')!.samples.find((s) => s.name === 'sluice_upstream_latency_ms_count' && s.labels.worker === '0');
+    expect(latencyCount?.value).toBe(6);
+    expect(families.get('sluice_downstream_connections')!.samples.find((s) => s.labels.worker === '0')?.value).toBe(0);
   });
 
   it('moves a listener to its new port, and frees the old one', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureWasm, watToWasm } from '../helpers/wat.ts';
 import { send } from '../helpers/proxy.ts';
+import { parsePrometheus } from '../helpers/prometheus.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sluice.mjs');
 
@@ -278,6 +279,23 @@ filters:
     const res = await send(`${r.url}/`, { headers: [['x-spin', '1']] });
     expect(res.status).toBe(200);
     expect(res.body).toBe('ok\n');
+  });
+
+  it("keeps a replaced worker's counts in its slot's series: what it last reported, plus the new worker's", async () => {
+    const r = await start(STUCK_CONFIG(1, 'fail_open'));
+    const served = async (): Promise<number> => {
+      const families = parsePrometheus((await send(`${r.admin}/metrics`)).body);
+      const samples = families.get('sluice_requests_total')!.samples.filter((s) => s.labels.worker === '0' && s.labels.status === '200');
+      return samples.reduce((sum, s) => sum + s.value, 0);
+    };
+    for (let i = 0; i < 3; i++) expect((await send(`${r.url}/`)).status).toBe(200);
+    expect(await served()).toBe(3);
+    expect(await spin(r)).toBe('ECONNRESET');
+    await waitForLine(r, (l) => l.msg === 'worker restarted');
+    // The stuck worker could not be asked at the end: its last report (3) stands for it.
+    expect(await served()).toBe(3);
+    expect((await send(`${r.url}/`)).status).toBe(200);
+    expect(await served()).toBe(4);
   });
 
   it('stops answering /ready 200 within about a second of its only worker going silent, long before the watchdog replaces it', async () => {
