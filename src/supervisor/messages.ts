@@ -45,10 +45,16 @@ export type FromWorker =
   /** The filters of a `check` started and stopped (error null), or why not. */
   | { type: 'checked'; error: string | null }
   | { type: 'metrics'; id: number; text: string }
-  /** Its metrics as it exits after a drain: what it counted stays in its slot's series (worker-metrics.ts). */
-  | { type: 'final-metrics'; text: string }
+  /**
+   * Its metrics, every METRICS_REPORT_INTERVAL_MS and as it exits after a drain: what it
+   * counted stays in its slot's series when it ends (worker-metrics.ts).
+   */
+  | { type: 'metrics-report'; text: string }
   /** Whole log lines, batched: the supervisor's thread alone writes stdout (log-destination.ts). */
   | { type: 'log'; chunk: string };
 
 /** How often a worker proves its event loop is alive. */
 export const HEARTBEAT_INTERVAL_MS = 200;
+
+/** How often a worker reports its metrics unasked: what a crash or a stuck filter can lose. */
+export const METRICS_REPORT_INTERVAL_MS = 1000;

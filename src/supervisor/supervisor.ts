@@ -231,7 +231,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   let nextMetricsId = 1;
   const metricsWaiters = new Map<number, (text: string) => void>();
   // A worker's counts outlive it in its slot's series (worker-metrics.ts): the last text each
-  // worker reported (its final one when it drained) is kept until it exits.
+  // worker gave (every second, to a scrape, and at the end of a drain) is kept until it exits.
   const slotMetrics = new SlotMetrics();
   const lastMetrics = new WeakMap<Worker, string>();
   const exited = new WeakSet<Worker>();
@@ -288,7 +288,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           lastMetrics.set(worker, message.text);
           metricsWaiters.get(message.id)?.(message.text);
           metricsWaiters.delete(message.id);
-        } else if (message.type === 'final-metrics') {
+        } else if (message.type === 'metrics-report') {
           lastMetrics.set(worker, message.text);
         }
       });

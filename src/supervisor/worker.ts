@@ -2,7 +2,7 @@
 // configuration the supervisor validated, which arrives in its first message: the thread may be
 // started, and its modules loaded, before the configuration is read (worker-thread.ts). It
 // beats a heartbeat from its event loop, so a filter stuck in a loop shows up as silence, and
-// answers metrics requests for the admin port.
+// answers metrics requests for the admin port (and reports its metrics every second unasked).
 
 import { parentPort } from 'node:worker_threads';
 import { reportGuestCalls } from '../abi/guest-watch.ts';
@@ -16,7 +16,7 @@ import { checkFilters, startSluice, type RunningSluice } from '../proxy/sluice.t
 import type { SluiceConfig } from '../config/types.ts';
 import { remoteSharedState, type RemoteSharedState } from './remote-shared-state.ts';
 import { SyncRpcClient } from './sync-rpc.ts';
-import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
+import { HEARTBEAT_INTERVAL_MS, METRICS_REPORT_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -55,6 +55,8 @@ async function start(data: WorkerData): Promise<void> {
     const sluice = await startSluice(data.config, { admin: false, reusePort: true, logger, sharedState, outOfService: data.quarantines, connectionLimit });
     running = { sluice, sharedState, beat };
     post({ type: 'ready', listeners: [...sluice.listeners] });
+    // A worker that crashes or gets stuck cannot be asked at the end: the supervisor keeps this.
+    setInterval(() => post({ type: 'metrics-report', text: sluice.metrics.render() }), METRICS_REPORT_INTERVAL_MS).unref();
   } catch (err) {
     clearInterval(beat);
     post({ type: 'start-failed', message: err instanceof Error ? err.message : String(err) });
@@ -100,7 +102,7 @@ function handle(message: ToWorker): void {
       .then(() => sluice.close())
       .finally(() => {
         try {
-          post({ type: 'final-metrics', text: sluice.metrics.render() });
+          post({ type: 'metrics-report', text: sluice.metrics.render() });
         } finally {
           process.exit(0);
         }
