@@ -231,7 +231,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
   let nextMetricsId = 1;
   const metricsWaiters = new Map<number, (text: string) => void>();
   // A worker's counts outlive it in its slot's series (worker-metrics.ts): the last text each
-  // worker gave (every second, to a scrape, and at the end of a drain) is kept until it exits.
+  // worker gave (every 5 s, to a scrape, and at the end of a drain) is kept until it exits.
   const slotMetrics = new SlotMetrics();
   const lastMetrics = new WeakMap<Worker, string>();
   const exited = new WeakSet<Worker>();

@@ -2,7 +2,7 @@
 // configuration the supervisor validated, which arrives in its first message: the thread may be
 // started, and its modules loaded, before the configuration is read (worker-thread.ts). It
 // beats a heartbeat from its event loop, so a filter stuck in a loop shows up as silence, and
-// answers metrics requests for the admin port (and reports its metrics every second unasked).
+// answers metrics requests for the admin port (and reports its metrics every 5 s unasked).
 
 import { parentPort } from 'node:worker_threads';
 import { reportGuestCalls } from '../abi/guest-watch.ts';
