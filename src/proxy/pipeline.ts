@@ -19,6 +19,7 @@
 import { BodyBuffer } from '../abi/body-buffer.ts';
 import { Action } from '../abi/types.ts';
 import { bodyBytesForwarded } from './body-gc.ts';
+import { joinHeadersBatch, type StageRunner } from './headers-batch.ts';
 
 export const FrameKind = { HEADERS: 0, DATA: 1, TRAILERS: 2 } as const;
 export type Frame =
@@ -51,6 +52,13 @@ export interface FlowSource {
   pause(): void;
   resume(): void;
 }
+
+/** The batched headers frame, as each stage sees it (frames are never changed once made). */
+const HEADERS_EOS: Frame = { kind: FrameKind.HEADERS, eos: true };
+const HEADERS_MORE: Frame = { kind: FrameKind.HEADERS, eos: false };
+
+/** Body bytes that may wait behind batched headers before the source is paused (a stream's usual high-water mark). */
+const BEHIND_BATCH_BYTES = 64 * 1024;
 
 const HOLD_NONE = 0;
 const HOLD_HEADERS = 1;
@@ -102,6 +110,18 @@ export class Pipeline<F extends StageFilter = StageFilter> {
   overflowHandler: { bufferLimitExceeded(pipeline: Pipeline<F>, stage: number): void } | null = null;
   /** Called when a buffering filter exceeds the limit and no overflowHandler is set. */
   onOverflow: (stage: number) => void = ignoreOverflow;
+  /**
+   * When set, the headers frame waits for the event-loop turn's batch and walks the stages with
+   * the other streams' (headers-batch.ts), each stage run through this runner; unset, it walks
+   * at once.
+   */
+  batchRunner: StageRunner | null = null;
+  /** Frames pushed while the headers frame waits in the batch: they follow it, in order. */
+  #behindBatch: Frame[] | null = null;
+  #inBatch = false;
+  /** Body bytes waiting behind the batch, and whether they hold the source (BEHIND_BATCH_BYTES). */
+  #behindBytes = 0;
+  #behindHeld = false;
 
   /** Stages run `filters` in the order given; the array is the caller's and must not change. */
   constructor(filters: readonly F[], sink: Sink, bufferLimit: number, response = false) {
@@ -118,8 +138,59 @@ export class Pipeline<F extends StageFilter = StageFilter> {
 
   push(frame: Frame): void {
     if (this.stopped) return;
-    if (frame.kind === FrameKind.HEADERS) this.headersEos = frame.eos;
+    if (this.#inBatch) {
+      (this.#behindBatch ??= []).push(frame);
+      // A source that has more than a chunk or so to hand over in one turn is paused, as a full
+      // sink would pause it; a small body behind its headers costs no pause.
+      if (frame.kind === FrameKind.DATA && (this.#behindBytes += frame.chunk.length) > BEHIND_BATCH_BYTES && !this.#behindHeld) {
+        this.#behindHeld = true;
+        this.hold();
+      }
+      return;
+    }
+    if (frame.kind === FrameKind.HEADERS) {
+      this.headersEos = frame.eos;
+      if (this.batchRunner !== null) {
+        this.#inBatch = true;
+        joinHeadersBatch(this);
+        return;
+      }
+    }
     this.#flow(frame, 0);
+  }
+
+  /**
+   * Runs the batched headers frame through stage `stage`, or into the sink past the last one.
+   * True while it goes on to the next stage; once it stops (held, stopped, or sent), the frames
+   * that came behind it follow.
+   */
+  walkHeaders(stage: number): boolean {
+    if (!this.stopped) {
+      const frame = this.headersEos ? HEADERS_EOS : HEADERS_MORE;
+      if (stage >= this.filters.length) this.#toSink(frame);
+      else if (this.#process(frame, stage) !== null) return true;
+    }
+    this.#leaveBatch();
+    return false;
+  }
+
+  /**
+   * The frames behind the batched headers flow. Frames pushed meanwhile (undici hands over what
+   * it holds as soon as it is resumed) still queue behind them, and flow next.
+   */
+  #leaveBatch(): void {
+    for (;;) {
+      const behind = this.#behindBatch;
+      if (behind !== null) {
+        for (let i = 0; i < behind.length && !this.stopped; i++) this.#flow(behind[i]!, 0);
+        this.#behindBatch = null;
+      }
+      this.#behindBytes = 0;
+      if (!this.#behindHeld) break;
+      this.#behindHeld = false;
+      this.release();
+    }
+    this.#inBatch = false;
   }
 
   // ---- a stage, by index ---------------------------------------------------------------

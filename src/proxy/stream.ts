@@ -23,6 +23,7 @@ import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, statusHasNoBody, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink } from './pipeline.ts';
+import type { StageRunner } from './headers-batch.ts';
 import { decimalNumber } from './decimal.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
@@ -50,7 +51,7 @@ export interface ListenerRuntime {
 
 const NO_FILTERS: readonly FilterHandle[] = [];
 
-export class HttpStream {
+export class HttpStream implements StageRunner {
   readonly listener: ListenerRuntime;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -172,6 +173,8 @@ export class HttpStream {
     this.requestPipeline.setSource(new RequestSource(req));
     this.requestPipeline.overflowHandler = this;
     this.responsePipeline.overflowHandler = this;
+    this.requestPipeline.batchRunner = this;
+    this.responsePipeline.batchRunner = this;
     res.on('close', closeListener(this)); // 'close' comes once; once() would wrap the listener and remove it again
     // No 'error' listener on req: Node emits a request's error only to listeners it has (a
     // client reset surfaces as res 'close'), and adding one cost every request an addListener.
@@ -559,6 +562,20 @@ export class HttpStream {
       ...(aborted ? { incomplete: true as const } : {}),
       ...(this.#traps !== null ? { traps: this.#traps } : {}),
     });
+  }
+
+  /** Runs one stage of a batched headers frame (headers-batch.ts) as one driver step, as #run does. */
+  walkHeadersStage(pipeline: Pipeline<FilterSlot>, stage: number): boolean {
+    if (this.deadlineSlot !== -1) this.#lastActive = streamIdleDeadlines.now;
+    enterStep();
+    try {
+      return pipeline.walkHeaders(stage);
+    } catch (err) {
+      this.#internalError(err);
+      return false;
+    } finally {
+      leaveStep();
+    }
   }
 
   /**
