@@ -51,6 +51,11 @@ export interface ListenerRuntime {
 
 const NO_FILTERS: readonly FilterHandle[] = [];
 
+/** A batched headers frame's step through one stage (HttpStream.walkHeadersStage runs it under #run). */
+function walkHeaders(this: HttpStream, pipeline: Pipeline<FilterSlot>, stage: number): boolean {
+  return pipeline.walkHeaders(stage);
+}
+
 export class HttpStream implements StageRunner {
   readonly listener: ListenerRuntime;
   readonly req: IncomingMessage;
@@ -564,18 +569,9 @@ export class HttpStream implements StageRunner {
     });
   }
 
-  /** Runs one stage of a batched headers frame (headers-batch.ts) as one driver step, as #run does. */
+  /** Runs one stage of a batched headers frame (headers-batch.ts) as one driver step. */
   walkHeadersStage(pipeline: Pipeline<FilterSlot>, stage: number): boolean {
-    if (this.deadlineSlot !== -1) this.#lastActive = streamIdleDeadlines.now;
-    enterStep();
-    try {
-      return pipeline.walkHeaders(stage);
-    } catch (err) {
-      this.#internalError(err);
-      return false;
-    } finally {
-      leaveStep();
-    }
+    return this.#run(walkHeaders, pipeline, stage) === true;
   }
 
   /**
@@ -583,13 +579,14 @@ export class HttpStream implements StageRunner {
    * it returns). A host bug fails this stream, never the process. Takes the handler and its
    * arguments rather than a closure: this runs for every chunk.
    */
-  #run<A, B>(handler: (this: HttpStream, a: A, b: B) => void, a: A, b?: B): void {
+  #run<A, B, R>(handler: (this: HttpStream, a: A, b: B) => R, a: A, b?: B): R | undefined {
     if (this.deadlineSlot !== -1) this.#lastActive = streamIdleDeadlines.now; // tracked: timeout on
     enterStep();
     try {
-      handler.call(this, a, b as B);
+      return handler.call(this, a, b as B);
     } catch (err) {
       this.#internalError(err);
+      return undefined;
     } finally {
       leaveStep();
     }

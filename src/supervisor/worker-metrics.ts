@@ -67,6 +67,7 @@ export class SlotMetrics {
 
   /** A worker of slot `index` ended; `lastText` is the last it reported (its counts at the end, when it drained). */
   ended(index: number, lastText: string): void {
+    if (lastText === '') return; // it never reported (a start that failed)
     let families = this.#ended.get(index);
     if (families === undefined) this.#ended.set(index, (families = new Map()));
     add(families, parse(lastText), true);
