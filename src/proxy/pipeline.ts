@@ -19,7 +19,7 @@
 import { BodyBuffer } from '../abi/body-buffer.ts';
 import { Action } from '../abi/types.ts';
 import { bodyBytesForwarded } from './body-gc.ts';
-import { joinHeadersBatch, type StageRunner } from './headers-batch.ts';
+import type { StageRunner } from './headers-batch.ts';
 
 export const FrameKind = { HEADERS: 0, DATA: 1, TRAILERS: 2 } as const;
 export type Frame =
@@ -112,8 +112,8 @@ export class Pipeline<F extends StageFilter = StageFilter> {
   onOverflow: (stage: number) => void = ignoreOverflow;
   /**
    * When set, the headers frame waits for the event-loop turn's batch and walks the stages with
-   * the other streams' (headers-batch.ts), each stage run through this runner; unset, it walks
-   * at once.
+   * the other streams' (headers-batch.ts), each stage run through this runner, unless its
+   * batcher has it walk at once (turns bringing one stream each); unset, it walks at once.
    */
   batchRunner: StageRunner | null = null;
   /** Frames pushed while the headers frame waits in the batch: they follow it, in order. */
@@ -150,9 +150,8 @@ export class Pipeline<F extends StageFilter = StageFilter> {
     }
     if (frame.kind === FrameKind.HEADERS) {
       this.headersEos = frame.eos;
-      if (this.batchRunner !== null) {
+      if (this.batchRunner !== null && this.batchRunner.headersBatcher.join(this)) {
         this.#inBatch = true;
-        joinHeadersBatch(this);
         return;
       }
     }

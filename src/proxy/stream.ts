@@ -23,7 +23,7 @@ import { FilterSlot } from './filter-slot.ts';
 import { readRequestHead, responseHeaderMap, settleContentLength, statusHasNoBody, trailerHeaderMap, upstreamRequestHeaders } from './headers.ts';
 import { localReply, localReplyHeaders, plainUnlessGrpcRequest } from './local-reply.ts';
 import { FrameKind, Pipeline, type FlowSource, type Sink } from './pipeline.ts';
-import type { StageRunner } from './headers-batch.ts';
+import { type HeadersBatcher, headersBatcher, type StageRunner } from './headers-batch.ts';
 import { decimalNumber } from './decimal.ts';
 import { ResponseWriter } from './response-writer.ts';
 import type { CompiledRoute, Router } from './router.ts';
@@ -567,6 +567,11 @@ export class HttpStream implements StageRunner {
       ...(aborted ? { incomplete: true as const } : {}),
       ...(this.#traps !== null ? { traps: this.#traps } : {}),
     });
+  }
+
+  /** The thread's batcher, which this stream's pipelines join (StageRunner). */
+  get headersBatcher(): HeadersBatcher {
+    return headersBatcher;
   }
 
   /** Runs one stage of a batched headers frame (headers-batch.ts) as one driver step. */

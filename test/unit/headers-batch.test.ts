@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Action } from '../../src/abi/types.ts';
-import type { StageRunner } from '../../src/proxy/headers-batch.ts';
+import { HeadersBatcher, QUIET_TURNS_BEFORE_DIRECT, SAMPLE_EVERY, type StageRunner } from '../../src/proxy/headers-batch.ts';
 import { FrameKind, Pipeline, type Sink, type StageFilter } from '../../src/proxy/pipeline.ts';
 
 const { CONTINUE, PAUSE } = Action;
@@ -54,6 +54,7 @@ class LoggingSink implements Sink {
 
 /** Runs each stage as a stream does (HttpStream.walkHeadersStage): a failure stops that stream only. */
 class Runner implements StageRunner {
+  readonly headersBatcher = new HeadersBatcher();
   fail: Pipeline | null = null;
   walkHeadersStage(pipeline: Pipeline, stage: number): boolean {
     try {
@@ -165,6 +166,50 @@ describe('headers batch', () => {
     a.push({ kind: FrameKind.HEADERS, eos: true });
     await turn();
     expect(log).toEqual(['a0.headers', 'reply0.headers', 'reply:sink.headers(true)']);
+  });
+
+  it('walks at once after turns that bring one stream each, and batches again once a sampled turn brings more', async () => {
+    const log: Log = [];
+    const runner = new Runner();
+    let n = 0;
+    // Streams s0, s1, ..., each with one filter (s00, s10, ...).
+    const names: string[] = [];
+    const next = () => {
+      names.push(`s${n}`);
+      return stream(`s${n++}`, log, runner, 1);
+    };
+    for (let i = 0; i < QUIET_TURNS_BEFORE_DIRECT; i++) {
+      expect(runner.headersBatcher.direct).toBe(false);
+      next().push({ kind: FrameKind.HEADERS, eos: true });
+      expect(log).toEqual([]); // still batched: waits for the turn
+      await turn();
+      log.length = 0;
+    }
+    expect(runner.headersBatcher.direct).toBe(true);
+    // Walking at once, a stream's frames flow as they come, with nothing held behind.
+    const a = next();
+    const an = names.at(-1);
+    a.push({ kind: FrameKind.HEADERS, eos: false });
+    a.push({ kind: FrameKind.DATA, chunk: Buffer.from('x'), eos: true });
+    expect(log).toEqual([`${an}0.headers`, `${an}:sink.headers(false)`, `${an}0.body(1,true)`, `${an}:sink.data(x,true)`]);
+    log.length = 0;
+    // Every SAMPLE_EVERY-th headers frame waits for its turn, and those behind it in the turn join.
+    for (let i = 2; i < SAMPLE_EVERY; i++) next().push({ kind: FrameKind.HEADERS, eos: true });
+    expect(log.length).toBe(2 * (SAMPLE_EVERY - 2));
+    log.length = 0;
+    next().push({ kind: FrameKind.HEADERS, eos: true });
+    next().push({ kind: FrameKind.HEADERS, eos: true });
+    expect(log).toEqual([]);
+    await turn();
+    const [x, y] = names.slice(-2);
+    expect(log).toEqual([`${x}0.headers`, `${y}0.headers`, `${x}:sink.headers(true)`, `${y}:sink.headers(true)`]);
+    // Two in one turn: batching is back for the next frame.
+    expect(runner.headersBatcher.direct).toBe(false);
+    log.length = 0;
+    next().push({ kind: FrameKind.HEADERS, eos: true });
+    expect(log).toEqual([]);
+    await turn();
+    expect(log.length).toBe(2);
   });
 
   it('without a runner, headers walk at once (the pipeline alone, as in unit tests and the ABI harness)', () => {
