@@ -286,8 +286,7 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
           stdoutDestination().writeLines(message.chunk);
         } else if (message.type === 'metrics') {
           lastMetrics.set(worker, message.text);
-          metricsWaiters.get(message.id)?.(message.text);
-          metricsWaiters.delete(message.id);
+          metricsWaiters.get(message.id)?.(message.text); // which forgets the id
         } else if (message.type === 'metrics-report') {
           lastMetrics.set(worker, message.text);
         }
@@ -511,18 +510,24 @@ export async function startSupervisor(config: SluiceConfig): Promise<RunningSupe
       return mergeFamilies([...slots, ownMetrics.render()]);
     },
   };
-  /** A worker's metrics text; the last it gave when it does not answer within 2 s (stuck, say). */
+  /**
+   * A worker's metrics text; the last it gave when it does not answer within 2 s (stuck, say).
+   * One that exits meanwhile answers '' at once: its exit has counted it among the ended.
+   */
   const workerMetrics = (worker: Worker): Promise<string> =>
     new Promise<string>((resolve) => {
+      if (exited.has(worker)) return resolve('');
       const id = nextMetricsId++;
-      const timer = setTimeout(() => {
-        metricsWaiters.delete(id);
-        resolve(lastMetrics.get(worker) ?? '');
-      }, 2000);
-      metricsWaiters.set(id, (text) => {
+      const answer = (text: string): void => {
         clearTimeout(timer);
+        metricsWaiters.delete(id);
+        worker.off('exit', onExit);
         resolve(text);
-      });
+      };
+      const onExit = (): void => answer('');
+      const timer = setTimeout(() => answer(lastMetrics.get(worker) ?? ''), 2000);
+      metricsWaiters.set(id, answer);
+      worker.once('exit', onExit);
       worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
     });
   // Ready while some worker serves and is responsive (not while every one is being replaced or

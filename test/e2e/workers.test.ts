@@ -298,6 +298,25 @@ filters:
     expect(await served()).toBe(4);
   });
 
+  it('answers a scrape as soon as a worker that cannot answer it exits, with the counts it last gave', async () => {
+    const r = await start(STUCK_CONFIG(1, 'fail_open'));
+    const served = (text: string): number =>
+      parsePrometheus(text)
+        .get('sluice_requests_total')!
+        .samples.filter((s) => s.labels.worker === '0' && s.labels.status === '200')
+        .reduce((sum, s) => sum + s.value, 0);
+    for (let i = 0; i < 2; i++) expect((await send(`${r.url}/`)).status).toBe(200);
+    expect(served((await send(`${r.admin}/metrics`)).body)).toBe(2);
+    const stuck = spin(r);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // stuck by now; replaced 300 ms after it got stuck
+    const since = Date.now();
+    const scraped = (await send(`${r.admin}/metrics`)).body;
+    // The scrape used to wait its 2 s for the answer the stuck worker would never give.
+    expect(Date.now() - since).toBeLessThan(1500);
+    expect(served(scraped)).toBe(2);
+    expect(await stuck).toBe('ECONNRESET');
+  });
+
   it('stops answering /ready 200 within about a second of its only worker going silent, long before the watchdog replaces it', async () => {
     const r = await start(CONFIG(1, '30s', '0'));
     expect((await send(`${r.admin}/ready`)).status).toBe(200);
