@@ -15,13 +15,15 @@ export class ContextTable {
   readonly #roots = new Map<number, Context>();
   readonly #streams: Context[] = [];
   /**
-   * The VM's current context, kept as its slot when it is a stream here: storing the context
-   * itself, a young object, into this long-lived table (or the VM) costs V8's write barrier, ~50
-   * instructions, on every guest call; a slot number costs nothing. Other contexts (roots, a
-   * stream not in the table) are kept as objects. See Vm.current.
+   * The VM's current context: its slot when it is a stream here, else the context itself (a
+   * root, a stream not in the table) or null. Storing the context, a young object, into this
+   * long-lived table costs V8's write barrier, ~50 instructions, on every guest call; a slot
+   * number costs nothing. One plain property (not a #field, whose accesses take more bytecode)
+   * keeps the getter, setCurrent and clearCurrent within the 27 bytes of bytecode that V8
+   * inlines into any caller: as two #fields they were left out of line in the host functions
+   * (~130 instructions per header read, with the allocator's save and restore).
    */
-  #currentSlot = -1;
-  #currentOther: Context | null = null;
+  private currentRef: Context | number | null = null;
   /**
    * Stream slot + 1 by `id & (length - 1)`, 0 for none. Ids are handed out in sequence, so with
    * at least twice as many entries as live streams two of them share an entry only when one has
@@ -55,10 +57,7 @@ export class ContextTable {
     const slot = ctx.tableSlot;
     if (slot !== -1 && this.#streams[slot] === ctx) {
       // The current context stays current wherever it goes (as an object once it is not here).
-      if (this.#currentSlot === slot) {
-        this.#currentSlot = -1;
-        this.#currentOther = ctx;
-      }
+      if (this.currentRef === slot) this.currentRef = ctx;
       ctx.tableSlot = -1;
       const index = this.#slotById;
       const mask = index.length - 1;
@@ -69,7 +68,7 @@ export class ContextTable {
         this.#streams[slot] = last;
         last.tableSlot = slot;
         if (index[last.id & mask] === lastSlot + 1) index[last.id & mask] = slot + 1;
-        if (this.#currentSlot === lastSlot) this.#currentSlot = slot;
+        if (this.currentRef === lastSlot) this.currentRef = slot;
       }
       return;
     }
@@ -78,28 +77,34 @@ export class ContextTable {
 
   /** The context the VM's host functions act on (Vm.current); null between guest calls. */
   get current(): Context | null {
-    return this.#currentSlot !== -1 ? this.#streams[this.#currentSlot]! : this.#currentOther;
+    const current = this.currentRef;
+    return typeof current === 'number' ? this.#streams[current]! : current;
   }
 
-  set current(ctx: Context | null) {
-    const slot = ctx === null ? -1 : ctx.tableSlot;
-    if (slot !== -1 && this.#streams[slot] === ctx) {
-      this.#currentSlot = slot;
-      this.#currentOther = null;
-    } else {
-      this.#currentSlot = -1;
-      this.#currentOther = ctx;
-    }
+  /** Makes `ctx`, a context of this table's VM, the current one (a stream's slot is its tableSlot). */
+  setCurrent(ctx: Context): void {
+    const slot = ctx.tableSlot;
+    this.currentRef = slot === -1 ? ctx : slot;
+  }
+
+  /** No current context (between guest calls): one store, which TurboFan inlines anywhere. */
+  clearCurrent(): void {
+    this.currentRef = null;
   }
 
   /**
-   * No current context (between guest calls, and while a host function runs the guest's
-   * allocator). Two stores, small enough for TurboFan to inline into every caller; the setter
-   * above is not, and the stream driver's `invoke` paid a call into it on every guest call.
+   * Clears the current context for a nested guest call (the allocator's, from inside a host
+   * function) and returns what restoreCurrent takes to put it back. A slot stays right: streams
+   * leave the table only between guest calls.
    */
-  clearCurrent(): void {
-    this.#currentSlot = -1;
-    this.#currentOther = null;
+  suspendCurrent(): Context | number | null {
+    const saved = this.currentRef;
+    this.currentRef = null;
+    return saved;
+  }
+
+  restoreCurrent(saved: Context | number | null): void {
+    this.currentRef = saved;
   }
 
   get(id: number): Context | undefined {

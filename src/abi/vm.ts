@@ -230,7 +230,8 @@ export class Vm {
     this.#inCall = true;
     // The plugin's own id when there is one: filters sharing a VM are told apart.
     this.#watch[this.#watchSlot] = ctx === null ? this.#watchId : ctx.plugin.watchId;
-    this.contexts.current = ctx;
+    if (ctx === null) this.contexts.clearCurrent();
+    else this.contexts.setCurrent(ctx);
     this.effective = null;
     enterStep();
   }
@@ -287,14 +288,13 @@ export class Vm {
     const alloc = this.exports.allocate;
     if (alloc === undefined) return 0;
     const contexts = this.contexts;
-    const prevCurrent = contexts.current;
+    const prevCurrent = contexts.suspendCurrent();
     const prevEffective = this.effective;
-    contexts.clearCurrent();
     this.effective = null;
     try {
       return alloc(size);
     } finally {
-      contexts.current = prevCurrent;
+      contexts.restoreCurrent(prevCurrent);
       this.effective = prevEffective;
     }
   }

@@ -61,12 +61,12 @@ describe('ContextTable', () => {
     const table = new ContextTable();
     const [a, b, c] = [2, 3, 4].map(context);
     for (const s of [a!, b!, c!]) table.addStream(s);
-    table.current = c!;
+    table.setCurrent(c!);
     table.delete(a!); // c moves into a's slot
     expect(table.current).toBe(c);
     table.delete(b!);
     expect(table.current).toBe(c);
-    table.current = null;
+    table.clearCurrent();
     expect(table.current).toBeNull();
   });
 
@@ -75,15 +75,15 @@ describe('ContextTable', () => {
     const [a, b] = [2, 3].map(context);
     table.addStream(a!);
     table.addStream(b!);
-    table.current = a!;
+    table.setCurrent(a!);
     table.delete(a!); // b moves into slot 0: current must not become b
     expect(table.current).toBe(a);
     const root = context(1);
     table.addRoot(root);
-    table.current = root;
+    table.setCurrent(root);
     expect(table.current).toBe(root);
     const outside = context(9);
-    table.current = outside;
+    table.setCurrent(outside);
     expect(table.current).toBe(outside);
   });
 
@@ -91,18 +91,37 @@ describe('ContextTable', () => {
     const table = new ContextTable();
     const stream = context(2);
     table.addStream(stream);
-    table.current = stream;
+    table.setCurrent(stream);
     table.clearCurrent();
     expect(table.current).toBeNull();
     const root = context(1);
     table.addRoot(root);
-    table.current = root;
+    table.setCurrent(root);
     table.clearCurrent();
     expect(table.current).toBeNull();
     // Cleared, the stream's slot no longer makes it current after another stream moves in.
     table.delete(stream);
     table.addStream(context(3));
     expect(table.current).toBeNull();
+  });
+
+  it("suspends the current context for a nested call and restores it, a stream's slot or a root", () => {
+    const table = new ContextTable();
+    const [a, b] = [2, 3].map(context);
+    table.addStream(a!);
+    table.addStream(b!);
+    table.setCurrent(b!);
+    const saved = table.suspendCurrent();
+    expect(table.current).toBeNull();
+    table.restoreCurrent(saved);
+    expect(table.current).toBe(b);
+    const root = context(1);
+    table.addRoot(root);
+    table.setCurrent(root);
+    const savedRoot = table.suspendCurrent();
+    expect(table.current).toBeNull();
+    table.restoreCurrent(savedRoot);
+    expect(table.current).toBe(root);
   });
 
   it('finds every live stream by id through thousands of adds and deletes, and none it deleted', () => {
