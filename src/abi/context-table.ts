@@ -21,7 +21,7 @@ export class ContextTable {
    * number costs nothing. One plain property (not a #field, whose accesses take more bytecode)
    * keeps the getter, setCurrent and clearCurrent within the 27 bytes of bytecode that V8
    * inlines into any caller: as two #fields they were left out of line in the host functions
-   * (~130 instructions per header read, with the allocator's save and restore).
+   * (~200 instructions per header read, with the allocator's save and restore).
    */
   private currentRef: Context | number | null = null;
   /**
