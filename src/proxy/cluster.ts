@@ -1,6 +1,6 @@
 // Upstream clusters: one undici Pool per endpoint (keep-alive, connect timeout, a share of the
-// cluster's max_connections), picked round robin, and a bound on the requests waiting for a
-// connection (Envoy's max_pending_requests circuit breaker). Errors are classified into the
+// cluster's max_connections), and the cluster's own queue of requests waiting for one of those
+// connections (Envoy's max_pending_requests circuit breaker). Errors are classified into the
 // status a client should see: refused or unreachable upstreams answer 503, timeouts 504
 // (Envoy's UF / UT), a full queue 503 (UO).
 
@@ -8,11 +8,40 @@ import { ThrottledWarning, ThrottledWarnings } from '../abi/throttled-warning.ts
 import type { ClusterConfig } from '../config/types.ts';
 import { Pool } from './undici-pool.ts';
 
+/** One endpoint of a cluster: its connections, and how many of them carry a request now. */
+export class Endpoint {
+  readonly pool: Pool;
+  /** "host:port", for `upstream.address` style reporting. */
+  readonly address: string;
+  busy = 0;
+
+  constructor(pool: Pool, address: string) {
+    this.pool = pool;
+    this.address = address;
+  }
+}
+
+/** A request waiting in a cluster's queue: started on an endpoint when one has a connection free. */
+export interface ClusterWaiter {
+  startOn(endpoint: Endpoint): void;
+}
+
+/** admit()'s answer for a request that waits in the cluster's queue. */
+export const QUEUED = 'queued';
+
 export class Cluster {
   readonly config: ClusterConfig;
-  readonly #pools: Pool[];
+  readonly #endpoints: Endpoint[];
+  /** Requests one endpoint carries at once: its share of max_connections, one per connection. */
+  readonly #perEndpoint: number;
   #next = 0;
-  /** Requests (the proxy's and its filters' http_calls) dispatched and not yet finished. */
+  /**
+   * Requests waiting for a connection, oldest first. A Set, so that a request whose client left
+   * or whose timeout ran out leaves the queue at once (Envoy's pending requests do too): in
+   * undici's own queue it would hold its place until its turn came.
+   */
+  readonly #waiting = new Set<ClusterWaiter>();
+  /** Requests (the proxy's and its filters' http_calls) sent or waiting, and not yet finished. */
   active = 0;
   /** Requests refused because the cluster held as many as it admits. */
   overflowed = 0;
@@ -23,69 +52,86 @@ export class Cluster {
    * request sent to it, and each has its access log line with its details already.
    */
   readonly failureWarnings = new ThrottledWarnings();
-  /**
-   * The most requests in flight at once: one per connection, plus max_pending_requests waiting
-   * for one. Counting in-flight requests rather than reading the pools' queues keeps admission
-   * to a compare and an increment (undici's pending count walks its clients).
-   */
-  readonly #admits: number;
 
   constructor(config: ClusterConfig) {
     this.config = config;
-    // max_connections shared evenly: round robin gives each endpoint an equal share of requests.
-    const perEndpoint = Math.max(1, Math.floor(config.maxConnections / config.endpoints.length));
-    this.#admits = perEndpoint * config.endpoints.length + config.maxPendingRequests;
-    this.#pools = config.endpoints.map(
-      (ep) =>
-        new Pool(`http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`, {
-          connect: { timeout: config.connectTimeoutMs },
-          // Past this, requests wait in the pool's queue (the cluster's timeout runs meanwhile).
-          connections: perEndpoint,
-          // Timeouts are set per request (the cluster's `timeout`), not per pool.
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        }),
-    );
+    // max_connections shared evenly between the endpoints.
+    this.#perEndpoint = Math.max(1, Math.floor(config.maxConnections / config.endpoints.length));
+    this.#endpoints = config.endpoints.map((ep) => {
+      const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+      const pool = new Pool(`http://${host}:${ep.port}`, {
+        connect: { timeout: config.connectTimeoutMs },
+        // The cluster never gives an endpoint more requests than this (see admit).
+        connections: this.#perEndpoint,
+        // Timeouts are set per request (the cluster's `timeout`), not per pool.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      return new Endpoint(pool, `${ep.host}:${ep.port}`);
+    });
   }
 
   get name(): string {
     return this.config.name;
   }
 
+  /** Requests waiting in the cluster's queue for a connection. */
+  get pending(): number {
+    return this.#waiting.size;
+  }
+
   /**
-   * The endpoint for one more request, or null when the cluster's connections are all busy and
-   * max_pending_requests wait already: the request is refused at once rather than queued. Each
-   * admitted request must be given back with release() when it finishes, however it does.
+   * Where one more request goes: an endpoint with a connection free (the next in round robin
+   * that has one), QUEUED when all are busy and fewer than max_pending_requests wait (the
+   * waiter's startOn runs when a connection frees), or null when that many wait already: the
+   * request is refused at once. A request given an endpoint gives it back with release() when
+   * it finishes, however it does; one still waiting leaves with withdraw().
    */
-  admit(): Pool | null {
-    if (this.active >= this.#admits) {
+  admit(waiter: ClusterWaiter): Endpoint | typeof QUEUED | null {
+    const free = this.#waiting.size === 0 ? this.#freeEndpoint() : null;
+    if (free !== null) {
+      free.busy++;
+      this.active++;
+      return free;
+    }
+    if (this.#waiting.size >= this.config.maxPendingRequests) {
       this.overflowed++;
       return null;
     }
+    this.#waiting.add(waiter);
     this.active++;
-    return this.#pick();
+    return QUEUED;
   }
 
-  release(): void {
+  /** A request sent to `endpoint` finished: its connection goes to the oldest waiting request. */
+  release(endpoint: Endpoint): void {
+    endpoint.busy--;
     this.active--;
+    if (this.#waiting.size === 0) return;
+    const next: ClusterWaiter = this.#waiting.values().next().value!;
+    this.#waiting.delete(next);
+    endpoint.busy++;
+    next.startOn(endpoint);
   }
 
-  /** The endpoint for the next request (round robin). */
-  #pick(): Pool {
-    const pool = this.#pools[this.#next]!;
-    this.#next = (this.#next + 1) % this.#pools.length;
-    return pool;
+  /** A waiting request leaves the queue (its client left, its timeout ran out). */
+  withdraw(waiter: ClusterWaiter): void {
+    if (this.#waiting.delete(waiter)) this.active--;
   }
 
-  /** "host:port" of an endpoint, for `upstream.address` style reporting. */
-  endpointOf(pool: Pool): string {
-    const i = this.#pools.indexOf(pool);
-    const ep = this.config.endpoints[i]!;
-    return `${ep.host}:${ep.port}`;
+  /** The next endpoint in round robin with a connection free, or null when all are busy. */
+  #freeEndpoint(): Endpoint | null {
+    const endpoints = this.#endpoints;
+    for (let tried = 0; tried < endpoints.length; tried++) {
+      const endpoint = endpoints[this.#next]!;
+      this.#next = this.#next + 1 === endpoints.length ? 0 : this.#next + 1;
+      if (endpoint.busy < this.#perEndpoint) return endpoint;
+    }
+    return null;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#pools.map((p) => p.close().catch(() => {})));
+    await Promise.all(this.#endpoints.map((e) => e.pool.close().catch(() => {})));
   }
 }
 

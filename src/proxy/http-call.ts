@@ -9,7 +9,7 @@ import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
 import { quoted } from '../abi/quoted.ts';
 import type { Pair } from '../abi/pairs.ts';
-import { overflowError, type Cluster, type Clusters } from './cluster.ts';
+import { Cluster, overflowError, QUEUED, type ClusterWaiter, type Clusters, type Endpoint } from './cluster.ts';
 import { formatHostPort } from '../config/address.ts';
 import { isHopByHop } from './headers.ts';
 
@@ -62,11 +62,11 @@ export class HttpCallService {
     if (cluster === undefined) {
       const pool = this.#literal(request.plugin, request.upstream);
       if (typeof pool === 'string') return pool;
-      return dispatchCall(pool, request, done, null);
+      return dispatchCall(request, done, pool)!;
     }
     // A call counts against its cluster's queue like a request the proxy forwards.
-    const pool = cluster.admit();
-    if (pool !== null) return dispatchCall(pool, request, done, cluster);
+    const cancel = dispatchCall(request, done, cluster);
+    if (cancel !== null) return cancel;
     cluster.overflowWarning.warn(this.#logger, { cluster: cluster.name, filter: request.plugin });
     // Answered like a call the upstream failed (no response), on a turn of its own as every
     // answer is; cancelling it changes nothing, as for a call already answered.
@@ -99,8 +99,11 @@ export function literalTarget(upstream: string): { origin: string; hostPort: str
   return { origin: `http://${host}:${m[2]}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(m[2]) }) };
 }
 
-/** `admittedBy`: the cluster that admitted the call, given its admission back when undici is done with it. */
-function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void, admittedBy: Cluster | null): () => void {
+/**
+ * Sends the call to a literal target's pool, or to a cluster, which may queue it. Returns the
+ * call's cancel, or null when the cluster refused it (nothing was started, `done` is not called).
+ */
+function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void, target: Pool | Cluster): (() => void) | null {
   const headers: string[] = [];
   let method = 'GET';
   let path = '/';
@@ -113,7 +116,12 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
     else if (!name.startsWith(':') && !isHopByHop(name) && name !== 'content-length' && name !== 'host') headers.push(name, value);
   }
   if (request.body.length > 0) headers.push('content-length', String(request.body.length));
+  const opts: Dispatcher.DispatchOptions = { method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null };
+  const cluster = target instanceof Cluster ? target : null;
+  /** The cluster's endpoint the call was sent to; null while it waits in the cluster's queue. */
+  let endpoint: Endpoint | null = null;
   let abort: ((err?: Error) => void) | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let finished = false;
   let status = 0;
   let responseHeaders: Pair[] = [];
@@ -123,18 +131,12 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
     if (finished) return;
     finished = true;
     if (timer !== null) clearTimeout(timer);
+    if (cluster !== null && endpoint === null) cluster.withdraw(waiter);
     // On a turn of its own: undici calls onComplete from inside its HTTP/1 parser, and a guest
     // that resumes a stream from the callback would resume another connection's parser there
     // (undici asserts that no parser is running).
     setImmediate(() => done(result));
   };
-  const timer =
-    request.timeoutMs > 0
-      ? setTimeout(() => {
-          finish(new TimeoutError(`http_call to '${request.upstream}' timed out after ${request.timeoutMs} ms`));
-          abort?.();
-        }, request.timeoutMs)
-      : null;
   const handler: Dispatcher.DispatchHandler = {
     onConnect: (a) => {
       abort = a;
@@ -156,12 +158,12 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
       return true;
     },
     onComplete: (trailers) => {
-      admittedBy?.release();
+      if (endpoint !== null) cluster!.release(endpoint);
       if (status === 0) return finish(new Error('no response'));
       finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
     },
     onError: (err) => {
-      admittedBy?.release();
+      if (endpoint !== null) cluster!.release(endpoint);
       // A 204 or 304 is whole once its headers are in: an error after them is the connection's.
       // (undici fails a 304 that states its representation's length, RFC 9110 §8.6, comparing
       // that length with the body a 304 never has.)
@@ -169,7 +171,22 @@ function dispatchCall(dispatcher: Dispatcher, request: HttpCallRequest, done: (r
       else finish(err);
     },
   };
-  dispatcher.dispatch({ method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null }, handler);
+  const waiter: ClusterWaiter = {
+    startOn(admitted: Endpoint) {
+      endpoint = admitted;
+      admitted.pool.dispatch(opts, handler);
+    },
+  };
+  const admitted = cluster === null ? null : cluster.admit(waiter);
+  if (cluster !== null && admitted === null) return null;
+  if (request.timeoutMs > 0) {
+    timer = setTimeout(() => {
+      finish(new TimeoutError(`http_call to '${request.upstream}' timed out after ${request.timeoutMs} ms`));
+      abort?.();
+    }, request.timeoutMs);
+  }
+  if (cluster === null) (target as Pool).dispatch(opts, handler);
+  else if (admitted !== QUEUED) waiter.startOn(admitted!);
   return () => {
     finish(new Error('cancelled'));
     abort?.();

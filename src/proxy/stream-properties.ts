@@ -125,9 +125,9 @@ function addressProperty(ip: string, port: number, field: string | undefined, le
   return undefined;
 }
 
-/** The endpoint the request went to, once one was chosen. */
+/** The endpoint the request went to, once it was sent to one. */
 function upstreamProperty(s: HttpStream, field: string | undefined, length: number): PropertyValue | undefined {
-  const endpoint = s.upstreamEndpoint;
+  const endpoint = s.upstream === null ? null : s.upstream.endpoint;
   if (endpoint === null || length !== 2) return undefined;
   switch (field) {
     case 'address':

@@ -84,7 +84,6 @@ export class HttpStream implements StageRunner {
   responsePipeline!: Pipeline<FilterSlot>;
   readonly #writer: ResponseWriter;
   upstream: UpstreamExchange | null = null;
-  upstreamEndpoint: string | null = null;
   /** From sending the request upstream to its response headers; -1 until then. */
   upstreamLatencyMs = -1;
   /** The upstream response's own Content-Length, as received (before any filter); -1: none. */
@@ -326,18 +325,15 @@ export class HttpStream implements StageRunner {
   startUpstream(method: string, path: string, body: Buffer | RequestBodyStream | null): boolean {
     const route = this.route!.config;
     const cluster = this.listener.clusters.get(route.cluster!)!;
-    const pool = cluster.admit();
-    if (pool === null) {
+    const exchange = new UpstreamExchange(cluster, { method, path, headers: upstreamRequestHeaders(this.requestHeaders), body }, this);
+    this.#upstreamStartedAt = performance.now();
+    if (!exchange.send()) {
       cluster.overflowWarning.warn(this.logger, { cluster: cluster.name });
       // Answered from a constant: a flood of refusals makes no Error (and stack) each.
       this.#upstreamFailed(OVERFLOW_FAILURE);
       return false;
     }
-    const headers = upstreamRequestHeaders(this.requestHeaders);
-    this.#upstreamStartedAt = performance.now();
-    const exchange = new UpstreamExchange(cluster, pool, { method, path, headers, body }, this);
     this.upstream = exchange;
-    this.upstreamEndpoint = exchange.endpoint;
     this.responsePipeline.setSource(exchange);
     return true;
   }

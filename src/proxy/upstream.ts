@@ -4,8 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Cluster } from './cluster.ts';
-import type { Pool } from './undici-pool.ts';
+import { QUEUED, type Cluster, type ClusterWaiter, type Endpoint } from './cluster.ts';
 import { upstreamDeadlines, type Expiring } from './deadlines.ts';
 
 export interface UpstreamEvents {
@@ -35,16 +34,20 @@ export class RequestBodyStream extends Readable {
 const PRECISE_TIMER_BELOW_MS = 1000;
 
 /**
- * One upstream request, on an endpoint its cluster admitted it to (Cluster.admit), which it
- * gives back when it finishes. It is its own undici handler (no closures per request), and its
- * timeout — until the response headers, then between body chunks while sluice is reading the
- * body — is a deadline in the shared check of deadlines.ts.
+ * One upstream request: admitted by its cluster (Cluster.admit) to an endpoint at once or to the
+ * cluster's queue, and given back when it finishes. It is its own undici handler (no closures
+ * per request), and its timeout — until the response headers, the wait in the queue included,
+ * then between body chunks while sluice is reading the body — is a deadline in the shared check
+ * of deadlines.ts.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
+export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring, ClusterWaiter {
   readonly cluster: Cluster;
-  readonly endpoint: string;
   readonly #events: UpstreamEvents;
   readonly #timeoutMs: number;
+  /** What is sent, kept until it is (a request may wait in the cluster's queue). */
+  #request: UpstreamRequest | null;
+  /** The endpoint the request was sent to; null while it waits in the queue, or before send(). */
+  #endpoint: Endpoint | null = null;
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #paused = false;
@@ -56,18 +59,42 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
   /** Set when the exchange finished or failed; later events are ignored. */
   aborted = false;
 
-  constructor(cluster: Cluster, pool: Pool, request: UpstreamRequest, events: UpstreamEvents) {
+  constructor(cluster: Cluster, request: UpstreamRequest, events: UpstreamEvents) {
     this.cluster = cluster;
+    this.#request = request;
     this.#events = events;
-    this.endpoint = cluster.endpointOf(pool);
-    const timeout = (this.#timeoutMs = cluster.config.timeoutMs);
+    this.#timeoutMs = cluster.config.timeoutMs;
+  }
+
+  /** "host:port" of the endpoint the request was sent to; null while none was. */
+  get endpoint(): string | null {
+    return this.#endpoint === null ? null : this.#endpoint.address;
+  }
+
+  /**
+   * Sends the request, or queues it until the cluster has a connection for it. False when the
+   * cluster refused it (max_pending_requests wait already): nothing was started.
+   */
+  send(): boolean {
+    const admitted = this.cluster.admit(this);
+    if (admitted === null) return false;
+    const timeout = this.#timeoutMs;
     if (timeout > 0 && timeout < PRECISE_TIMER_BELOW_MS) {
       this.#timer = setTimeout(() => this.expire(), timeout);
     } else if (timeout > 0) {
       this.deadline = performance.now() + timeout;
       upstreamDeadlines.track(this);
     }
-    pool.dispatch(
+    if (admitted !== QUEUED) this.startOn(admitted);
+    return true;
+  }
+
+  /** The cluster's answer: `endpoint` has a connection for the request. */
+  startOn(endpoint: Endpoint): void {
+    this.#endpoint = endpoint;
+    const request = this.#request!;
+    this.#request = null;
+    endpoint.pool.dispatch(
       {
         method: request.method as Dispatcher.HttpMethod,
         path: request.path,
@@ -78,6 +105,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
       },
       this,
     );
+  }
+
+  /** Ends the request where it is: in undici, or in the cluster's queue (which it leaves). */
+  #stop(): void {
+    if (this.#endpoint === null) this.cluster.withdraw(this);
+    else this.#abort?.();
   }
 
   // ---- undici's handler interface ---------------------------------------------------------
@@ -119,18 +152,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     return this.#events.upstreamData(chunk) && !this.#paused;
   }
 
-  // undici ends every request it was given with one of these two, an aborted one included
-  // (with onError, once its turn in the queue comes): until then it holds a place in the
-  // cluster's queue, so the cluster gets its admission back here and nowhere else.
+  // undici ends every request it was given with one of these two, an aborted one included: the
+  // endpoint's connection goes back to the cluster here and nowhere else.
 
   onComplete(trailers: string[] | null): void {
-    this.cluster.release();
+    this.cluster.release(this.#endpoint!);
     this.#finish();
     if (!this.aborted) this.#events.upstreamEnd(trailers as unknown as Buffer[] | null);
   }
 
   onError(err: Error): void {
-    this.cluster.release();
+    this.cluster.release(this.#endpoint!);
     this.#finish();
     if (!this.aborted) this.#events.upstreamError(err);
   }
@@ -143,7 +175,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     if (this.#done || this.aborted) return;
     this.aborted = true;
     this.#finish();
-    this.#abort?.();
+    this.#stop();
     const what = this.#headersReceived ? 'no response body data' : 'no response';
     const code = this.#headersReceived ? 'UND_ERR_BODY_TIMEOUT' : 'SLUICE_UPSTREAM_TIMEOUT';
     this.#events.upstreamError(Object.assign(new Error(`${what} within ${this.#timeoutMs} ms`), { code }));
@@ -184,6 +216,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Expiring {
     if (this.aborted || this.#done) return;
     this.aborted = true;
     this.#finish();
-    this.#abort?.();
+    this.#stop();
   }
 }

@@ -459,6 +459,29 @@ clusters:
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(counting.peak()).toBe(2);
   });
+
+  it('sends a request to the next endpoint with a connection free, passing over a busy one', async () => {
+    const gate = await gatedUpstream();
+    app = gate.upstream;
+    authz = await startUpstream();
+    proxy = await startProxy(`
+listeners:
+  - name: main
+    address: 127.0.0.1:0
+    routes: [{ match: {}, cluster: app }]
+clusters:
+  - name: app
+    endpoints: [${app.address}, ${authz.address}]
+    max_connections: 2
+`);
+    const held = send(`${proxy.url()}/held`);
+    await until(async () => gate.held() === 1);
+    // Round robin alone would send the third request to the busy endpoint, behind the held one.
+    for (const path of ['/2', '/3', '/4']) expect((await send(`${proxy.url()}${path}`)).status).toBe(200);
+    expect(authz.requests.map((r) => r.url)).toEqual(['/2', '/3', '/4']);
+    gate.release();
+    expect((await held).status).toBe(200);
+  });
 });
 
 /** An upstream that holds every request until release() answers them all. */
@@ -587,5 +610,107 @@ describe("a cluster's max_pending_requests", () => {
     gate.release();
     expect((await allowed).status).toBe(200);
     await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_active', 'authz')) === 0);
+  });
+
+  it('takes a waiting request out of the queue as soon as its client leaves: its place goes to the next one', async () => {
+    const gate = await gatedUpstream();
+    app = gate.upstream;
+    proxy = await clusterProxy('      - { match: {}, cluster: app }', `
+  - name: app
+    endpoints: [${app.address}]
+    max_connections: 1
+    max_pending_requests: 1`);
+    const url = proxy.url();
+    const pending = () => clusterMetric(proxy!, 'sluice_upstream_requests_pending', 'app');
+    const first = send(`${url}/first`);
+    await until(async () => gate.held() === 1);
+    const leaving = await open(url);
+    get(leaving, '/leaves');
+    await until(async () => (await pending()) === 1);
+    leaving.socket.destroy();
+    await until(async () => (await pending()) === 0 && (await clusterMetric(proxy!, 'sluice_upstream_requests_active', 'app')) === 1);
+    // Its place is free: the next request waits instead of being refused.
+    const third = send(`${url}/third`);
+    await until(async () => (await pending()) === 1);
+    gate.release();
+    await until(async () => gate.held() === 1);
+    gate.release();
+    expect([(await first).status, (await third).status]).toEqual([200, 200]);
+    // The request whose client left never reached the upstream.
+    expect(app.requests.map((r) => r.url)).toEqual(['/first', '/third']);
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'app')).toBe(0);
+    expect(await pending()).toBe(0);
+  });
+
+  it('answers a request whose timeout runs out in the queue 504 and takes it out, while the connection stays busy', async () => {
+    app = await startUpstream();
+    const gate = await gatedUpstream((res) => {
+      res.writeHead(200, { 'x-auth-user': 'alice' });
+      res.end();
+    });
+    authz = gate.upstream;
+    // The filter's call holds authz's one connection for up to 10 s; requests proxied to authz
+    // itself wait behind it with the cluster's 300 ms timeout.
+    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz', timeout_ms: 10000 });
+    proxy = await clusterProxy('      - { match: { prefix: /direct }, cluster: authz }\n      - { match: {}, cluster: app, filters: [auth] }', `
+  - name: app
+    endpoints: [${app.address}]
+  - name: authz
+    endpoints: [${authz.address}]
+    max_connections: 1
+    max_pending_requests: 1
+    timeout: 300ms`, `filters:
+  - name: auth
+    module: ${bundledFilter('auth')}
+    configuration: '${check}'`);
+    const url = proxy.url();
+    const allowed = send(`${url}/a`);
+    await until(async () => gate.held() === 1);
+    const started = performance.now();
+    const timedOut = await send(`${url}/direct/1`);
+    expect(timedOut.status).toBe(504);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(await clusterMetric(proxy, 'sluice_upstream_requests_pending', 'authz')).toBe(0);
+    // The next one is queued, not refused, and sent when the call's answer frees the connection.
+    const next = send(`${url}/direct/2`);
+    await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_pending', 'authz')) === 1);
+    gate.release();
+    expect((await allowed).status).toBe(200);
+    await until(async () => gate.held() === 1);
+    gate.release();
+    expect((await next).status).toBe(200);
+    expect(authz.requests.map((r) => r.url)).toEqual(['/check', '/direct/2']);
+    expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'authz')).toBe(0);
+  });
+
+  it("queues a filter's http_call like a request, and sends it when a connection frees", async () => {
+    app = await startUpstream();
+    const gate = await gatedUpstream((res) => {
+      res.writeHead(200, { 'x-auth-user': 'alice' });
+      res.end();
+    });
+    authz = gate.upstream;
+    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' });
+    proxy = await clusterProxy('      - { match: {}, cluster: app, filters: [auth] }', `
+  - name: app
+    endpoints: [${app.address}]
+  - name: authz
+    endpoints: [${authz.address}]
+    max_connections: 1
+    max_pending_requests: 1`, `filters:
+  - name: auth
+    module: ${bundledFilter('auth')}
+    configuration: '${check}'`);
+    const first = send(`${proxy.url()}/a`);
+    await until(async () => gate.held() === 1);
+    const second = send(`${proxy.url()}/b`);
+    await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_pending', 'authz')) === 1);
+    expect(authz.requests.length).toBe(1);
+    gate.release();
+    await until(async () => gate.held() === 1);
+    gate.release();
+    expect([(await first).status, (await second).status]).toEqual([200, 200]);
+    expect(app.requests.map((r) => r.url)).toEqual(['/a', '/b']);
+    expect(await clusterMetric(proxy, 'sluice_upstream_requests_active', 'authz')).toBe(0);
   });
 });
