@@ -511,15 +511,51 @@ ${clusters}
 ${rest}`);
 }
 
+/** A proxy that sends everything to `app` over one connection, with one request waiting at most. */
+function oneConnectionProxy(): Promise<TestProxy> {
+  return clusterProxy('      - { match: {}, cluster: app }', `
+  - name: app
+    endpoints: [${app!.address}]
+    max_connections: 1
+    max_pending_requests: 1`);
+}
+
+/** Starts `app`, and as `authz` an auth service that holds every check until released, then allows it. */
+async function authzGate() {
+  app = await startUpstream();
+  const gate = await gatedUpstream((res) => {
+    res.writeHead(200, { 'x-auth-user': 'alice' });
+    res.end();
+  });
+  authz = gate.upstream;
+  return gate;
+}
+
+/**
+ * A proxy whose `auth` filter checks each request with an http_call to the cluster `authz` (one
+ * connection; `authzKeys` are its further YAML keys), after authzGate(). `directRoute` also
+ * routes /direct to authz itself.
+ */
+function authzProxy(authzKeys: string, options: { callTimeoutMs?: number; directRoute?: boolean } = {}): Promise<TestProxy> {
+  const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz', timeout_ms: options.callTimeoutMs });
+  const direct = options.directRoute === true ? '      - { match: { prefix: /direct }, cluster: authz }\n' : '';
+  return clusterProxy(`${direct}      - { match: {}, cluster: app, filters: [auth] }`, `
+  - name: app
+    endpoints: [${app!.address}]
+  - name: authz
+    endpoints: [${authz!.address}]
+    max_connections: 1
+${authzKeys}`, `filters:
+  - name: auth
+    module: ${bundledFilter('auth')}
+    configuration: '${check}'`);
+}
+
 describe("a cluster's max_pending_requests", () => {
   it('answers 503 at once past max_connections busy and max_pending_requests waiting, and admits again as requests finish', async () => {
     const gate = await gatedUpstream();
     app = gate.upstream;
-    proxy = await clusterProxy('      - { match: {}, cluster: app }', `
-  - name: app
-    endpoints: [${app.address}]
-    max_connections: 1
-    max_pending_requests: 1`);
+    proxy = await oneConnectionProxy();
     const url = proxy.url();
     const first = send(`${url}/first`);
     const second = send(`${url}/second`);
@@ -582,29 +618,14 @@ describe("a cluster's max_pending_requests", () => {
   });
 
   it("bounds a filter's http_calls to the cluster too: one past it fails as a call with no answer", async () => {
-    app = await startUpstream();
-    const gate = await gatedUpstream((res) => {
-      res.writeHead(200, { 'x-auth-user': 'alice' });
-      res.end();
-    });
-    authz = gate.upstream;
-    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' });
-    proxy = await clusterProxy('      - { match: {}, cluster: app, filters: [auth] }', `
-  - name: app
-    endpoints: [${app.address}]
-  - name: authz
-    endpoints: [${authz.address}]
-    max_connections: 1
-    max_pending_requests: 0`, `filters:
-  - name: auth
-    module: ${bundledFilter('auth')}
-    configuration: '${check}'`);
+    const gate = await authzGate();
+    proxy = await authzProxy('    max_pending_requests: 0');
     const allowed = send(`${proxy.url()}/a`);
     await until(async () => gate.held() === 1);
     const denied = await send(`${proxy.url()}/b`);
     // The auth filter denies a request whose check got no answer.
     expect(denied.status).toBe(403);
-    expect(authz.requests.length).toBe(1);
+    expect(gate.upstream.requests.length).toBe(1);
     expect(proxy.logs.find((r) => String(r.msg).startsWith('cluster overflow'))).toMatchObject({ cluster: 'authz', filter: 'auth' });
     expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'authz')).toBe(1);
     gate.release();
@@ -615,11 +636,7 @@ describe("a cluster's max_pending_requests", () => {
   it('takes a waiting request out of the queue as soon as its client leaves: its place goes to the next one', async () => {
     const gate = await gatedUpstream();
     app = gate.upstream;
-    proxy = await clusterProxy('      - { match: {}, cluster: app }', `
-  - name: app
-    endpoints: [${app.address}]
-    max_connections: 1
-    max_pending_requests: 1`);
+    proxy = await oneConnectionProxy();
     const url = proxy.url();
     const pending = () => clusterMetric(proxy!, 'sluice_upstream_requests_pending', 'app');
     const first = send(`${url}/first`);
@@ -643,26 +660,10 @@ describe("a cluster's max_pending_requests", () => {
   });
 
   it('answers a request whose timeout runs out in the queue 504 and takes it out, while the connection stays busy', async () => {
-    app = await startUpstream();
-    const gate = await gatedUpstream((res) => {
-      res.writeHead(200, { 'x-auth-user': 'alice' });
-      res.end();
-    });
-    authz = gate.upstream;
     // The filter's call holds authz's one connection for up to 10 s; requests proxied to authz
     // itself wait behind it with the cluster's 300 ms timeout.
-    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz', timeout_ms: 10000 });
-    proxy = await clusterProxy('      - { match: { prefix: /direct }, cluster: authz }\n      - { match: {}, cluster: app, filters: [auth] }', `
-  - name: app
-    endpoints: [${app.address}]
-  - name: authz
-    endpoints: [${authz.address}]
-    max_connections: 1
-    max_pending_requests: 1
-    timeout: 300ms`, `filters:
-  - name: auth
-    module: ${bundledFilter('auth')}
-    configuration: '${check}'`);
+    const gate = await authzGate();
+    proxy = await authzProxy('    max_pending_requests: 1\n    timeout: 300ms', { callTimeoutMs: 10000, directRoute: true });
     const url = proxy.url();
     const allowed = send(`${url}/a`);
     await until(async () => gate.held() === 1);
@@ -679,38 +680,23 @@ describe("a cluster's max_pending_requests", () => {
     await until(async () => gate.held() === 1);
     gate.release();
     expect((await next).status).toBe(200);
-    expect(authz.requests.map((r) => r.url)).toEqual(['/check', '/direct/2']);
+    expect(gate.upstream.requests.map((r) => r.url)).toEqual(['/check', '/direct/2']);
     expect(await clusterMetric(proxy, 'sluice_upstream_overflow_total', 'authz')).toBe(0);
   });
 
   it("queues a filter's http_call like a request, and sends it when a connection frees", async () => {
-    app = await startUpstream();
-    const gate = await gatedUpstream((res) => {
-      res.writeHead(200, { 'x-auth-user': 'alice' });
-      res.end();
-    });
-    authz = gate.upstream;
-    const check = JSON.stringify({ cluster: 'authz', path: '/check', authority: 'authz' });
-    proxy = await clusterProxy('      - { match: {}, cluster: app, filters: [auth] }', `
-  - name: app
-    endpoints: [${app.address}]
-  - name: authz
-    endpoints: [${authz.address}]
-    max_connections: 1
-    max_pending_requests: 1`, `filters:
-  - name: auth
-    module: ${bundledFilter('auth')}
-    configuration: '${check}'`);
+    const gate = await authzGate();
+    proxy = await authzProxy('    max_pending_requests: 1');
     const first = send(`${proxy.url()}/a`);
     await until(async () => gate.held() === 1);
     const second = send(`${proxy.url()}/b`);
     await until(async () => (await clusterMetric(proxy!, 'sluice_upstream_requests_pending', 'authz')) === 1);
-    expect(authz.requests.length).toBe(1);
+    expect(gate.upstream.requests.length).toBe(1);
     gate.release();
     await until(async () => gate.held() === 1);
     gate.release();
     expect([(await first).status, (await second).status]).toEqual([200, 200]);
-    expect(app.requests.map((r) => r.url)).toEqual(['/a', '/b']);
+    expect(app!.requests.map((r) => r.url)).toEqual(['/a', '/b']);
     expect(await clusterMetric(proxy, 'sluice_upstream_requests_active', 'authz')).toBe(0);
   });
 });
