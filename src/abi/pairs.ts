@@ -3,6 +3,7 @@
 // followed by a NUL) and property paths (segments joined by a single NUL).
 // Strings here are latin1 so that every byte round-trips unchanged.
 
+import { latin1Of } from './latin1.ts';
 import { MAX_PAIRS_BYTES, MAX_PAIRS_COUNT } from './limits.ts';
 
 export type Pair = [name: string, value: string];
@@ -65,7 +66,7 @@ export function decodePairs(bytes: Uint8Array): Pair[] | null {
     const valueStart = nameEnd + 1;
     const valueEnd = valueStart + valueLen;
     if (valueEnd + 1 > bytes.length || bytes[nameEnd] !== 0 || bytes[valueEnd] !== 0) return null;
-    pairs[i] = [buf.latin1Slice(data, nameEnd), buf.latin1Slice(valueStart, valueEnd)];
+    pairs[i] = [latin1Of(buf, data, nameEnd), latin1Of(buf, valueStart, valueEnd)];
     data = valueEnd + 1;
   }
   return data === bytes.length ? pairs : null;

@@ -12,13 +12,16 @@ import type { Pair } from '../abi/pairs.ts';
 import { Cluster, overflowError, QUEUED, type ClusterWaiter, type Clusters, type Endpoint } from './cluster.ts';
 import { formatHostPort } from '../config/address.ts';
 import { isHopByHop } from './headers.ts';
+import { lowerNameFromBytes } from '../abi/header-names.ts';
+import { latin1Of } from '../abi/latin1.ts';
 
 function rawToPairs(raw: Buffer[] | null): Pair[] {
   const pairs: Pair[] = [];
   if (raw === null) return pairs;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    if (!isHopByHop(name)) pairs.push([name, raw[i + 1]!.toString('latin1')]);
+    const name = lowerNameFromBytes(raw[i]!, 0, raw[i]!.length);
+    const value = raw[i + 1]!;
+    if (!isHopByHop(name)) pairs.push([name, latin1Of(value, 0, value.length)]);
   }
   return pairs;
 }

@@ -79,6 +79,25 @@ describe('GuestMemory bounds checks', () => {
     expect(mem.utf8(20, 6)).toBe('héllo');
   });
 
+  it('latin1 reads every length byte for byte, on both sides of the inline decode', () => {
+    const { mem, raw } = setup();
+    const bytes = Buffer.from(Array.from({ length: 43 }, (_, i) => (i * 37 + 200) & 0xff));
+    raw().set(bytes, 300);
+    for (let n = 0; n <= 40; n++) expect(mem.latin1(300 + (n % 3), n), `${n} bytes`).toBe(bytes.latin1Slice(n % 3, (n % 3) + n));
+  });
+
+  it('copyOutLatin1 writes every length byte for byte, on both sides of the inline encode', () => {
+    const { mem, raw } = setup();
+    mem.allocate = () => 1000;
+    for (let n = 1; n <= 40; n++) {
+      const value = Buffer.from(Array.from({ length: n }, (_, i) => (i * 53 + n) & 0xff)).toString('latin1');
+      expect(mem.copyOutLatin1(value, 0, 4)).toBe(Status.OK);
+      expect(mem.readU32(0)).toBe(1000);
+      expect(mem.readU32(4)).toBe(n);
+      expect(raw().latin1Slice(1000, 1000 + n), `${n} bytes`).toBe(value);
+    }
+  });
+
   it('readU32/writeU32 are little-endian and bounds checked', () => {
     const { mem, raw } = setup();
     expect(mem.writeU32(8, 0x11223344)).toBe(true);
