@@ -54,6 +54,18 @@ describe('BodyBuffer', () => {
     expect(body.read(0, 0).length).toBe(0);
   });
 
+  it('reads the whole body, however much more is asked for, and a prefix of it', () => {
+    const single = new BodyBuffer(b('abcdef'));
+    expect(single.read(0, 6).toString()).toBe('abcdef');
+    expect(single.read(0, 0xffffffff).toString()).toBe('abcdef');
+    expect(single.read(0, 5).toString()).toBe('abcde');
+    const joined = new BodyBuffer(b('abc'));
+    joined.append(b('def'));
+    expect(joined.read(0, 100).toString()).toBe('abcdef');
+    joined.splice(0, 1, b('X'));
+    expect(joined.read(0, 6).toString()).toBe('Xbcdef');
+  });
+
   it('splice replaces a range in the middle', () => {
     const body = new BodyBuffer(b('hello world'));
     body.splice(6, 5, b('there'));

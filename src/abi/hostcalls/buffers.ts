@@ -44,7 +44,7 @@ export function bufferImports(vm: Vm) {
       if (buffer === undefined) return Status.NOT_FOUND;
       const from = start >>> 0;
       const max = maxSize >>> 0;
-      const bytes = buffer instanceof BodyBuffer ? buffer.read(from, max) : buffer.subarray(from, from + max);
+      const bytes = buffer instanceof BodyBuffer ? buffer.read(from, max) : from === 0 && max >= buffer.length ? buffer : buffer.subarray(from, from + max);
       return mem.copyOut(bytes, dataPtrPtr, sizePtr);
     },
 
