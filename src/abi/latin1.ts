@@ -1,16 +1,18 @@
-// Latin1 strings from bytes and back without Buffer's C++ bindings where that is cheaper: header
-// names and values are bytes (one char per byte), and most are short.
+// Latin1 strings from bytes without Buffer's C++ bindings where that is cheaper, and the length
+// up to which memory.ts writes them back byte by byte: header names and values are bytes (one
+// char per byte), and most are short.
 
 /**
- * Strings up to these lengths cross between JS and bytes (guest memory, undici's buffers) without
- * Buffer's C++ bindings, whose call costs more than the bytes. Measured on Node 24 (callgrind, 12-02): latin1Slice ~860
- * instructions for one byte and ~1070 for six, String.fromCharCode with one argument per byte
- * ~280 and ~550; latin1Write ~450 whatever the length, a JS loop ~37 per byte (charCodeAt and a
- * checked store). Reads go inline up to 16 bytes (12-05, the 2-core VM, one call in a hot loop:
- * 11 bytes 41 ns against latin1Slice's 147, 16 bytes 47 against 136; a replace with an 11-byte
- * value went from ~1800 to ~1450 instructions). Writes stay at 8: at 12, the 10-header callback
- * of `bench:abi` ran ~650 instructions more, though in a loop of its own an 11-byte write took
- * 38 ns against latin1Write's 67.
+ * Strings up to these lengths cross between JS and bytes (guest memory, undici's buffers)
+ * without Buffer's C++ bindings, whose call costs more than the bytes. Measured on Node 24
+ * (callgrind, 12-02): latin1Slice ~860 instructions for one byte and ~1070 for six,
+ * String.fromCharCode with one argument per byte ~280 and ~550; latin1Write ~450 whatever the
+ * length, a JS loop ~37 per byte (charCodeAt and a checked store). Reads go inline up to 16
+ * bytes (12-05, the 2-core VM, one call in a hot loop: 11 bytes 41 ns against latin1Slice's 147,
+ * 16 bytes 47 against 136; a replace with an 11-byte value went from ~1800 to ~1450
+ * instructions). Writes stay at 8: at 12, the 10-header callback of `bench:abi` ran ~650
+ * instructions more, though in a loop of its own an 11-byte write took 38 ns against
+ * latin1Write's 67.
  */
 export const SHORT_READ = 16;
 export const SHORT_WRITE = 8;
