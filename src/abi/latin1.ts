@@ -14,11 +14,11 @@
  * instructions more, though in a loop of its own an 11-byte write took 38 ns against
  * latin1Write's 67.
  */
-export const SHORT_READ = 16;
+const SHORT_READ = 16;
 export const SHORT_WRITE = 8;
 
 /** bytes[p, p+n) as a latin1 string, for 0 ≤ n ≤ SHORT_READ (in bounds). */
-export function shortLatin1(b: Buffer, p: number, n: number): string {
+function shortLatin1(b: Buffer, p: number, n: number): string {
   switch (n) {
     case 0: return '';
     case 1: return String.fromCharCode(b[p]!);

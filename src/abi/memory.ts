@@ -6,7 +6,7 @@
 // call it at the top of every host function and after every call into the guest (the allocator
 // may grow memory). Never keep a `slice()` across a guest call.
 
-import { SHORT_READ, SHORT_WRITE, shortLatin1 } from './latin1.ts';
+import { latin1Of, SHORT_WRITE } from './latin1.ts';
 import { Status } from './types.ts';
 
 export class GuestMemory {
@@ -66,7 +66,7 @@ export class GuestMemory {
     const p = ptr >>> 0;
     const n = len >>> 0;
     if (p + n > this.bytes.length) return null;
-    return n <= SHORT_READ ? shortLatin1(this.bytes, p, n) : this.bytes.latin1Slice(p, p + n);
+    return latin1Of(this.bytes, p, p + n);
   }
 
   utf8(ptr: number, len: number): string | null {

@@ -41,8 +41,6 @@ export class Cluster {
    * undici's own queue it would hold its place until its turn came.
    */
   readonly #waiting = new Set<ClusterWaiter>();
-  /** Requests (the proxy's and its filters' http_calls) sent or waiting, and not yet finished. */
-  active = 0;
   /** Requests refused because the cluster held as many as it admits. */
   overflowed = 0;
   /** A flood of refusals is one line per interval. */
@@ -80,6 +78,13 @@ export class Cluster {
     return this.#waiting.size;
   }
 
+  /** Requests (the proxy's and its filters' http_calls) sent or waiting, and not yet finished. */
+  get active(): number {
+    let sent = 0;
+    for (const endpoint of this.#endpoints) sent += endpoint.busy;
+    return sent + this.#waiting.size;
+  }
+
   /**
    * Where one more request goes: an endpoint with a connection free (the next in round robin
    * that has one), QUEUED when all are busy and fewer than max_pending_requests wait (the
@@ -91,7 +96,6 @@ export class Cluster {
     const free = this.#waiting.size === 0 ? this.#freeEndpoint() : null;
     if (free !== null) {
       free.busy++;
-      this.active++;
       return free;
     }
     if (this.#waiting.size >= this.config.maxPendingRequests) {
@@ -99,24 +103,24 @@ export class Cluster {
       return null;
     }
     this.#waiting.add(waiter);
-    this.active++;
     return QUEUED;
   }
 
   /** A request sent to `endpoint` finished: its connection goes to the oldest waiting request. */
   release(endpoint: Endpoint): void {
-    endpoint.busy--;
-    this.active--;
-    if (this.#waiting.size === 0) return;
+    if (this.#waiting.size === 0) {
+      endpoint.busy--;
+      return;
+    }
+    // The connection passes straight to the oldest waiting request: the endpoint stays as busy.
     const next: ClusterWaiter = this.#waiting.values().next().value!;
     this.#waiting.delete(next);
-    endpoint.busy++;
     next.startOn(endpoint);
   }
 
   /** A waiting request leaves the queue (its client left, its timeout ran out). */
   withdraw(waiter: ClusterWaiter): void {
-    if (this.#waiting.delete(waiter)) this.active--;
+    this.#waiting.delete(waiter);
   }
 
   /** The next endpoint in round robin with a connection free, or null when all are busy. */

@@ -4,7 +4,7 @@
 // accepts.
 
 import type { Context } from '../context.ts';
-import { BodyBuffer } from '../body-buffer.ts';
+import { BodyBuffer, rangeOf } from '../body-buffer.ts';
 import { BufferType, MAX_BUFFER_TYPE, Status } from '../types.ts';
 import type { Vm } from '../vm.ts';
 import { foreignFunctionArguments } from './foreign-functions.ts';
@@ -44,7 +44,7 @@ export function bufferImports(vm: Vm) {
       if (buffer === undefined) return Status.NOT_FOUND;
       const from = start >>> 0;
       const max = maxSize >>> 0;
-      const bytes = buffer instanceof BodyBuffer ? buffer.read(from, max) : from === 0 && max >= buffer.length ? buffer : buffer.subarray(from, from + max);
+      const bytes = buffer instanceof BodyBuffer ? buffer.read(from, max) : rangeOf(buffer, from, max);
       return mem.copyOut(bytes, dataPtrPtr, sizePtr);
     },
 
