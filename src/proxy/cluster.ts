@@ -51,13 +51,14 @@ export class Cluster {
    */
   readonly failureWarnings = new ThrottledWarnings();
 
-  constructor(config: ClusterConfig) {
+  /** `scheme` https is for a filter's literal http_call target (http-call.ts); clusters are http. */
+  constructor(config: ClusterConfig, scheme: 'http' | 'https' = 'http') {
     this.config = config;
     // max_connections shared evenly between the endpoints.
     this.#perEndpoint = Math.max(1, Math.floor(config.maxConnections / config.endpoints.length));
     this.#endpoints = config.endpoints.map((ep) => {
       const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
-      const pool = new Pool(`http://${host}:${ep.port}`, {
+      const pool = new Pool(`${scheme}://${host}:${ep.port}`, {
         connect: { timeout: config.connectTimeoutMs },
         // The cluster never gives an endpoint more requests than this (see admit).
         connections: this.#perEndpoint,

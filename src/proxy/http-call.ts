@@ -1,16 +1,16 @@
-// The embedding side of proxy_http_call: a call to a named cluster, with the guest's headers,
-// body and timeout, collected in full and handed back as pairs.
+// The embedding side of proxy_http_call: a call to a named cluster or to an allow-listed literal
+// target, with the guest's headers, body and timeout, collected in full and handed back as pairs.
 
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { DEFAULT_MAX_CONNECTIONS } from '../config/sections/clusters.ts';
-import { Pool } from './undici-pool.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_REQUESTS } from '../config/sections/clusters.ts';
 import type { HttpCallRequest, HttpCallResponse } from '../abi/plugin.ts';
 import { MAX_HTTP_CALL_BODY_BYTES } from '../abi/limits.ts';
 import { quoted } from '../abi/quoted.ts';
 import type { Pair } from '../abi/pairs.ts';
 import { Cluster, overflowError, QUEUED, type ClusterWaiter, type Clusters, type Endpoint } from './cluster.ts';
 import { formatHostPort } from '../config/address.ts';
+import type { ClusterConfig, HostPort } from '../config/types.ts';
 import { isHopByHop } from './headers.ts';
 import { lowerNameFromBytes } from '../abi/header-names.ts';
 import { latin1Of } from '../abi/latin1.ts';
@@ -38,7 +38,8 @@ class TimeoutError extends Error {
 export class HttpCallService {
   readonly #clusters: Clusters;
   readonly #allowed: ReadonlyMap<string, ReadonlySet<string>>;
-  readonly #literalPools = new Map<string, Pool>();
+  /** A cluster of its own for each literal target called, by origin, made on its first call. */
+  readonly #literalClusters = new Map<string, Cluster>();
   readonly #logger: Logger | undefined;
 
   /** `allowed`: filter name → its `http_call_hosts` (lower-case `host:port`). */
@@ -48,25 +49,30 @@ export class HttpCallService {
     this.#logger = logger;
   }
 
-  /** The pool for a literal target, or the reason it is refused. */
-  #literal(plugin: string, upstream: string): Pool | string {
+  /**
+   * The cluster for a literal target, or the reason it is refused. It has a cluster's default
+   * limits and queue, so calls past its connections wait in a bounded queue they leave when
+   * cancelled, as calls to a named cluster do.
+   */
+  #literal(plugin: string, upstream: string): Cluster | string {
     const target = literalTarget(upstream);
     if (target === undefined) return `unknown cluster '${quoted(upstream)}'`;
     if (!this.#allowed.get(plugin)?.has(target.hostPort)) {
       return `'${quoted(upstream)}' is not a cluster and ${target.hostPort} is not in this filter's http_call_hosts`;
     }
-    let pool = this.#literalPools.get(target.origin);
-    if (pool === undefined) this.#literalPools.set(target.origin, (pool = new Pool(target.origin, { connections: DEFAULT_MAX_CONNECTIONS })));
-    return pool;
+    let cluster = this.#literalClusters.get(target.origin);
+    if (cluster === undefined) this.#literalClusters.set(target.origin, (cluster = literalCluster(target)));
+    return cluster;
+  }
+
+  /** The clusters made for literal targets so far, for /metrics. */
+  literalClusters(): IterableIterator<Cluster> {
+    return this.#literalClusters.values();
   }
 
   httpCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void): string | (() => void) {
-    const cluster = this.#clusters.get(request.upstream);
-    if (cluster === undefined) {
-      const pool = this.#literal(request.plugin, request.upstream);
-      if (typeof pool === 'string') return pool;
-      return dispatchCall(request, done, pool)!;
-    }
+    const cluster = this.#clusters.get(request.upstream) ?? this.#literal(request.plugin, request.upstream);
+    if (typeof cluster === 'string') return cluster;
     // A call counts against its cluster's queue like a request the proxy forwards.
     const cancel = dispatchCall(request, done, cluster);
     if (cancel !== null) return cancel;
@@ -78,13 +84,24 @@ export class HttpCallService {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#literalPools.values()].map((p) => p.close().catch(() => {})));
-    this.#literalPools.clear();
+    await Promise.all([...this.#literalClusters.values()].map((c) => c.close()));
+    this.#literalClusters.clear();
   }
 }
 
+/** A literal target: its scheme and endpoint, `scheme://host:port` and `host:port` (the allow-list's form). */
+export interface LiteralTarget {
+  scheme: 'http' | 'https';
+  endpoint: HostPort;
+  origin: string;
+  hostPort: string;
+}
+
 /** `http(s)://host[:port][/...]` or `host:port`, normalised like config addresses; undefined when neither. */
-export function literalTarget(upstream: string): { origin: string; hostPort: string } | undefined {
+export function literalTarget(upstream: string): LiteralTarget | undefined {
+  let scheme: 'http' | 'https' = 'http';
+  let host: string;
+  let port: number;
   if (/^https?:\/\//i.test(upstream)) {
     let url: URL;
     try {
@@ -92,21 +109,43 @@ export function literalTarget(upstream: string): { origin: string; hostPort: str
     } catch {
       return undefined;
     }
-    const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
-    const host = url.hostname.toLowerCase();
-    return { origin: `${url.protocol}//${url.host.toLowerCase()}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(port) }) };
+    if (url.protocol === 'https:') scheme = 'https';
+    host = url.hostname.toLowerCase();
+    port = url.port !== '' ? Number(url.port) : scheme === 'https' ? 443 : 80;
+  } else {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})$/.exec(upstream);
+    if (m === null || Number(m[2]) > 65535) return undefined;
+    host = m[1]!.toLowerCase();
+    port = Number(m[2]);
   }
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})$/.exec(upstream);
-  if (m === null || Number(m[2]) > 65535) return undefined;
-  const host = m[1]!.toLowerCase();
-  return { origin: `http://${host}:${m[2]}`, hostPort: formatHostPort({ host: host.replace(/^\[|\]$/g, ''), port: Number(m[2]) }) };
+  const endpoint = { host: host.replace(/^\[|\]$/g, ''), port };
+  const hostPort = formatHostPort(endpoint);
+  return { scheme, endpoint, origin: `${scheme}://${hostPort}`, hostPort };
 }
 
 /**
- * Sends the call to a literal target's pool, or to a cluster, which may queue it. Returns the
- * call's cancel, or null when the cluster refused it (nothing was started, `done` is not called).
+ * A literal target's cluster, named by its origin on /metrics. Its calls carry their own
+ * timeouts, so it has none of its own.
  */
-function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void, target: Pool | Cluster): (() => void) | null {
+function literalCluster(target: LiteralTarget): Cluster {
+  const config: ClusterConfig = {
+    name: target.origin,
+    endpoints: [target.endpoint],
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    timeoutMs: 0,
+    protocol: 'http1',
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    maxPendingRequests: DEFAULT_MAX_PENDING_REQUESTS,
+    metadata: {},
+  };
+  return new Cluster(config, target.scheme);
+}
+
+/**
+ * Sends the call to a cluster, which may queue it. Returns the call's cancel, or null when the
+ * cluster refused it (nothing was started, `done` is not called).
+ */
+function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse | Error) => void, cluster: Cluster): (() => void) | null {
   const headers: string[] = [];
   let method = 'GET';
   let path = '/';
@@ -120,7 +159,6 @@ function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse 
   }
   if (request.body.length > 0) headers.push('content-length', String(request.body.length));
   const opts: Dispatcher.DispatchOptions = { method: method as Dispatcher.HttpMethod, path, headers, body: request.body.length > 0 ? request.body : null };
-  const cluster = target instanceof Cluster ? target : null;
   /** The cluster's endpoint the call was sent to; null while it waits in the cluster's queue. */
   let endpoint: Endpoint | null = null;
   let abort: ((err?: Error) => void) | null = null;
@@ -134,7 +172,7 @@ function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse 
     if (finished) return;
     finished = true;
     if (timer !== null) clearTimeout(timer);
-    if (cluster !== null && endpoint === null) cluster.withdraw(waiter);
+    if (endpoint === null) cluster.withdraw(waiter);
     // On a turn of its own: undici calls onComplete from inside its HTTP/1 parser, and a guest
     // that resumes a stream from the callback would resume another connection's parser there
     // (undici asserts that no parser is running).
@@ -161,12 +199,12 @@ function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse 
       return true;
     },
     onComplete: (trailers) => {
-      if (endpoint !== null) cluster!.release(endpoint);
+      if (endpoint !== null) cluster.release(endpoint);
       if (status === 0) return finish(new Error('no response'));
       finish({ headers: responseHeaders, body: Buffer.concat(chunks), trailers: rawToPairs(trailers as unknown as Buffer[] | null) });
     },
     onError: (err) => {
-      if (endpoint !== null) cluster!.release(endpoint);
+      if (endpoint !== null) cluster.release(endpoint);
       // A 204 or 304 is whole once its headers are in: an error after them is the connection's.
       // (undici fails a 304 that states its representation's length, RFC 9110 §8.6, comparing
       // that length with the body a 304 never has.)
@@ -180,16 +218,15 @@ function dispatchCall(request: HttpCallRequest, done: (result: HttpCallResponse 
       admitted.pool.dispatch(opts, handler);
     },
   };
-  const admitted = cluster === null ? null : cluster.admit(waiter);
-  if (cluster !== null && admitted === null) return null;
+  const admitted = cluster.admit(waiter);
+  if (admitted === null) return null;
   if (request.timeoutMs > 0) {
     timer = setTimeout(() => {
       finish(new TimeoutError(`http_call to '${request.upstream}' timed out after ${request.timeoutMs} ms`));
       abort?.();
     }, request.timeoutMs);
   }
-  if (cluster === null) (target as Pool).dispatch(opts, handler);
-  else if (admitted !== QUEUED) waiter.startOn(admitted!);
+  if (admitted !== QUEUED) waiter.startOn(admitted);
   return () => {
     finish(new Error('cancelled'));
     abort?.();

@@ -177,7 +177,9 @@ export async function startSluice(config: SluiceConfig, options: StartOptions = 
     }
     return out;
   });
-  const byCluster = (value: (c: Cluster) => number) => () => clusters.all().map((c): [Record<string, string>, number] => [{ cluster: c.name }, value(c)]);
+  // Literal http_call targets are clusters of their own, named by origin (http-call.ts).
+  const byCluster = (value: (c: Cluster) => number) => () =>
+    [...clusters.all(), ...httpCalls.literalClusters()].map((c): [Record<string, string>, number] => [{ cluster: c.name }, value(c)]);
   metrics.gauge('sluice_upstream_requests_active', 'Requests and http_calls sent to each cluster or waiting for one of its connections.', byCluster((c) => c.active));
   metrics.gauge('sluice_upstream_requests_pending', "Requests and http_calls waiting in each cluster's queue for one of its connections.", byCluster((c) => c.pending));
   metrics.counter('sluice_upstream_overflow_total', 'Requests and http_calls refused at once because their cluster had max_connections busy and max_pending_requests waiting, by cluster.', byCluster((c) => c.overflowed));
