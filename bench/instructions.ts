@@ -12,7 +12,9 @@
 // Rounds of a Node server differ when a TurboFan compile or a concurrent marking lands in one
 // of them (V8's helper threads, in bursts), so the minimum is the headline (steady state) and
 // the median stands beside it. Threads are dumped separately (--separate-threads=yes), and the
-// serving thread alone (the event loop running the proxy) is reported too: it is steadier.
+// serving thread alone (the event loop running the proxy) is reported too: it is steadier. So is
+// the serving thread outside GC (callgrind-gc.ts): how often V8 scavenges under callgrind varies
+// from run to run, by thousands of instructions per request.
 //
 // Flags: --only a,b --rounds N --requests N --connections N --cache-sim --warmup N --annotate
 // --top N --compare a,b --out DIR (see --help)
@@ -26,6 +28,7 @@ import { benchFlags, numberFlag } from './flags.ts';
 import { requestsRound, STALL_SECONDS, warmUp, type RequestsRound } from './load.ts';
 import { processTree } from './proc.ts';
 import { costChanges, parseAnnotateRow, type FunctionCost } from './callgrind-annotate.ts';
+import { gcShare, type GcShare } from './callgrind-gc.ts';
 import { addressCosts, parseCodeListings, profile, reportProfile, type Profile } from './instruction-profile.ts';
 import { estimatedCycles, markdownTable, median } from './report.ts';
 import type { RunningServer } from './servers.ts';
@@ -317,6 +320,12 @@ function annotate(dump: ThreadDump, requests: number, perfMap: Array<[number, nu
   return [...byName.values()].sort((a, b) => (b.cycles ?? b.perRequest) - (a.cycles ?? a.perRequest));
 }
 
+/** A dump's estimated cycles per request with its collections left out. */
+function cyclesOutsideGc(dump: ThreadDump, gc: GcShare, answered: number): number {
+  const outside = (event: string) => ((dump.events[event] ?? 0) - (gc.events[event] ?? 0)) / answered;
+  return estimatedCycles(outside('Ir'), Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, outside(name)])));
+}
+
 /** Instructions in thousands. */
 const k = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : `${(n / 1000).toFixed(1)}k`);
 
@@ -339,16 +348,26 @@ interface RowResult {
   serving: number[];
   servingMin: number | null;
   servingMedian: number | null;
+  /**
+   * The serving thread without its garbage collections (callgrind-gc.ts), per round, and their
+   * least: how often V8 scavenges under callgrind varies from run to run, the rest does not.
+   */
+  servingOutsideGc: number[];
+  servingOutsideGcMin: number | null;
+  /** The serving thread's scavenges per 1000 requests, per round. */
+  scavengesPer1000: number[];
   /** With --annotate: the serving thread's top functions by self instructions, in its cheapest round. */
   top?: TopFunction[];
   /** With --cache-sim: the serving thread's cache misses per request (CACHE_EVENTS), in its cheapest round. */
   cacheMisses?: Record<string, number>;
   /** With --cache-sim: estimatedCycles of that round. */
   estimatedCycles?: number;
+  /** With --cache-sim: estimatedCycles of the round least outside GC, its collections left out. */
+  estimatedCyclesOutsideGc?: number;
 }
 
 function emptyRow(config: BenchConfig, skipped: string | null): RowResult {
-  const nothing = { rounds: [], min: null, median: null, max: null, serving: [], servingMin: null, servingMedian: null };
+  const nothing = { rounds: [], min: null, median: null, max: null, serving: [], servingMin: null, servingMedian: null, servingOutsideGc: [], servingOutsideGcMin: null, scavengesPer1000: [] };
   return { name: config.name, label: config.label, skipped, readyMs: null, ...nothing };
 }
 
@@ -421,6 +440,14 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
     result.servingMin = Math.min(...result.serving);
     result.servingMedian = median(result.serving);
     log(`${config.name}: serving thread (${servingKey}): ${result.serving.map((n) => k(n)).join(', ')} instructions/request`);
+    const gcs = rounds.map((r) => {
+      const dump = r.threads.get(servingKey);
+      return dump === undefined ? null : gcShare(readFileSync(dump.file, 'latin1'));
+    });
+    result.servingOutsideGc = rounds.map((r, i) => result.serving[i]! - (gcs[i]?.events.Ir ?? 0) / r.answered);
+    result.servingOutsideGcMin = Math.min(...result.servingOutsideGc);
+    result.scavengesPer1000 = rounds.map((r, i) => (1000 * (gcs[i]?.scavenges ?? 0)) / r.answered);
+    log(`${config.name}: serving thread outside GC: ${result.servingOutsideGc.map((n) => k(n)).join(', ')} instructions/request; scavenges per 1000 requests: ${result.scavengesPer1000.map((n) => n.toFixed(1)).join(', ')}`);
     const cheapest = rounds[result.serving.indexOf(result.servingMin)]!;
     const servingDump = cheapest.threads.get(servingKey);
     if (servingDump !== undefined) profiledDump = { file: servingDump.file, answered: cheapest.answered };
@@ -428,6 +455,10 @@ async function measureRow(config: BenchConfig, upstream: RunningServer, dir: str
       const events = servingDump?.events ?? {};
       result.cacheMisses = Object.fromEntries(CACHE_EVENTS.map(([name]) => [name, (events[name] ?? 0) / cheapest.answered]));
       if (result.servingMin !== null) result.estimatedCycles = estimatedCycles(result.servingMin, result.cacheMisses);
+      const leanest = result.servingOutsideGc.indexOf(result.servingOutsideGcMin);
+      const lean = rounds[leanest]?.threads.get(servingKey);
+      const gc = gcs[leanest];
+      if (lean !== undefined && gc != null) result.estimatedCyclesOutsideGc = cyclesOutsideGc(lean, gc, rounds[leanest]!.answered);
     }
     if (options.annotate) {
       if (servingDump !== undefined) {
@@ -476,6 +507,8 @@ function resultTable(results: readonly RowResult[]): string {
     'serving thread min',
     'serving thread median',
     'serving ÷ undici (min)',
+    'serving outside GC (min)',
+    'scavenges per 1000 requests',
   ];
   const rows = results.map((r) =>
     r.skipped !== null
@@ -492,13 +525,15 @@ function resultTable(results: readonly RowResult[]): string {
           k(r.servingMin),
           k(r.servingMedian),
           times(r.servingMin, und?.servingMin),
+          k(r.servingOutsideGcMin),
+          r.scavengesPer1000.map((n) => n.toFixed(1)).join(', '),
         ],
   );
   return markdownTable(head, rows);
 }
 
 /** The statistics a derived figure is computed from, each on its own. */
-const STATS = ['min', 'median', 'servingMin', 'servingMedian'] as const;
+const STATS = ['min', 'median', 'servingMin', 'servingMedian', 'servingOutsideGcMin'] as const;
 type Stat = (typeof STATS)[number];
 
 interface Derived {
@@ -537,7 +572,7 @@ function derivedLines(derived: readonly Derived[]): string {
   };
   return derived
     .map((d) => `- ${d.name}: all threads ${show(d, 'min')} (min), ${show(d, 'median')} (median); ` +
-      `serving thread ${show(d, 'servingMin')} (min), ${show(d, 'servingMedian')} (median)`)
+      `serving thread ${show(d, 'servingMin')} (min), ${show(d, 'servingMedian')} (median), ${show(d, 'servingOutsideGcMin')} (outside GC, min)`)
     .join('\n');
 }
 
@@ -545,16 +580,22 @@ function derivedLines(derived: readonly Derived[]): string {
 function cacheTable(results: readonly RowResult[]): string {
   const rows = results.filter((r) => r.cacheMisses !== undefined);
   if (rows.length === 0) return '';
-  const base = rows.find((r) => r.name === 'sluice-0')?.estimatedCycles;
-  const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what), 'est. cycles/req', '÷ sluice-0'];
+  const base = rows.find((r) => r.name === 'sluice-0');
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '' : `${(a / b).toFixed(3)}×`);
+  const head = ['config (serving thread, cheapest round)', 'instr/req', ...CACHE_EVENTS.map(([, what]) => what), 'est. cycles/req', '÷ sluice-0', 'outside GC', '÷ sluice-0'];
   const body = rows.map((r) => [
     r.name,
     k(r.servingMin),
     ...CACHE_EVENTS.map(([name]) => r.cacheMisses![name]!.toFixed(0)),
     k(r.estimatedCycles),
-    base === undefined || r.estimatedCycles === undefined ? '' : `${(r.estimatedCycles / base).toFixed(3)}×`,
+    ratio(r.estimatedCycles, base?.estimatedCycles),
+    k(r.estimatedCyclesOutsideGc),
+    ratio(r.estimatedCyclesOutsideGc, base?.estimatedCyclesOutsideGc),
   ]);
-  return `Simulated cache misses per request (${l2Option()}); estimated cycles = instructions + 10 × L1 misses + 100 × L2 misses:\n\n${markdownTable(head, body)}\n\n`;
+  return (
+    `Simulated cache misses per request (${l2Option()}); estimated cycles = instructions + 10 × L1 misses + 100 × L2 misses;\n` +
+    `outside GC: the round least outside GC, its collections left out:\n\n${markdownTable(head, body)}\n\n`
+  );
 }
 
 function topLines(results: readonly RowResult[]): string {
@@ -660,7 +701,8 @@ async function main(): Promise<void> {
     `\nInstructions per request (thousands), ${options.rounds} rounds of ${options.requests} requests each, ${options.connections === 1 ? 'sequential' : `over ${options.connections} connections`}.\n` +
       'All threads of the server; min = steady state (rounds without a burst of TurboFan compiling or\n' +
       'concurrent marking in V8\'s helper threads), median beside it. The serving thread is the event\n' +
-      'loop that runs the proxy, without those helpers: the steadiest figure.\n\n' +
+      'loop that runs the proxy, without those helpers; outside GC, without its garbage collections\n' +
+      '(how often V8 scavenges under callgrind varies from run to run): the steadiest figure.\n\n' +
       `${resultTable(results)}\n\n${derivedLines(derived)}\n\n${cacheTable(results)}${topLines(results)}` +
       `wrote ${relative(process.cwd(), jsonFile)}\n`,
   );
