@@ -1,7 +1,7 @@
 // The benchmark tools still run and report what they claim: bench:abi with a tiny N, the
-// harness with a very short run of one configuration and of one paired comparison, and the
-// 3-filter configuration's body filter really seeing every response chunk without buffering
-// (the "pass-through" the benchmark measures).
+// harness with a very short run of one configuration and of one paired comparison (and
+// bench:pool over that run), and the 3-filter configuration's body filter really seeing every
+// response chunk without buffering (the "pass-through" the benchmark measures).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -108,6 +108,16 @@ describe('npm run bench', () => {
       const target = report.targets.find((t) => t.name === 'sluice-0 CPU ≤ 1.1× minimal undici proxy')!;
       expect(target.met).toBe(pair!.cpuRatio.median <= 1.1);
       expect(target.detail).toMatch(/^paired: .*median of 2 back-to-back pairs of 1 s autocannon rounds/);
+
+      // bench:pool over that one run gives the same verdict from the same pairs, and a window
+      // with no run in it is an error, not an empty verdict.
+      const pooled = runNode(['bench/pool.ts', '--since', '2020-01-01T00:00Z', '--dir', pairedOut], 10_000);
+      expect(pooled).toContain('1 run of npm run bench, pooled:');
+      expect(pooled).toContain(`- ${target.met ? 'met' : 'MISSED'}: sluice-0 CPU ≤ 1.1× minimal undici proxy — paired: `);
+      expect(pooled).toContain('median of 2 back-to-back pairs of 1 s autocannon rounds');
+      const none = spawnSync(process.execPath, ['bench/pool.ts', '--since', '2999-01-01T00:00Z', '--dir', pairedOut], { cwd: ROOT, encoding: 'utf8' });
+      expect(none.status).toBe(1);
+      expect(none.stderr).toMatch(/^bench:pool: no run of npm run bench in .* ended between 2999-01-01T00:00:00.000Z and /);
     } finally {
       rmSync(pairedOut, { recursive: true, force: true });
     }
