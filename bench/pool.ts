@@ -46,21 +46,40 @@ const since = time('since', flags.since, null);
 const until = time('until', flags.until, Date.now());
 const dir = flags.dir ?? join(ROOT, 'bench', 'results');
 
+function fail(message: string): never {
+  process.stderr.write(`bench:pool: ${message}\n`);
+  process.exit(1);
+}
+
+function readReport(file: string): BenchReport {
+  let report: BenchReport;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+  } catch (err) {
+    fail(`${file}: ${(err as Error).message}`);
+  }
+  if (typeof report?.date !== 'string' || !Array.isArray(report.results)) fail(`${file}: not a report of npm run bench (no date or results)`);
+  return report;
+}
+
 // `npm run bench` names its reports by the time it wrote them; other scripts' files there differ.
 const REPORT_FILE = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z\.json$/;
-const runs = readdirSync(dir)
+let files: string[];
+try {
+  files = readdirSync(dir);
+} catch (err) {
+  fail(`cannot read ${dir}: ${(err as Error).message}`);
+}
+const runs = files
   .filter((f) => REPORT_FILE.test(f))
-  .map((f) => ({ file: join(dir, f), report: JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchReport }))
+  .map((f) => ({ file: join(dir, f), report: readReport(join(dir, f)) }))
   .filter(({ report }) => {
     const t = Date.parse(report.date);
     return t >= since && t <= until;
   })
   .sort((x, y) => x.report.date.localeCompare(y.report.date));
 
-if (runs.length === 0) {
-  process.stderr.write(`bench:pool: no run of npm run bench in ${dir} ended between ${new Date(since).toISOString()} and ${new Date(until).toISOString()}\n`);
-  process.exit(1);
-}
+if (runs.length === 0) fail(`no run of npm run bench in ${dir} ended between ${new Date(since).toISOString()} and ${new Date(until).toISOString()}`);
 
 const pooled = poolReports(runs);
 const lines = [`${runs.length} run${runs.length === 1 ? '' : 's'} of npm run bench, pooled:`];

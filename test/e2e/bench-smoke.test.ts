@@ -4,7 +4,7 @@
 // response chunk without buffering (the "pass-through" the benchmark measures).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,13 @@ describe('npm run bench', () => {
       const none = spawnSync(process.execPath, ['bench/pool.ts', '--since', '2999-01-01T00:00Z', '--dir', pairedOut], { cwd: ROOT, encoding: 'utf8' });
       expect(none.status).toBe(1);
       expect(none.stderr).toMatch(/^bench:pool: no run of npm run bench in .* ended between 2999-01-01T00:00:00.000Z and /);
+      // A report it cannot read is named, not a stack trace.
+      const broken = join(pairedOut, '2026-12-05T21-00-00-000Z.json');
+      writeFileSync(broken, '{"date": "2026-12-05T21:00:00.000Z", "results": [');
+      const unreadable = spawnSync(process.execPath, ['bench/pool.ts', '--since', '2020-01-01T00:00Z', '--dir', pairedOut], { cwd: ROOT, encoding: 'utf8' });
+      expect(unreadable.status).toBe(1);
+      expect(unreadable.stderr.startsWith(`bench:pool: ${broken}: `)).toBe(true);
+      expect(unreadable.stderr).toContain('JSON');
     } finally {
       rmSync(pairedOut, { recursive: true, force: true });
     }
