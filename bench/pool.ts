@@ -23,8 +23,8 @@ const flags = benchFlags(
   --until ISO   ... and at or before this one (default: now)
   --dir DIR     where the runs' JSON is (default bench/results)
 Pools the back-to-back pairs of those runs of \`npm run bench\` and checks the targets over them.
-Pool runs of one build on one machine: the runs' CPUs and Node.js versions are shown and a
-difference is warned of.
+Pool runs of one build on one machine: each run's build and CPU are shown, and a difference in
+build, CPU, Node.js or connections is warned of.
 `,
 );
 
@@ -85,7 +85,8 @@ const pooled = poolReports(runs);
 const lines = [`${runs.length} run${runs.length === 1 ? '' : 's'} of npm run bench, pooled:`];
 for (const run of pooled.runs) {
   const undici = run.undiciUsPerReq === null ? 'no undici row' : `undici ${run.undiciUsPerReq.toFixed(1)} µs/req`;
-  lines.push(`- ${run.date}, ${run.cpu}, ${undici}: ${run.command} (${relative(process.cwd(), run.file)})`);
+  const build = run.build === null ? 'build not recorded' : `at ${run.build}`;
+  lines.push(`- ${run.date}, ${build}, ${run.cpu}, ${undici}: ${run.command} (${relative(process.cwd(), run.file)})`);
 }
 for (const warning of pooled.warnings) lines.push(`warning: ${warning}`);
 const paired = pairedLines(pooled.paired);

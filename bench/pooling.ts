@@ -11,6 +11,8 @@ export interface PooledRun {
   date: string;
   command: string;
   cpu: string;
+  /** The commit measured, `+` when tracked files differed from it; null when the report does not say. */
+  build: string | null;
   /** The undici peer's CPU per request in the run's autocannon rounds: how fast the machine was. */
   undiciUsPerReq: number | null;
 }
@@ -20,7 +22,7 @@ export interface Pooled {
   results: ConfigResult[];
   paired: PairedResult[];
   targets: Target[];
-  /** Why the runs may not belong together (different CPUs, Node.js versions or connection counts); empty when they do. */
+  /** Why the runs may not belong together (different builds, CPUs, Node.js versions or connection counts); empty when they do. */
   warnings: string[];
 }
 
@@ -95,12 +97,14 @@ export function poolReports(runs: ReadonlyArray<{ file: string; report: BenchRep
       date: report.date,
       command: report.command,
       cpu: report.machine.cpu,
+      build: report.build == null ? null : `${report.build.commit}${report.build.dirty ? '+' : ''}`,
       undiciUsPerReq: report.results.find((c) => c.name === 'undici' && c.skipped === null)?.autocannon?.cpuUsPerReq ?? null,
     })),
     results,
     paired,
     targets: checkTargets(results, paired),
     warnings: [
+      ...differing(reports, 'build', (r) => (r.build == null ? 'unknown' : `${r.build.commit}${r.build.dirty ? ' with changes' : ''}`)),
       ...differing(reports, 'CPU', (r) => `${r.machine.nproc} × ${r.machine.cpu}`),
       ...differing(reports, 'Node.js', (r) => r.machine.node),
       ...differing(reports, 'connections', (r) => r.options.connections),

@@ -97,6 +97,11 @@ export interface BenchReport {
     loadAvg1m?: { before: number; after: number };
   };
   options: Record<string, unknown>;
+  /**
+   * The commit the run measured, and whether tracked files differed from it; null outside a git
+   * checkout. Absent in reports made before 2026-12-05.
+   */
+  build?: { commit: string; dirty: boolean } | null;
   /** The fixed rate of the latency rounds. */
   rateRps: number | null;
   results: ConfigResult[];

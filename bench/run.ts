@@ -18,6 +18,7 @@
 //        --wrk-duration S --no-wrk --pairs N --pair-duration S --only a,b --quick --out DIR
 //        --cpu-prof DIR
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -287,6 +288,7 @@ async function main(): Promise<void> {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       machine: { ...machine(), loadAvg1m: { before: loadBefore, after: loadavg()[0]! } },
       options,
+      build: build(),
       rateRps: rate,
       results,
       paired,
@@ -305,6 +307,15 @@ async function main(): Promise<void> {
     await upstream.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What `git` says of the checkout the harness runs from: the build a report measured. */
+function build(): BenchReport['build'] {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return null;
+  const status = git('status', '--porcelain', '--untracked-files=no');
+  return { commit: head.stdout.trim(), dirty: status.status !== 0 || status.stdout.trim() !== '' };
 }
 
 function machine(): BenchReport['machine'] {

@@ -69,6 +69,10 @@ describe('npm run bench', () => {
     expect(files[1]).toBe('latest.svg');
     const report = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as BenchReport;
     expect(report.results.map((r) => r.name)).toEqual(['sluice-0']);
+    // The build it measured: this checkout's commit, or null where this is no git checkout.
+    const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+    if (head.status === 0) expect(report.build?.commit).toBe(head.stdout.trim());
+    else expect(report.build).toBeNull();
     const [s0] = report.results;
     expect(s0!.skipped).toBeNull();
     expect(s0!.autocannon!.rounds).toHaveLength(1);

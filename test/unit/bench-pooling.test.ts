@@ -21,13 +21,14 @@ function pairs(a: string, b: string, diffs: number[], seconds = 2): PairedResult
   return summarizePairs(a, b, 'wrk', seconds, rounds);
 }
 
-function report(date: string, results: ConfigResult[], paired: PairedResult[], cpu = 'AMD EPYC'): BenchReport {
+function report(date: string, results: ConfigResult[], paired: PairedResult[], cpu = 'AMD EPYC', build: BenchReport['build'] = { commit: 'abc1234', dirty: false }): BenchReport {
   return {
     version: 1,
     date,
     command: 'npm run bench',
     machine: { nproc: 2, cpu, node: 'v24.21.0', kernel: '6', wrk: true, nginx: false },
     options: { connections: 32 },
+    build,
     rateRps: null,
     results,
     paired,
@@ -71,6 +72,21 @@ describe('pooling runs of npm run bench', () => {
     expect(target(pooled.targets, 'sluice-3 ready ≤ 300 ms after start').met).toBe(true);
     expect(pooled.runs.map((r) => r.undiciUsPerReq)).toEqual([40, null, null]);
     expect(pooled.warnings).toEqual(['the runs differ in CPU: "2 × AMD EPYC", "2 × Intel Xeon"']);
+  });
+
+  it("names each run's build, and warns when the builds differ or one had uncommitted changes", () => {
+    const pooled = poolReports([
+      { file: 'a.json', report: report('2026-12-05T21:00:00.000Z', [], []) },
+      { file: 'b.json', report: report('2026-12-05T21:10:00.000Z', [], [], 'AMD EPYC', { commit: 'abc1234', dirty: true }) },
+      { file: 'c.json', report: report('2026-12-05T21:20:00.000Z', [], [], 'AMD EPYC', null) },
+    ]);
+    expect(pooled.runs.map((r) => r.build)).toEqual(['abc1234', 'abc1234+', null]);
+    expect(pooled.warnings).toEqual(['the runs differ in build: "abc1234", "abc1234 with changes", "unknown"']);
+    const same = poolReports([
+      { file: 'a.json', report: report('2026-12-05T21:00:00.000Z', [], []) },
+      { file: 'b.json', report: report('2026-12-05T21:10:00.000Z', [], []) },
+    ]);
+    expect(same.warnings).toEqual([]);
   });
 
   it('keeps rounds of a different length apart, the larger pool first', () => {
