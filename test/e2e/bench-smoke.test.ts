@@ -123,12 +123,15 @@ describe('npm run bench', () => {
       expect(none.status).toBe(1);
       expect(none.stderr).toMatch(/^bench:pool: no run of npm run bench in .* ended between 2999-01-01T00:00:00.000Z and /);
       // A report it cannot read is named, not a stack trace.
-      const broken = join(pairedOut, '2026-12-05T21-00-00-000Z.json');
-      writeFileSync(broken, '{"date": "2026-12-05T21:00:00.000Z", "results": [');
+      const broken = join(pairedOut, '2020-06-01T00-00-00-000Z.json');
+      writeFileSync(broken, '{"date": "2020-06-01T00:00:00.000Z", "results": [');
       const unreadable = spawnSync(process.execPath, ['bench/pool.ts', '--since', '2020-01-01T00:00Z', '--dir', pairedOut], { cwd: ROOT, encoding: 'utf8' });
       expect(unreadable.status).toBe(1);
       expect(unreadable.stderr.startsWith(`bench:pool: ${broken}: `)).toBe(true);
       expect(unreadable.stderr).toContain('JSON');
+      // Reports outside the window are not read at all (their names say when they were written).
+      const since = new Date(Date.parse(report.date) - 60_000).toISOString();
+      expect(runNode(['bench/pool.ts', '--since', since, '--dir', pairedOut], 10_000)).toContain('1 run of npm run bench, pooled:');
     } finally {
       rmSync(pairedOut, { recursive: true, force: true });
     }
