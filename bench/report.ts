@@ -98,8 +98,8 @@ export interface BenchReport {
   };
   options: Record<string, unknown>;
   /**
-   * The commit the run measured, and whether tracked files differed from it; null outside a git
-   * checkout. Absent in reports made before 2026-12-05.
+   * The commit the run measured, and whether tracked files differed from it, as they were when
+   * it started; null outside a git checkout. Absent in reports made before 2026-12-05.
    */
   build?: { commit: string; dirty: boolean } | null;
   /** The fixed rate of the latency rounds. */

@@ -210,6 +210,8 @@ async function main(): Promise<void> {
   }
   const chosen = configs.filter((c) => options.only === null || options.only.includes(c.name));
   const loadBefore = loadavg()[0]!;
+  // Read before the run: the checkout may change while it runs (a long one takes 15 minutes).
+  const startedBuild = build();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   if (options.cpuProf !== null) mkdirSync(options.cpuProf, { recursive: true });
   const upstream = await startUpstream();
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       machine: { ...machine(), loadAvg1m: { before: loadBefore, after: loadavg()[0]! } },
       options,
-      build: build(),
+      build: startedBuild,
       rateRps: rate,
       results,
       paired,
