@@ -62,10 +62,13 @@ function readReport(file: string): BenchReport {
   return report;
 }
 
-// `npm run bench` names its reports by the time it wrote them (report.date, with - for : and .);
-// other scripts' files there are named otherwise. Only the window's reports are read.
+// `npm run bench` names its reports by report.date (with - for : and .), so the name alone says
+// whether a report is in the window; other scripts' files there are named otherwise.
 const REPORT_FILE = /^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3}Z)\.json$/;
-const inWindow = (t: number) => t >= since && t <= until;
+const inWindow = (f: string) => {
+  const t = Date.parse(f.replace(REPORT_FILE, '$1:$2:$3.$4'));
+  return t >= since && t <= until;
+};
 let files: string[];
 try {
   files = readdirSync(dir);
@@ -73,9 +76,8 @@ try {
   fail(`cannot read ${dir}: ${(err as Error).message}`);
 }
 const runs = files
-  .filter((f) => REPORT_FILE.test(f) && inWindow(Date.parse(f.replace(REPORT_FILE, '$1:$2:$3.$4'))))
+  .filter((f) => REPORT_FILE.test(f) && inWindow(f))
   .map((f) => ({ file: join(dir, f), report: readReport(join(dir, f)) }))
-  .filter(({ report }) => inWindow(Date.parse(report.date)))
   .sort((x, y) => x.report.date.localeCompare(y.report.date));
 
 if (runs.length === 0) fail(`no run of npm run bench in ${dir} ended between ${new Date(since).toISOString()} and ${new Date(until).toISOString()}`);
